@@ -1,0 +1,179 @@
+/*
+ * Model of sys/net/if_var.h (and the bits of net/if.h it needs): struct
+ * ifnet, its methods, send-tag allocation parameters, if_ref/if_rele.
+ */
+#ifndef _NET_IF_VAR_H_
+#define	_NET_IF_VAR_H_
+
+#include "shim/systm.h"
+#include "shim/counter.h"
+#include "sys/mbuf.h"
+
+#define	IFNAMSIZ	16
+
+/* if_type */
+#define	IFT_ETHER		0x06
+#define	IFT_LOOP		0x18
+#define	IFT_L2VLAN		0x87
+#define	IFT_IEEE8023ADLAG	0xa1
+
+/* if_flags */
+#define	IFF_UP		0x00000001
+#define	IFF_LOOPBACK	0x00000008
+#define	IFF_DYING	0x00200000	/* if_detach() has run */
+
+/* if_drv_flags */
+#define	IFF_DRV_RUNNING	0x00000040
+#define	IFF_DRV_OACTIVE	0x00000400
+
+/* if_capabilities / if_capenable */
+#define	IFCAP_TSO4	0x00000100
+#define	IFCAP_TSO6	0x00000200
+#define	IFCAP_TSO	(IFCAP_TSO4 | IFCAP_TSO6)
+#define	IFCAP_TXRTLMT	0x10000000	/* hardware rate limiting */
+
+/* if_link_state */
+#define	LINK_STATE_UNKNOWN	0
+#define	LINK_STATE_DOWN		1
+#define	LINK_STATE_UP		2
+
+/* Send tag types. */
+#define	IF_SND_TAG_TYPE_RATE_LIMIT	0
+#define	IF_SND_TAG_TYPE_UNLIMITED	1
+#define	IF_SND_TAG_TYPE_MAX		2
+
+struct if_snd_tag_alloc_header {
+	uint32_t	type;		/* send tag type, IF_SND_TAG_TYPE_* */
+	uint32_t	flowid;		/* mbuf hash value */
+	uint32_t	flowtype;	/* mbuf hash type */
+	uint8_t		numa_domain;
+};
+
+struct if_snd_tag_alloc_rate_limit {
+	struct if_snd_tag_alloc_header hdr;
+	uint64_t	max_rate;	/* in bytes/s */
+	uint32_t	flags;
+};
+
+struct if_snd_tag_rate_limit_params {
+	uint64_t	max_rate;	/* in bytes/s */
+	uint32_t	queue_level;	/* 0 (empty) .. 65535 (full) */
+	uint32_t	flags;
+};
+
+union if_snd_tag_alloc_params {
+	struct if_snd_tag_alloc_header hdr;
+	struct if_snd_tag_alloc_rate_limit rate_limit;
+	struct if_snd_tag_alloc_rate_limit unlimited;
+};
+
+union if_snd_tag_modify_params {
+	struct if_snd_tag_rate_limit_params rate_limit;
+	struct if_snd_tag_rate_limit_params unlimited;
+};
+
+union if_snd_tag_query_params {
+	struct if_snd_tag_rate_limit_params rate_limit;
+	struct if_snd_tag_rate_limit_params unlimited;
+};
+
+typedef int	if_snd_tag_alloc_t(struct ifnet *,
+		    union if_snd_tag_alloc_params *, struct m_snd_tag **);
+
+/* Minimal sockaddr and route, enough for if_output's signature. */
+struct sockaddr {
+	uint8_t		sa_len;
+	uint8_t		sa_family;
+	char		sa_data[30];	/* room for an IPv6 address */
+};
+#define	AF_INET		2
+#define	AF_INET6	28
+
+struct route;
+
+typedef int	if_output_fn_t(struct ifnet *, struct mbuf *,
+		    const struct sockaddr *, struct route *);
+typedef int	if_transmit_fn_t(struct ifnet *, struct mbuf *);
+typedef void	if_input_fn_t(struct ifnet *, struct mbuf *);
+typedef void	if_qflush_fn_t(struct ifnet *);
+
+struct ifnet {
+	struct ifnet	*if_next;	/* global list (V_ifnet) */
+	char		 if_xname[IFNAMSIZ];
+	const char	*if_dname;	/* driver name */
+	u_short		 if_index;
+	u_char		 if_type;
+	int		 if_flags;
+	int		 if_drv_flags;
+	int		 if_capabilities;
+	int		 if_capenable;
+	int		 if_link_state;
+	u_long		 if_mtu;
+	volatile u_int	 if_refcount;
+	void		*if_softc;	/* driver state */
+	void		*if_lagg;	/* lagg port, if this is a lagg member */
+	void		*if_vlantrunk;	/* vlans configured on this parent */
+	/* Methods. */
+	if_output_fn_t	*if_output;
+	if_transmit_fn_t *if_transmit;
+	if_input_fn_t	*if_input;
+	if_qflush_fn_t	*if_qflush;
+	if_snd_tag_alloc_t *if_snd_tag_alloc;
+	/*
+	 * Harness hook: runs when the last reference is dropped, before the
+	 * ifnet memory goes, so a driver can free state that tags (which pin
+	 * the ifnet) may still reach through if_softc.
+	 */
+	void		(*if_free_softc)(struct ifnet *);
+	/* Statistics. */
+	counter_u64_t	 if_opackets;
+	counter_u64_t	 if_oerrors;
+	counter_u64_t	 if_ipackets;
+	counter_u64_t	 if_ierrors;
+	counter_u64_t	 if_snd_tags;	/* tags whose ifp is this ifnet */
+};
+
+typedef struct ifnet *if_t;
+
+#define	IFCOUNTER_OPACKETS	0
+#define	IFCOUNTER_OERRORS	1
+#define	IFCOUNTER_IPACKETS	2
+#define	IFCOUNTER_IERRORS	3
+void	if_inc_counter(struct ifnet *ifp, int cnt, int64_t inc);
+
+MALLOC_DECLARE(M_IFNET);
+
+/* if.c */
+struct ifnet *if_alloc(u_char type);
+void	if_initname(struct ifnet *ifp, const char *name, int unit);
+void	if_attach(struct ifnet *ifp);
+void	if_detach(struct ifnet *ifp);	/* dead methods, off the list */
+void	if_free(struct ifnet *ifp);	/* drops the if_alloc reference */
+void	if_ref(struct ifnet *ifp);
+void	if_rele(struct ifnet *ifp);
+void	if_link_state_change(struct ifnet *ifp, int link_state);
+struct ifnet *ifunit(const char *name);	/* NULL if none; no reference */
+struct ifnet *ifnet_byindex(u_short idx);
+/* Link-state listeners (lagg), called with no locks held. */
+typedef void if_link_event_t(void *arg, struct ifnet *ifp, int state);
+void	if_link_event_register(if_link_event_t *fn, void *arg);
+void	if_link_event_deregister(if_link_event_t *fn, void *arg);
+/* Departure listeners (vlan, lagg), called from if_detach. */
+typedef void if_departure_event_t(void *arg, struct ifnet *ifp);
+void	if_departure_event_register(if_departure_event_t *fn, void *arg);
+void	if_departure_event_deregister(if_departure_event_t *fn, void *arg);
+
+/* Harness ledger: ifnets whose memory is still allocated. */
+int	ifnet_live_count(void);
+void	ifnet_foreach_live(void (*cb)(struct ifnet *, void *), void *arg);
+void	if_reset(void);
+
+/* if_dead.c: the methods of a detached ifnet. */
+void	if_dead(struct ifnet *ifp);
+
+/* if_ethersubr.c: Ethernet if_output, resolves L2 then if_transmit. */
+int	ether_output(struct ifnet *ifp, struct mbuf *m,
+	    const struct sockaddr *dst, struct route *ro);
+void	ether_input(struct ifnet *ifp, struct mbuf *m);
+
+#endif /* !_NET_IF_VAR_H_ */

@@ -1,0 +1,45 @@
+/*
+ * Model of sys/netinet/ip_var.h: IPv4 output, input and forwarding.
+ */
+#ifndef _NETINET_IP_VAR_H_
+#define	_NETINET_IP_VAR_H_
+
+#include "net/route.h"
+#include "netinet/ip.h"
+
+struct inpcb;
+
+/* ip_output flags */
+#define	IP_FORWARDING	0x1		/* most of ip header exists */
+
+extern int V_ipforwarding;		/* net.inet.ip.forwarding */
+
+int	ip_output(struct mbuf *m, struct mbuf *opt, struct route *ro,
+	    int flags, void *imo, struct inpcb *inp);
+/* Exposed (static in FreeBSD) so tests can drive it directly. */
+int	ip_output_send(struct inpcb *inp, struct ifnet *ifp, struct mbuf *m,
+	    const struct sockaddr_in *gw, struct route *ro);
+int	ip_fragment(struct ip *ip, struct mbuf **m_frag, int mtu,
+	    u_long if_hwassist_flags);
+void	ip_input(struct mbuf *m);
+void	ip_forward(struct mbuf *m, int srcrt);
+
+/* Local addresses: packets to these are delivered, not forwarded. */
+int	in_ifaddr_add(struct ifnet *ifp, struct in_addr addr);
+bool	in_localip(struct in_addr addr);
+void	in_ifaddr_purge(struct ifnet *ifp);
+void	in_ifaddr_reset(void);
+
+/* Statistics the scenarios and tests read (ipstat). */
+struct ipstat {
+	uint64_t	ips_delivered;
+	uint64_t	ips_forward;
+	uint64_t	ips_noroute;
+	uint64_t	ips_fragmented;
+	uint64_t	ips_ofragments;
+	uint64_t	ips_odropped;
+	uint64_t	ips_localout;
+};
+extern struct ipstat ipstat;
+
+#endif /* !_NETINET_IP_VAR_H_ */

@@ -1,0 +1,115 @@
+/*
+ * Userspace shim: mutex(9), rwlock(9), sx(9) and a small WITNESS.
+ *
+ * Real pthread locks underneath, so TSan sees every acquire and release.
+ * Under the controlled scheduler an acquire that would block yields to the
+ * scheduler instead (trylock + sched_block), so exactly one model thread
+ * runs at a time and a lock cycle is reported as a deadlock, not a hang.
+ *
+ * WITNESS (always on):
+ *  - lock order is recorded per pair of lock names; acquiring B while
+ *    holding A after B->A was seen panics "witness: lock order reversal";
+ *  - witness_assert_unlocked(op) panics "witness: lock held on return"
+ *    when any lock is still held at the end of an operation;
+ *  - WITNESS_WARN-style witness_check_sleep(why) panics
+ *    "witness: sleeping with a non-sleepable lock held" / "... inside an
+ *    epoch section" when a mutex or rwlock is held or an epoch is entered;
+ *  - recursion on a non-recursive lock and unlocking a lock not owned
+ *    panic as well.
+ */
+#ifndef _SHIM_LOCK_H_
+#define	_SHIM_LOCK_H_
+
+#include <pthread.h>
+
+#include "shim/systm.h"
+
+struct lock_object {
+	const char	*lo_name;	/* witness keys orders by this name */
+	u_int		 lo_flags;
+	u_int		 lo_witness;	/* index in the witness name table */
+	pthread_t	 lo_owner;	/* exclusive owner, if lo_xowned */
+	volatile int	 lo_xowned;
+	volatile int	 lo_readers;	/* shared holders (rw, sx) */
+};
+
+#define	LO_INITIALIZED	0x0001
+#define	LO_SLEEPABLE	0x0002	/* sx: may be held while sleeping */
+#define	LO_RECURSABLE	0x0004
+
+/* mtx(9) */
+struct mtx {
+	struct lock_object lock_object;
+	pthread_mutex_t	 mtx_lock;
+	u_int		 mtx_recurse;
+};
+
+#define	MTX_DEF		0x0000
+#define	MTX_RECURSE	0x0004
+
+void	mtx_init(struct mtx *m, const char *name, const char *type, int opts);
+void	mtx_destroy(struct mtx *m);
+void	mtx_lock(struct mtx *m);
+void	mtx_unlock(struct mtx *m);
+int	mtx_trylock(struct mtx *m);
+int	mtx_owned(struct mtx *m);
+
+#define	MA_OWNED	0x01
+#define	MA_NOTOWNED	0x02
+void	mtx_assert(struct mtx *m, int what);
+
+/* rwlock(9) */
+struct rwlock {
+	struct lock_object lock_object;
+	pthread_rwlock_t rw_lock;
+};
+
+void	rw_init(struct rwlock *rw, const char *name);
+void	rw_destroy(struct rwlock *rw);
+void	rw_rlock(struct rwlock *rw);
+void	rw_runlock(struct rwlock *rw);
+void	rw_wlock(struct rwlock *rw);
+void	rw_wunlock(struct rwlock *rw);
+/* Upgrade a read lock to a write lock if we are the only reader. */
+int	rw_try_upgrade(struct rwlock *rw);
+void	rw_downgrade(struct rwlock *rw);
+int	rw_wowned(struct rwlock *rw);
+
+#define	RA_LOCKED	0x01
+#define	RA_RLOCKED	0x02
+#define	RA_WLOCKED	0x04
+#define	RA_UNLOCKED	0x08
+void	rw_assert(struct rwlock *rw, int what);
+
+/* sx(9): sleepable shared/exclusive lock. */
+struct sx {
+	struct lock_object lock_object;
+	pthread_rwlock_t sx_lock;
+};
+
+void	sx_init(struct sx *sx, const char *name);
+void	sx_destroy(struct sx *sx);
+void	sx_xlock(struct sx *sx);
+void	sx_xunlock(struct sx *sx);
+void	sx_slock(struct sx *sx);
+void	sx_sunlock(struct sx *sx);
+int	sx_xlocked(struct sx *sx);
+
+#define	SA_LOCKED	0x01
+#define	SA_SLOCKED	0x02
+#define	SA_XLOCKED	0x04
+#define	SA_UNLOCKED	0x08
+void	sx_assert(struct sx *sx, int what);
+
+/* WITNESS */
+void	witness_assert_unlocked(const char *op);
+void	witness_check_sleep(const char *why);
+int	witness_held_count(void);	/* locks held by the calling thread */
+/* Names of the locks the calling thread holds, for deadlock reports. */
+int	witness_held_names(const char **names, int max);
+/* Forget every recorded order (between inputs). */
+void	witness_reset(void);
+/* Live (initialised, not destroyed) lock objects, for the ledger. */
+int	witness_live_locks(void);
+
+#endif /* !_SHIM_LOCK_H_ */

@@ -1,0 +1,67 @@
+/*
+ * Userspace shim: malloc(9).
+ *
+ * Real heap memory underneath, so ASan sees every object.  On top of it:
+ *  - per-type accounting (live objects and bytes per malloc type), which the
+ *    teardown ledger reads;
+ *  - fault injection: the scenario arms "fail the N-th M_NOWAIT allocation
+ *    from now on (optionally only of one type)";
+ *  - a byte budget: an M_NOWAIT allocation past it fails like a real
+ *    out-of-memory, so a scenario cannot eat the machine.
+ *
+ * The model spells the kernel's three-argument malloc()/two-argument free()
+ * as FreeBSD does; the macros below map them onto kmalloc()/kfree().
+ */
+#ifndef _SHIM_MALLOC_H_
+#define	_SHIM_MALLOC_H_
+
+#include "shim/systm.h"
+
+#define	M_NOWAIT	0x0001
+#define	M_WAITOK	0x0002
+#define	M_ZERO		0x0100
+
+struct malloc_type {
+	const char	*ks_shortdesc;
+	struct malloc_type *ks_next;	/* registry, for the ledger */
+	uint64_t	 ks_inuse;	/* live objects */
+	uint64_t	 ks_bytes;	/* live bytes */
+	uint64_t	 ks_calls;	/* allocations ever */
+	bool		 ks_registered;
+};
+
+/* MALLOC_DEFINE(M_FOO, "foo", "long description") */
+#define	MALLOC_DEFINE(type, shortdesc, longdesc)			\
+	struct malloc_type type[1] = { { .ks_shortdesc = (shortdesc) } }
+#define	MALLOC_DECLARE(type)	extern struct malloc_type type[1]
+
+MALLOC_DECLARE(M_DEVBUF);
+MALLOC_DECLARE(M_TEMP);
+
+void	*kmalloc(size_t size, struct malloc_type *type, int flags);
+void	 kfree(void *addr, struct malloc_type *type);
+
+#define	malloc(size, type, flags)	kmalloc((size), (type), (flags))
+#define	free(addr, type)		kfree((addr), (type))
+
+/*
+ * Fault injection.  malloc_fail_arm(n, type): the n-th (1-based) M_NOWAIT
+ * allocation from now, counting only allocations of 'type' when it is not
+ * NULL, returns NULL.  One armed fault at a time; arming again replaces it.
+ */
+void	malloc_fail_arm(uint32_t nth, struct malloc_type *type);
+void	malloc_fail_disarm(void);
+uint64_t malloc_fail_count(void);	/* injected failures so far */
+
+/* Byte budget for M_NOWAIT allocations (0: unlimited). */
+void	malloc_set_budget(size_t bytes);
+
+/* Ledger: live objects of every type; calls cb for each with inuse != 0. */
+uint64_t malloc_live_total(void);
+void	malloc_foreach_live(void (*cb)(const struct malloc_type *, void *),
+	    void *arg);
+
+/* Forget counters and faults; used between inputs (asserts nothing live). */
+void	malloc_reset(void);
+
+#endif /* !_SHIM_MALLOC_H_ */

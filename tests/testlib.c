@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include "tests/testlib.h"
-#include "harness/world.h"
 
 static int t_count;
 
@@ -86,18 +85,4 @@ expect_panic(void (*fn)(void *), void *arg, const char *needle)
 		fprintf(stderr, "expect_panic(\"%s\") did not hold; child "
 		    "status %#x, output:\n%s\n", needle, status, buf);
 	return (ok);
-}
-
-void
-t_world_begin(void)
-{
-	world_init(NULL);
-}
-
-void
-t_world_end(void)
-{
-	world_teardown();
-	world_check_ledger();
-	world_fini();
 }

@@ -39,6 +39,8 @@ int	sosend(struct socket *so, int len, int flags);
 int	soclose(struct socket *so);
 /* tcpdrop(8): tcp_drop() on the socket's connection. */
 int	tcp_drop_socket(struct socket *so);
+/* Teardown: close every open socket (harness). */
+void	soclose_all(void);
 int	socket_live_count(void);
 void	socket_reset(void);
 

@@ -4,14 +4,20 @@
  *
  * The port list is a singly linked list in the style of CK_SLIST: readers
  * (transmit, tag allocation, the accessors) walk it inside the net epoch
- * with acquire loads; writers change it under the lagg's sx lock with
+ * with acquire loads; writers change it under the lagg sx lock with
  * release stores and free a removed port through epoch_call, so a reader
  * standing on it can still follow its next pointer and use its ifnet.
+ *
+ * One sx lock serialises the configuration of every lagg, and one link
+ * and one departure listener (registered while any lagg exists) find the
+ * port through the ifnet's if_lagg pointer, so a listener call can never
+ * reach a freed softc.
  *
  * LACP is modelled without LACPDUs: the aggregator's distributing ports
  * are the ports whose link is up, in list order.
  */
 #include <limits.h>
+#include <pthread.h>
 
 #include "shim/systm.h"
 #include "shim/malloc.h"
@@ -40,9 +46,8 @@ struct lagg_port {
 
 struct lagg_softc {
 	struct ifnet		*sc_ifp;
-	struct sx		 sc_sx;		/* serialises reconfiguration */
 	struct lagg_port	*sc_ports;	/* head; epoch readers */
-	int			 sc_count;	/* under sc_sx */
+	int			 sc_count;	/* under lagg_sx */
 	int			 sc_proto;	/* LAGG_PROTO_* */
 	int			 sc_opts;	/* LAGG_OPT_* */
 	u_int			 sc_seq;	/* round-robin sequence */
@@ -52,6 +57,22 @@ struct lagg_softc {
 	u_int			 sc_unsafe_readers;
 #endif
 };
+
+static struct sx lagg_sx;
+static pthread_once_t lagg_once = PTHREAD_ONCE_INIT;
+static int lagg_nsoftc;			/* live laggs, under lagg_sx */
+
+static void
+lagg_init_lock(void)
+{
+	sx_init(&lagg_sx, "lagg");
+}
+
+static void
+lagg_init(void)
+{
+	pthread_once(&lagg_once, lagg_init_lock);
+}
 
 #define	mst_to_lst(mst)							\
 	((struct lagg_snd_tag *)((char *)(mst) -			\
@@ -548,7 +569,7 @@ lagg_next_snd_tag(struct m_snd_tag *mst)
 }
 
 /*
- * Port list writers (sc_sx held).
+ * Port list writers (lagg_sx held).
  */
 static void
 lagg_port_free(epoch_context_t ctx)
@@ -566,7 +587,7 @@ lagg_port_find_locked(struct lagg_softc *sc, struct ifnet *ifp)
 {
 	struct lagg_port *lp;
 
-	sx_assert(&sc->sc_sx, SA_XLOCKED);
+	sx_assert(&lagg_sx, SA_XLOCKED);
 	for (lp = sc->sc_ports; lp != NULL; lp = lp->lp_next)
 		if (lp->lp_ifp == ifp)
 			return (lp);
@@ -578,13 +599,13 @@ lagg_port_unlink_locked(struct lagg_softc *sc, struct lagg_port *lp)
 {
 	struct lagg_port **lpp;
 
-	sx_assert(&sc->sc_sx, SA_XLOCKED);
+	sx_assert(&lagg_sx, SA_XLOCKED);
 	for (lpp = &sc->sc_ports; *lpp != lp; lpp = &(*lpp)->lp_next)
 		MPASS(*lpp != NULL);
 	/* lp keeps its next pointer for readers standing on it. */
 	__atomic_store_n(lpp, lp->lp_next, __ATOMIC_RELEASE);
 	sc->sc_count--;
-	__atomic_store_n(&lp->lp_ifp->if_lagg, NULL, __ATOMIC_RELEASE);
+	lp->lp_ifp->if_lagg = NULL;
 #ifdef SNDTAG_VARIANT_RACE_LAGG_EPOCH
 	if (__atomic_load_n(&sc->sc_unsafe_readers, __ATOMIC_SEQ_CST) != 0)
 		CANARY_TRIGGERED(CANARY_RACE_LAGG_EPOCH);
@@ -597,7 +618,6 @@ lagg_port_create(struct ifnet *lagg, struct ifnet *ifp)
 {
 	struct lagg_softc *sc;
 	struct lagg_port *lp, **lpp;
-	void *expected;
 	int error;
 
 	if (!lagg_is_ours(lagg) || ifp == NULL)
@@ -610,7 +630,8 @@ lagg_port_create(struct ifnet *lagg, struct ifnet *ifp)
 		return (EPROTONOSUPPORT);
 
 	lp = malloc(sizeof(*lp), M_LAGG, M_WAITOK | M_ZERO);
-	sx_xlock(&sc->sc_sx);
+	lagg_init();
+	sx_xlock(&lagg_sx);
 	error = 0;
 	if (sc->sc_dead)
 		error = ENXIO;
@@ -620,14 +641,10 @@ lagg_port_create(struct ifnet *lagg, struct ifnet *ifp)
 		error = ENOSPC;
 	else if (vlan_lagg_reaches(ifp, lagg))
 		error = EINVAL;		/* a vlan over this lagg */
-	if (error == 0) {
-		expected = NULL;
-		if (!__atomic_compare_exchange_n(&ifp->if_lagg, &expected, lp,
-		    false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-			error = EBUSY;	/* member of another lagg */
-	}
+	else if (ifp->if_lagg != NULL)
+		error = EBUSY;		/* member of another lagg */
 	if (error != 0) {
-		sx_xunlock(&sc->sc_sx);
+		sx_xunlock(&lagg_sx);
 		free(lp, M_LAGG);
 		return (error);
 	}
@@ -636,12 +653,14 @@ lagg_port_create(struct ifnet *lagg, struct ifnet *ifp)
 	lp->lp_ifp = ifp;
 	lp->lp_softc = sc;
 	lp->lp_next = NULL;
-	lp->lp_link_state = ifp->if_link_state;
+	lp->lp_link_state = __atomic_load_n(&ifp->if_link_state,
+	    __ATOMIC_RELAXED);
+	ifp->if_lagg = lp;
 	for (lpp = &sc->sc_ports; *lpp != NULL; lpp = &(*lpp)->lp_next)
 		;
 	__atomic_store_n(lpp, lp, __ATOMIC_RELEASE);
 	sc->sc_count++;
-	sx_xunlock(&sc->sc_sx);
+	sx_xunlock(&lagg_sx);
 	return (0);
 }
 
@@ -654,43 +673,45 @@ lagg_port_destroy(struct ifnet *lagg, struct ifnet *ifp)
 	if (!lagg_is_ours(lagg) || ifp == NULL)
 		return (EINVAL);
 	sc = lagg->if_softc;
-	sx_xlock(&sc->sc_sx);
+	lagg_init();
+	sx_xlock(&lagg_sx);
 	lp = lagg_port_find_locked(sc, ifp);
 	if (lp == NULL) {
-		sx_xunlock(&sc->sc_sx);
+		sx_xunlock(&lagg_sx);
 		return (ENOENT);
 	}
 	lagg_port_unlink_locked(sc, lp);
-	sx_xunlock(&sc->sc_sx);
+	sx_xunlock(&lagg_sx);
 	return (0);
 }
 
-/* ifnet departure event: a port going away leaves the lagg. */
+/* ifnet departure event: a port going away leaves its lagg. */
 static void
-lagg_port_ifdetach(void *arg, struct ifnet *ifp)
+lagg_port_ifdetach(void *arg __unused, struct ifnet *ifp)
 {
-	struct lagg_softc *sc = arg;
 	struct lagg_port *lp;
 
-	sx_xlock(&sc->sc_sx);
-	lp = lagg_port_find_locked(sc, ifp);
+	lagg_init();
+	sx_xlock(&lagg_sx);
+	/* if_lagg changes only under lagg_sx. */
+	lp = ifp->if_lagg;
 	if (lp != NULL)
-		lagg_port_unlink_locked(sc, lp);
-	sx_xunlock(&sc->sc_sx);
+		lagg_port_unlink_locked(lp->lp_softc, lp);
+	sx_xunlock(&lagg_sx);
 }
 
 /* Link event: failover and LACP follow the ports' link state. */
 static void
-lagg_port_state(void *arg, struct ifnet *ifp, int state)
+lagg_port_state(void *arg __unused, struct ifnet *ifp, int state)
 {
-	struct lagg_softc *sc = arg;
 	struct lagg_port *lp;
 
-	sx_xlock(&sc->sc_sx);
-	lp = lagg_port_find_locked(sc, ifp);
+	lagg_init();
+	sx_xlock(&lagg_sx);
+	lp = ifp->if_lagg;
 	if (lp != NULL)
 		__atomic_store_n(&lp->lp_link_state, state, __ATOMIC_RELAXED);
-	sx_xunlock(&sc->sc_sx);
+	sx_xunlock(&lagg_sx);
 }
 
 int
@@ -703,14 +724,15 @@ lagg_set_proto(struct ifnet *lagg, int proto)
 	if (proto < 0 || proto >= LAGG_PROTO_MAX)
 		return (EPROTONOSUPPORT);
 	sc = lagg->if_softc;
-	sx_xlock(&sc->sc_sx);
+	lagg_init();
+	sx_xlock(&lagg_sx);
 	if (sc->sc_dead) {
-		sx_xunlock(&sc->sc_sx);
+		sx_xunlock(&lagg_sx);
 		return (ENXIO);
 	}
 	/* Existing tags stay; their next packet may find another port. */
 	__atomic_store_n(&sc->sc_proto, proto, __ATOMIC_RELAXED);
-	sx_xunlock(&sc->sc_sx);
+	sx_xunlock(&lagg_sx);
 	return (0);
 }
 
@@ -728,15 +750,16 @@ lagg_set_opts(struct ifnet *lagg, int opts)
 	if (bits == 0)
 		return (0);
 	sc = lagg->if_softc;
-	sx_xlock(&sc->sc_sx);
+	lagg_init();
+	sx_xlock(&lagg_sx);
 	if (sc->sc_dead) {
-		sx_xunlock(&sc->sc_sx);
+		sx_xunlock(&lagg_sx);
 		return (ENXIO);
 	}
 	cur = sc->sc_opts;
 	cur = opts > 0 ? (cur | bits) : (cur & ~bits);
 	__atomic_store_n(&sc->sc_opts, cur, __ATOMIC_RELAXED);
-	sx_xunlock(&sc->sc_sx);
+	sx_xunlock(&lagg_sx);
 	return (0);
 }
 
@@ -789,7 +812,6 @@ lagg_free_softc(struct ifnet *ifp)
 
 	MPASS(sc->sc_ports == NULL);
 	ifp->if_softc = NULL;
-	sx_destroy(&sc->sc_sx);
 	free(sc, M_LAGG);
 }
 
@@ -810,7 +832,6 @@ lagg_clone_create(int unit, int proto)
 	sc->sc_ifp = ifp;
 	sc->sc_proto = proto;
 	sc->sc_flowid_shift = LAGG_DEF_FLOWID_SHIFT;
-	sx_init(&sc->sc_sx, "lagg");
 
 	if_initname(ifp, "lagg", unit);
 	ifp->if_softc = sc;
@@ -827,8 +848,14 @@ lagg_clone_create(int unit, int proto)
 	ifp->if_snd_tag_alloc = lagg_snd_tag_alloc;
 	ifp->if_free_softc = lagg_free_softc;
 	if_attach(ifp);
-	if_link_event_register(lagg_port_state, sc);
-	if_departure_event_register(lagg_port_ifdetach, sc);
+
+	lagg_init();
+	sx_xlock(&lagg_sx);
+	if (lagg_nsoftc++ == 0) {
+		if_link_event_register(lagg_port_state, NULL);
+		if_departure_event_register(lagg_port_ifdetach, NULL);
+	}
+	sx_xunlock(&lagg_sx);
 	return (ifp);
 }
 
@@ -840,14 +867,21 @@ lagg_clone_destroy(struct ifnet *ifp)
 	if (!lagg_is_ours(ifp))
 		return;
 	sc = ifp->if_softc;
-	if_departure_event_deregister(lagg_port_ifdetach, sc);
-	if_link_event_deregister(lagg_port_state, sc);
 
-	sx_xlock(&sc->sc_sx);
+	lagg_init();
+	sx_xlock(&lagg_sx);
+	if (sc->sc_dead) {
+		sx_xunlock(&lagg_sx);
+		return;
+	}
 	sc->sc_dead = true;
 	while (sc->sc_ports != NULL)
 		lagg_port_unlink_locked(sc, sc->sc_ports);
-	sx_xunlock(&sc->sc_sx);
+	if (--lagg_nsoftc == 0) {
+		if_departure_event_deregister(lagg_port_ifdetach, NULL);
+		if_link_event_deregister(lagg_port_state, NULL);
+	}
+	sx_xunlock(&lagg_sx);
 
 	/* Tags and queued packets keep the ifnet (and softc) alive. */
 	if_detach(ifp);

@@ -3,12 +3,19 @@
  * with the wrapper send tags of r348254 (spec §7).
  *
  * The parent is published through a small "trunk" record read inside the
- * net epoch; reparenting swaps the record under the vlan's sx lock and the
- * old record (with its if_ref on the old parent) goes through epoch_call,
- * so a transmit or tag allocation that read the old parent can still use
- * it.  Outstanding tags are never touched by reconfiguration: the next
- * tagged packet finds its inner tag on the wrong ifnet and gets EAGAIN.
+ * net epoch; reparenting swaps the record under the global vlan sx lock
+ * (FreeBSD's VLAN_XLOCK) and the old record (with its if_ref on the old
+ * parent) goes through epoch_call, so a transmit or tag allocation that
+ * read the old parent can still use it.  Outstanding tags are never
+ * touched by reconfiguration: the next tagged packet finds its inner tag
+ * on the wrong ifnet and gets EAGAIN.
+ *
+ * One departure listener serves every vlan; it is registered while any
+ * vlan exists, and finds the vlans of a departing parent on the global
+ * list, so a listener call can never reach a freed softc.
  */
+#include <pthread.h>
+
 #include "shim/systm.h"
 #include "shim/malloc.h"
 #include "shim/lock.h"
@@ -42,10 +49,27 @@ struct vlan_trunk {
 struct vlan_softc {
 	struct ifnet		*ifv_ifp;
 	struct vlan_trunk	*ifv_trunk;	/* NULL: no parent; epoch */
+	struct vlan_softc	*ifv_next;	/* vlan_list, under vlan_sx */
 	uint16_t		 ifv_vid;
 	bool			 ifv_dead;	/* vlan_clone_destroy ran */
-	struct sx		 ifv_sx;	/* serialises reconfiguration */
 };
+
+/* Global configuration lock, created once like if.c's own locks. */
+static struct sx vlan_sx;
+static pthread_once_t vlan_once = PTHREAD_ONCE_INIT;
+static struct vlan_softc *vlan_list;	/* live vlans, under vlan_sx */
+
+static void
+vlan_init_lock(void)
+{
+	sx_init(&vlan_sx, "vlan");
+}
+
+static void
+vlan_init(void)
+{
+	pthread_once(&vlan_once, vlan_init_lock);
+}
 
 #define	mst_to_vst(mst)							\
 	((struct vlan_snd_tag *)((char *)(mst) -			\
@@ -230,13 +254,13 @@ vlan_capabilities(struct vlan_softc *sc, struct ifnet *parent)
 		    (ena & ~IFCAP_TXRTLMT) | pena, __ATOMIC_RELAXED);
 }
 
-/* Under ifv_sx: publish 'trunk' and return the record it replaces. */
+/* Under vlan_sx: publish 'trunk' and return the record it replaces. */
 static struct vlan_trunk *
 vlan_set_trunk_locked(struct vlan_softc *sc, struct vlan_trunk *trunk)
 {
 	struct vlan_trunk *old;
 
-	sx_assert(&sc->ifv_sx, SA_XLOCKED);
+	sx_assert(&vlan_sx, SA_XLOCKED);
 	old = sc->ifv_trunk;
 	__atomic_store_n(&sc->ifv_trunk, trunk, __ATOMIC_RELEASE);
 	vlan_capabilities(sc, trunk != NULL ? trunk->parent : NULL);
@@ -266,22 +290,23 @@ vlan_setparent(struct ifnet *ifp, struct ifnet *parent)
 		trunk = malloc(sizeof(*trunk), M_VLAN, M_WAITOK | M_ZERO);
 	}
 
-	sx_xlock(&sc->ifv_sx);
+	vlan_init();
+	sx_xlock(&vlan_sx);
 	if (sc->ifv_dead) {
-		sx_xunlock(&sc->ifv_sx);
+		sx_xunlock(&vlan_sx);
 		if (trunk != NULL)
 			free(trunk, M_VLAN);
 		return (ENXIO);
 	}
 	if (sc->ifv_trunk != NULL && sc->ifv_trunk->parent == parent) {
 		/* Nothing changes. */
-		sx_xunlock(&sc->ifv_sx);
+		sx_xunlock(&vlan_sx);
 		free(trunk, M_VLAN);
 		return (0);
 	}
 	if (parent != NULL) {
 		if (vlan_lagg_reaches(parent, ifp)) {
-			sx_xunlock(&sc->ifv_sx);
+			sx_xunlock(&vlan_sx);
 			free(trunk, M_VLAN);
 			return (EINVAL);
 		}
@@ -289,7 +314,7 @@ vlan_setparent(struct ifnet *ifp, struct ifnet *parent)
 		trunk->parent = parent;
 	}
 	old = vlan_set_trunk_locked(sc, trunk);
-	sx_xunlock(&sc->ifv_sx);
+	sx_xunlock(&vlan_sx);
 
 	if (old != NULL)
 		NET_EPOCH_CALL(vlan_trunk_free, &old->ctx);
@@ -298,18 +323,20 @@ vlan_setparent(struct ifnet *ifp, struct ifnet *parent)
 
 /* ifnet departure event: a parent going away leaves its vlans parentless. */
 static void
-vlan_ifdetach(void *arg, struct ifnet *ifp)
+vlan_ifdetach(void *arg __unused, struct ifnet *ifp)
 {
-	struct vlan_softc *sc = arg;
+	struct vlan_softc *sc;
 	struct vlan_trunk *old;
 
-	old = NULL;
-	sx_xlock(&sc->ifv_sx);
-	if (sc->ifv_trunk != NULL && sc->ifv_trunk->parent == ifp)
+	vlan_init();
+	sx_xlock(&vlan_sx);
+	for (sc = vlan_list; sc != NULL; sc = sc->ifv_next) {
+		if (sc->ifv_trunk == NULL || sc->ifv_trunk->parent != ifp)
+			continue;
 		old = vlan_set_trunk_locked(sc, NULL);
-	sx_xunlock(&sc->ifv_sx);
-	if (old != NULL)
 		NET_EPOCH_CALL(vlan_trunk_free, &old->ctx);
+	}
+	sx_xunlock(&vlan_sx);
 }
 
 struct ifnet *
@@ -539,7 +566,6 @@ vlan_free_softc(struct ifnet *ifp)
 	struct vlan_softc *sc = ifp->if_softc;
 
 	ifp->if_softc = NULL;
-	sx_destroy(&sc->ifv_sx);
 	free(sc, M_VLAN);
 }
 
@@ -559,7 +585,6 @@ vlan_clone_create(int unit, uint16_t vid, struct ifnet *parent)
 	}
 	sc->ifv_ifp = ifp;
 	sc->ifv_vid = vid;
-	sx_init(&sc->ifv_sx, "vlan");
 
 	if_initname(ifp, "vlan", unit);
 	ifp->if_softc = sc;
@@ -574,7 +599,14 @@ vlan_clone_create(int unit, uint16_t vid, struct ifnet *parent)
 	ifp->if_snd_tag_alloc = vlan_snd_tag_alloc;
 	ifp->if_free_softc = vlan_free_softc;
 	if_attach(ifp);
-	if_departure_event_register(vlan_ifdetach, sc);
+
+	vlan_init();
+	sx_xlock(&vlan_sx);
+	if (vlan_list == NULL)
+		if_departure_event_register(vlan_ifdetach, NULL);
+	sc->ifv_next = vlan_list;
+	vlan_list = sc;
+	sx_xunlock(&vlan_sx);
 
 	if (parent != NULL && vlan_setparent(ifp, parent) != 0) {
 		vlan_clone_destroy(ifp);
@@ -586,18 +618,27 @@ vlan_clone_create(int unit, uint16_t vid, struct ifnet *parent)
 void
 vlan_clone_destroy(struct ifnet *ifp)
 {
-	struct vlan_softc *sc;
+	struct vlan_softc *sc, **scp;
 	struct vlan_trunk *old;
 
 	if (ifp == NULL || !vlan_is_ours(ifp))
 		return;
 	sc = ifp->if_softc;
-	if_departure_event_deregister(vlan_ifdetach, sc);
 
-	sx_xlock(&sc->ifv_sx);
+	vlan_init();
+	sx_xlock(&vlan_sx);
+	if (sc->ifv_dead) {
+		sx_xunlock(&vlan_sx);
+		return;
+	}
 	sc->ifv_dead = true;
 	old = vlan_set_trunk_locked(sc, NULL);
-	sx_xunlock(&sc->ifv_sx);
+	for (scp = &vlan_list; *scp != sc; scp = &(*scp)->ifv_next)
+		MPASS(*scp != NULL);
+	*scp = sc->ifv_next;
+	if (vlan_list == NULL)
+		if_departure_event_deregister(vlan_ifdetach, NULL);
+	sx_xunlock(&vlan_sx);
 	if (old != NULL)
 		NET_EPOCH_CALL(vlan_trunk_free, &old->ctx);
 

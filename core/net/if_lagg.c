@@ -286,7 +286,8 @@ lagg_enqueue(struct ifnet *ifp, struct mbuf *m)
 		wrapper_snd_tag_swap(m, lst->tag);
 #endif
 	}
-	return (ifp->if_transmit(ifp, m));
+	/* if_detach may be swapping in the dead methods right now. */
+	return (__atomic_load_n(&ifp->if_transmit, __ATOMIC_RELAXED)(ifp, m));
 }
 
 static int

@@ -445,7 +445,9 @@ vlan_transmit(struct ifnet *ifp, struct mbuf *m)
 		return (ENOBUFS);
 	}
 	vlan_nesting++;
-	error = parent->if_transmit(parent, m);
+	/* if_detach may be swapping in the dead methods right now. */
+	error = __atomic_load_n(&parent->if_transmit, __ATOMIC_RELAXED)(parent,
+	    m);
 	vlan_nesting--;
 	if_inc_counter(ifp, error == 0 ? IFCOUNTER_OPACKETS :
 	    IFCOUNTER_OERRORS, 1);
@@ -478,7 +480,8 @@ vlan_snd_tag_alloc(struct ifnet *ifp, union if_snd_tag_alloc_params *params,
 
 	NET_EPOCH_ENTER(et);
 	parent = vlan_parent(sc);
-	if (parent == NULL || parent->if_snd_tag_alloc == NULL) {
+	if (parent == NULL || __atomic_load_n(&parent->if_snd_tag_alloc,
+	    __ATOMIC_RELAXED) == NULL) {
 		NET_EPOCH_EXIT(et);
 		return (EOPNOTSUPP);
 	}

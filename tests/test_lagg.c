@@ -107,7 +107,7 @@ static void
 test_lagg_failover(void)
 {
 	struct ifnet *nic0, *nic1, *lagg;
-	struct m_snd_tag *mst, *mst2;
+	struct m_snd_tag *mst, *mst2, *none;
 	struct mbuf *m;
 	u_int live0;
 
@@ -147,7 +147,8 @@ test_lagg_failover(void)
 
 	/* Both down: no port for a tag or a packet. */
 	if_link_state_change(nic1, LINK_STATE_DOWN);
-	CHECK_EQ(t_alloc(lagg, &mst2), EOPNOTSUPP);
+	CHECK_EQ(t_alloc(lagg, &none), EOPNOTSUPP);
+	CHECK(none == NULL);
 	CHECK_EQ(lagg->if_transmit(lagg, t_pkt(NULL)), ENETDOWN);
 	/* The primary back: the old tag works again. */
 	if_link_state_change(nic0, LINK_STATE_UP);

@@ -247,7 +247,7 @@ static void
 test_vlan_parent_detach(void)
 {
 	struct ifnet *nic, *vlan;
-	struct m_snd_tag *mst;
+	struct m_snd_tag *mst, *none;
 	int live;
 
 	t_world_begin();
@@ -262,7 +262,8 @@ test_vlan_parent_detach(void)
 	CHECK(vlan_trunkdev(vlan) == NULL);
 	CHECK((vlan->if_capabilities & IFCAP_TXRTLMT) == 0);
 	CHECK_EQ(vlan->if_transmit(vlan, t_pkt(mst)), ENETDOWN);
-	CHECK_EQ(t_alloc(vlan, &mst), EOPNOTSUPP);
+	CHECK_EQ(t_alloc(vlan, &none), EOPNOTSUPP);
+	CHECK(none == NULL);
 
 	epoch_drain_callbacks();
 	live = ifnet_live_count();

@@ -2,12 +2,15 @@
  * lagg(4) with wrapper send tags (spec §8), driven at the ifnet level:
  * tags allocated with m_snd_tag_alloc, packets handed to if_transmit.
  */
+#include <pthread.h>
+
 #include "tests/testlib.h"
 #include "harness/world.h"
 #include "shim/epoch.h"
 #include "shim/lock.h"
 #include "shim/malloc.h"
 #include "shim/refcount.h"
+#include "shim/sched.h"
 #include "sys/mbuf.h"
 #include "net/if_var.h"
 #include "net/if_lagg.h"
@@ -669,6 +672,83 @@ test_lagg_destroy_with_tag(void)
 	t_world_end();
 }
 
+/*
+ * A port removed (and the epoch callbacks run) in the window between
+ * lagg_snd_tag_alloc finding the port and using it: a scheduler seam at
+ * that window runs the removal on another thread.  Inside the epoch the
+ * port cannot be freed; the tag lands on the removed port and the next
+ * packet gets EAGAIN.  (The race variant frees it: a use after free.)
+ */
+static struct ifnet *window_lagg, *window_port;
+static int window_fired, window_callbacks;
+
+static void *
+window_remover(void *arg __unused)
+{
+	CHECK_EQ(lagg_port_destroy(window_lagg, window_port), 0);
+	window_callbacks = epoch_drain_callbacks();
+	return (NULL);
+}
+
+static void
+window_point(enum sched_point_kind kind __unused, const void *obj __unused,
+    const char *what)
+{
+	pthread_t td;
+
+	if (window_fired || strcmp(what, "lagg_snd_tag_alloc port") != 0)
+		return;
+	window_fired = 1;
+	CHECK_EQ(pthread_create(&td, NULL, window_remover, NULL), 0);
+	CHECK_EQ(pthread_join(td, NULL), 0);
+}
+
+static void
+window_block(const void *obj __unused, const char *what __unused)
+{
+}
+
+static void
+window_wake(const void *obj __unused)
+{
+}
+
+static const struct sched_ops window_ops = {
+	.point = window_point,
+	.block = window_block,
+	.wake = window_wake,
+};
+
+static void
+test_lagg_alloc_port_removed_in_window(void)
+{
+	struct ifnet *nic0, *nic1, *lagg;
+	struct m_snd_tag *mst;
+	int error;
+
+	t_world_begin();
+	nic0 = t_nic(0, NIC_F_TXRTLMT);
+	nic1 = t_nic(1, NIC_F_TXRTLMT);
+	lagg = t_lagg(0, LAGG_PROTO_FAILOVER, nic0, nic1);
+	window_lagg = lagg;
+	window_port = nic0;
+	window_fired = 0;
+	window_callbacks = -1;
+	sched_active_ops = &window_ops;
+	error = t_alloc(lagg, &mst);
+	sched_active_ops = NULL;
+	CHECK_EQ(window_fired, 1);
+	/* The port's free waited for this reader. */
+	CHECK_EQ(window_callbacks, 0);
+	CHECK_EQ(error, 0);
+	CHECK(t_inner(mst)->ifp == nic0);
+	CHECK_EQ(lagg_port_count(lagg), 1);
+	CHECK_EQ(lagg->if_transmit(lagg, t_pkt(mst)), EAGAIN);
+	m_snd_tag_rele(mst);
+	CHECK(epoch_drain_callbacks() >= 1);
+	t_world_end();
+}
+
 int
 main(void)
 {
@@ -687,5 +767,6 @@ main(void)
 	RUN(test_lagg_vlan_nesting);
 	RUN(test_lagg_forwarded_untagged);
 	RUN(test_lagg_destroy_with_tag);
+	RUN(test_lagg_alloc_port_removed_in_window);
 	return (t_done());
 }

@@ -485,6 +485,8 @@ lagg_snd_tag_alloc(struct ifnet *ifp, union if_snd_tag_alloc_params *params,
 		__atomic_fetch_sub(&sc->sc_unsafe_readers, 1, __ATOMIC_SEQ_CST);
 		return (EOPNOTSUPP);
 	}
+	/* The window: a removal here frees lp once no epoch reader is in. */
+	sched_point(SP_EXPLICIT, sc, "lagg_snd_tag_alloc port");
 	lp_ifp = lp->lp_ifp;
 	if_ref(lp_ifp);
 	__atomic_fetch_sub(&sc->sc_unsafe_readers, 1, __ATOMIC_SEQ_CST);
@@ -497,6 +499,8 @@ lagg_snd_tag_alloc(struct ifnet *ifp, union if_snd_tag_alloc_params *params,
 		NET_EPOCH_EXIT(et);
 		return (EOPNOTSUPP);
 	}
+	/* A removal here cannot free lp: we are inside the epoch. */
+	sched_point(SP_EXPLICIT, sc, "lagg_snd_tag_alloc port");
 	lp_ifp = lp->lp_ifp;
 	if_ref(lp_ifp);
 	NET_EPOCH_EXIT(et);

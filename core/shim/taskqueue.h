@@ -34,6 +34,11 @@ int	taskqueue_enqueue(struct taskqueue *tq, struct task *task);
 int	taskqueue_cancel(struct taskqueue *tq, struct task *task, u_int *pendp);
 /* Run everything queued now (and what it queues), as taskqueue_drain_all. */
 void	taskqueue_drain_all(struct taskqueue *tq);
+/*
+ * Wait until task is neither pending nor running.  Sequentially nobody
+ * else would run it, so a pending task runs here, in the caller.
+ */
+void	taskqueue_drain(struct taskqueue *tq, struct task *task);
 const char *taskqueue_name(const struct taskqueue *tq);
 
 /* The system queue (taskqueue_thread in FreeBSD). */

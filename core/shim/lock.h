@@ -11,16 +11,31 @@
  * a deadlock, not a hang.  The per-class pthread fields below (mtx_lock,
  * rw_lock, sx_lock) are not used.
  *
- * WITNESS (always on):
- *  - lock order is recorded per pair of lock names; acquiring B while
- *    holding A after B->A was seen panics "witness: lock order reversal";
- *  - witness_assert_unlocked(op) panics "witness: lock held on return"
- *    when any lock is still held at the end of an operation;
- *  - WITNESS_WARN-style witness_check_sleep(why) panics
- *    "witness: sleeping with a non-sleepable lock held" / "... inside an
- *    epoch section" when a mutex or rwlock is held or an epoch is entered;
- *  - recursion on a non-recursive lock and unlocking a lock not owned
- *    panic as well.
+ * WITNESS (always on).  Held locks are tracked per thread; every check
+ * panics with a "witness: ..." line:
+ *  - lock order is recorded per pair of lock type names (mtx_init's type,
+ *    else the name; held read locks count): acquiring B while holding A
+ *    after B->A was seen panics
+ *	"witness: lock order reversal: A -> B (established B -> A)";
+ *  - witness_assert_unlocked(op) panics
+ *	"witness: lock held on return from <op>: <name>";
+ *  - witness_check_sleep(why), the WITNESS_WARN of anything that may
+ *    sleep (malloc M_WAITOK, epoch_wait, taskqueue drains), panics
+ *	"witness: sleeping (<why>) with non-sleepable lock <name> held" or
+ *	"witness: sleeping (<why>) inside an epoch section";
+ *  - acquiring an sx with a mutex or rwlock held panics
+ *	"witness: sleepable lock <sx> acquired with non-sleepable <name> held";
+ *  - mtx_assert/rw_assert/sx_assert panic
+ *	"witness: <name> not <owned|unowned|locked|rlocked|wlocked|slocked|
+ *	xlocked|unlocked> at <function>";
+ *  - recursion on a non-recursive lock, unlocking a lock this thread does
+ *    not hold (or in the other mode), using an uninitialised lock and
+ *    destroying a locked one panic as well.  As in FreeBSD, the owner may
+ *    mtx_destroy a mutex it holds (not recursed); rw and sx must be
+ *    unlocked.
+ *  - A try-lock never waits, so it records no order.
+ * The order table is invisible to TSan (shim/spin.h): witness adds no
+ * happens-before edge between threads.
  */
 #ifndef _SHIM_LOCK_H_
 #define	_SHIM_LOCK_H_

@@ -5,6 +5,11 @@
  * taskqueue progress or quiesce drains it; in the threaded mode on the
  * queue's actor thread.  As in FreeBSD, enqueueing a task that is already
  * pending only bumps ta_pending.
+ *
+ * Threaded mode: an actor thread with nothing to run may
+ * sched_block(tq, ...); taskqueue_enqueue() and the end of every task
+ * call sched_wake(tq).  A task that returns with more locks held than it
+ * was called with panics "witness: lock held on return from task of <q>".
  */
 #ifndef _SHIM_TASKQUEUE_H_
 #define	_SHIM_TASKQUEUE_H_

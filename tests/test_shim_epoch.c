@@ -235,6 +235,71 @@ test_reader_thread_holds_callbacks(void)
 	CHECK_EQ(epoch_pending(), 0);
 }
 
+/* Under a controlled scheduler epoch_wait blocks and the last exit wakes. */
+static int n_epoch_points, n_block, n_wake;
+
+static void
+fake_point(enum sched_point_kind kind, const void *obj, const char *what)
+{
+	if (kind == SP_EPOCH)
+		__atomic_fetch_add(&n_epoch_points, 1, __ATOMIC_RELAXED);
+}
+
+static void
+fake_block(const void *obj, const char *what)
+{
+	__atomic_fetch_add(&n_block, 1, __ATOMIC_RELAXED);
+	sched_yield();
+}
+
+static void
+fake_wake(const void *obj)
+{
+	__atomic_fetch_add(&n_wake, 1, __ATOMIC_RELAXED);
+}
+
+static const struct sched_ops fake_ops = {
+	.point = fake_point,
+	.block = fake_block,
+	.wake = fake_wake,
+};
+
+static int seam_inside, seam_left;
+
+static void *
+seam_reader_main(void *arg)
+{
+	struct epoch_tracker et;
+
+	NET_EPOCH_ENTER(et);
+	__atomic_store_n(&seam_inside, 1, __ATOMIC_RELEASE);
+	/* Leave only once the waiter is parked in block(). */
+	while (__atomic_load_n(&n_block, __ATOMIC_RELAXED) == 0)
+		sched_yield();
+	seam_left = 1;
+	NET_EPOCH_EXIT(et);
+	return (NULL);
+}
+
+static void
+test_wait_under_scheduler(void)
+{
+	pthread_t td;
+
+	fresh();
+	sched_active_ops = &fake_ops;
+	CHECK_EQ(pthread_create(&td, NULL, seam_reader_main, NULL), 0);
+	while (!__atomic_load_n(&seam_inside, __ATOMIC_ACQUIRE))
+		sched_yield();
+	NET_EPOCH_WAIT();
+	CHECK_EQ(seam_left, 1);
+	/* The wake follows the decrement: look once the reader is gone. */
+	CHECK_EQ(pthread_join(td, NULL), 0);
+	CHECK(__atomic_load_n(&n_wake, __ATOMIC_RELAXED) >= 1);
+	sched_active_ops = NULL;
+	CHECK_EQ(n_epoch_points, 2);
+}
+
 static void
 test_wait_sequential_returns(void)
 {
@@ -253,5 +318,6 @@ main(void)
 	RUN(test_callback_queued_by_callback_waits);
 	RUN(test_reader_thread_holds_callbacks);
 	RUN(test_wait_sequential_returns);
+	RUN(test_wait_under_scheduler);
 	return (t_done());
 }

@@ -510,6 +510,81 @@ test_held_names(void)
 	mtx_destroy(&b);
 }
 
+/*
+ * The scheduler seam: under a controlled scheduler a contended acquire
+ * must hand over with block() (never sleep on the condvar), every release
+ * must wake(), and lock operations are preemption points.  The fake
+ * scheduler here lets real threads run and only counts.
+ */
+static int n_point[SP_NKINDS], n_block, n_wake;
+
+static void
+fake_point(enum sched_point_kind kind, const void *obj, const char *what)
+{
+	__atomic_fetch_add(&n_point[kind], 1, __ATOMIC_RELAXED);
+}
+
+static void
+fake_block(const void *obj, const char *what)
+{
+	__atomic_fetch_add(&n_block, 1, __ATOMIC_RELAXED);
+	sched_yield();
+}
+
+static void
+fake_wake(const void *obj)
+{
+	__atomic_fetch_add(&n_wake, 1, __ATOMIC_RELAXED);
+}
+
+static const struct sched_ops fake_ops = {
+	.point = fake_point,
+	.block = fake_block,
+	.wake = fake_wake,
+};
+
+struct seam {
+	struct mtx	 m;
+	int		 got;
+};
+
+static void *
+seam_main(void *arg)
+{
+	struct seam *s = arg;
+
+	mtx_lock(&s->m);
+	s->got = 1;
+	mtx_unlock(&s->m);
+	return (NULL);
+}
+
+static void
+test_sched_seam(void)
+{
+	struct seam s = { .got = 0 };
+	pthread_t td;
+
+	witness_reset();
+	mtx_init(&s.m, "seam", NULL, MTX_DEF);
+	sched_active_ops = &fake_ops;
+	CHECK(sched_controlled());
+	mtx_lock(&s.m);
+	CHECK_EQ(pthread_create(&td, NULL, seam_main, &s), 0);
+	/* The other thread is parked in block(), not in a condvar. */
+	while (__atomic_load_n(&n_block, __ATOMIC_RELAXED) == 0)
+		sched_yield();
+	CHECK_EQ(__atomic_load_n(&n_wake, __ATOMIC_RELAXED), 0);
+	mtx_unlock(&s.m);
+	CHECK(__atomic_load_n(&n_wake, __ATOMIC_RELAXED) >= 1);
+	CHECK_EQ(pthread_join(td, NULL), 0);
+	sched_active_ops = NULL;
+	CHECK_EQ(s.got, 1);
+	CHECK(n_point[SP_LOCK] >= 2);
+	CHECK(n_point[SP_UNLOCK] >= 2);
+	mtx_destroy(&s.m);
+}
+
 static void
 refcount_underflow(void *arg)
 {
@@ -564,6 +639,7 @@ main(void)
 	RUN(test_upgrade_needs_read_lock);
 	RUN(test_mutual_exclusion_across_threads);
 	RUN(test_held_names);
+	RUN(test_sched_seam);
 	RUN(test_refcount);
 	return (t_done());
 }

@@ -444,6 +444,8 @@ test_vlan_config_errors(void)
 	CHECK(lo != NULL);
 	world_add_ifnet(lo, loop_detach);
 	CHECK_EQ(vlan_setparent(v2, lo), EPROTONOSUPPORT);
+	/* A create whose parent is refused leaves nothing behind. */
+	CHECK(vlan_clone_create(4, 5, lo) == NULL);
 	CHECK_EQ(vlan_setparent(v2, v1), 0);
 	CHECK_EQ(vlan_setparent(v2, NULL), 0);
 	CHECK(vlan_trunkdev(v2) == NULL);

@@ -29,7 +29,7 @@ static const struct in6_addr net6 = { { 0x20, 0x01, 0x0d, 0xb8 } };
 struct t_topo {
 	struct ifnet	*in;		/* plain, receives */
 	struct ifnet	*out;		/* tag-capable, transmits */
-	struct socket	*so;		/* a rate-limited flow on out */
+	struct socket	*so;		/* rate-limited flow on out */
 };
 
 static struct ifnet *
@@ -234,7 +234,7 @@ test_broken_input(void)
 
 	t_topo(&t, NIC_F_TXRTLMT);
 	m = packet_build_ip4(src4, dst4, IPPROTO_UDP, 10, M_NOWAIT);
-	mtod(m, struct ip *)->ip_len = 5000;		/* past the packet */
+	mtod(m, struct ip *)->ip_len = 5000;	/* past the packet */
 	ip_input(m);
 	m = packet_build_ip4(src4, dst4, IPPROTO_UDP, 10, M_NOWAIT);
 	mtod(m, struct ip *)->ip_hl = 3;

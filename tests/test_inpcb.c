@@ -537,7 +537,7 @@ drop_tag_reference_twice(void *arg)
 	CHECK_EQ(sosend(so, 100, 0), 0);
 	mst = nic_ring_peek(ifp, 0)->m_pkthdr.snd_tag;
 	CHECK_EQ(soclose(so), 0);		/* only the ring's ref left */
-	m_snd_tag_rele(mst);			/* the ring's, dropped early */
+	m_snd_tag_rele(mst);		/* the ring's, dropped early */
 	(void)nic_txeof(ifp, -1);		/* and again */
 	t_world_end();
 }

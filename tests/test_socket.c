@@ -131,7 +131,7 @@ test_soconnect(void)
 		CHECK_EQ(inp->inp_fport, 80);
 		CHECK(inp->inp_lport >= 49152);
 		CHECK_EQ(inp->inp_flowtype, M_HASHTYPE_RSS_TCP_IPV4);
-		/* Deterministic: the same world gives the same tuple and hash. */
+		/* Deterministic: same world, same tuple and hash. */
 		if (pass == 0) {
 			flowid = inp->inp_flowid;
 			lport = inp->inp_lport;
@@ -448,7 +448,7 @@ test_tcpdrop_with_queued_packets(void)
 	CHECK_EQ(soclose(so), 0);
 	CHECK_EQ(num_snd_tags(), 1);	/* the ring still holds it */
 	witness_assert_unlocked(__func__);
-	t_world_end();			/* drains the ring, checks the ledger */
+	t_world_end();		/* drains the ring, checks the ledger */
 }
 
 /* Sends on one thread, a close on another: no race, a clean ledger. */

@@ -158,9 +158,10 @@ so_ephemeral_port(void)
 	return ((uint16_t)(IPPORT_EPHEMERALFIRST + n % IPPORT_EPHEMERALCOUNT));
 }
 
-static const struct in_addr so_default_laddr = { 0x0a000001 };	/* 10.0.0.1 */
+/* Sources when the route's ifnet has no address: 10.0.0.1, fd00::1. */
+static const struct in_addr so_default_laddr = { 0x0a000001 };
 static const struct in6_addr so_default_laddr6 = { { 0xfd, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 1 } };				/* fd00::1 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 1 } };
 
 /*
  * in_pcbconnect: set the foreign address, choose a deterministic local

@@ -294,10 +294,8 @@ in_pcbdetach_txrtlmt(struct inpcb *inp)
 	 * of the live mbufs triggers the canary).
 	 */
 	CANARY_REACHED(CANARY_NOREF);
-	m_snd_tag_rele(mst);
-#else
-	m_snd_tag_rele(mst);
 #endif
+	m_snd_tag_rele(mst);
 }
 
 int

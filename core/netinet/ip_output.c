@@ -14,9 +14,9 @@
 struct ipstat ipstat;
 int V_ipforwarding;
 
-static uint32_t ip_id_next;		/* ip_id for packets without an inp */
+static uint32_t ip_id_next;		/* ip_id when there is no inp */
 
-#define	MAX_LINKHDR	16		/* leading space for if_output */
+#define	MAX_LINKHDR	16		/* room for if_output */
 
 void
 ipstat_reset(void)
@@ -98,7 +98,8 @@ ip_output_send(struct inpcb *inp, struct ifnet *ifp, struct mbuf *m,
 				INP_WUNLOCK(inp);
 			else
 				INP_RUNLOCK(inp);
-			sched_point(SP_EXPLICIT, inp, "ip_output_send unlocked");
+			sched_point(SP_EXPLICIT, inp,
+			    "ip_output_send unlocked");
 			mst = inp->inp_snd_tag;
 			if (mst != NULL)
 				m->m_pkthdr.snd_tag = m_snd_tag_ref(mst);

@@ -18,7 +18,7 @@ struct tcphdr {
 	uint16_t	th_dport;
 	uint32_t	th_seq;
 	uint32_t	th_ack;
-	uint8_t		th_off;		/* data offset in 32-bit words */
+	uint8_t		th_off;		/* header length, 32-bit words */
 	uint8_t		th_flags;
 	uint16_t	th_win;
 	uint16_t	th_sum;
@@ -29,8 +29,8 @@ CTASSERT(sizeof(struct tcphdr) == 20);
 #define	TH_PUSH		0x08
 #define	TH_ACK		0x10
 
-#define	TCP_DEFAULT_MSS	536		/* no route: RFC 879 default */
-#define	MAX_LINKHDR	16		/* leading space for if_output */
+#define	TCP_DEFAULT_MSS	536		/* no route: RFC 879 */
+#define	MAX_LINKHDR	16		/* room for if_output */
 #define	TCP_TTL		64
 
 /*
@@ -68,7 +68,7 @@ tcp_output(struct inpcb *inp, struct mbuf *m)
 	}
 	NET_EPOCH_EXIT(et);
 	if (ifp == NULL)
-		mss = TCP_DEFAULT_MSS;	/* ip_output reports the missing route */
+		mss = TCP_DEFAULT_MSS;	/* ip_output reports no route */
 	else if (mtu <= (u_long)hdrlen + 8 || mtu > IP_MAXPACKET) {
 		m_freem(m);
 		return (EMSGSIZE);

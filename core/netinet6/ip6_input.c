@@ -15,7 +15,7 @@ enum { SLOT_FREE = 0, SLOT_BUSY, SLOT_VALID };
 static struct in6_ifaddr_slot {
 	int		 state;
 	struct ifnet	*ifp;
-	struct in6_addr	 addr;		/* written only while BUSY */
+	struct in6_addr	 addr;		/* written while BUSY */
 } in6_ifaddr_tab[IN6_IFADDR_MAX];
 
 static bool

@@ -14,7 +14,7 @@ int V_ip6_forwarding;
 
 static uint32_t ip6_id_next;		/* fragment ids */
 
-#define	MAX_LINKHDR	16		/* leading space for if_output */
+#define	MAX_LINKHDR	16		/* room for if_output */
 #define	IP6_MTU_MAX	65535
 
 void

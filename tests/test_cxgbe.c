@@ -144,8 +144,8 @@ test_close_with_uncompleted_wrs_returns_etid_and_credits(void)
 
 	/* The socket closes: the kernel's reference goes. */
 	m_snd_tag_rele(mst);
-	CHECK_EQ(num_snd_tags(), 1);		/* credits are still out */
-	CHECK_EQ(cxgbe_etids_in_use(ifp), 1);
+	CHECK_EQ(num_snd_tags(), 0);		/* the kernel is done... */
+	CHECK_EQ(cxgbe_etids_in_use(ifp), 1);	/* ...credits are not */
 	CHECK((cst->flags & EO_SND_TAG_REF) == 0);
 
 	/* The one completion, then the flush it triggers. */
@@ -257,7 +257,7 @@ test_close_with_packets_waiting_for_credits(void)
 	CHECK_EQ(mbufq_len(&cst->pending_tx), 3);
 	CHECK_EQ(t_refs(mst), 1 + 3);
 	m_snd_tag_rele(mst);
-	CHECK_EQ(num_snd_tags(), 1);
+	CHECK_EQ(num_snd_tags(), 1);		/* waiting packets hold it */
 	CHECK((cst->flags & EO_SND_TAG_REF) != 0);
 	sent = 0;
 	while (cxgbe_fw4_ack(ifp, etid, 1) == 0)
@@ -400,20 +400,23 @@ test_oversized_chain_efbig(void)
 {
 	struct ifnet *ifp;
 	struct m_snd_tag *mst;
-	struct mbuf *m, *n;
+	struct mbuf *m, *n, *last;
 	int i;
 
 	t_world_begin();
 	ifp = t_attach(0, 4, 4, 128, 32);
 	mst = t_alloc(ifp, RATE, NULL);
 	m = t_pkt(mst, 60);
+	last = m;
 	for (i = 0; i < EO_MAX_NSEGS + 1; i++) {
 		n = m_get(M_NOWAIT, MT_DATA);
 		CHECK(n != NULL);
 		n->m_len = 8;
-		m_cat(m, n);
+		last->m_next = n;
+		last = n;
 		m->m_pkthdr.len += 8;
 	}
+	CHECK_EQ(m_length(m, NULL), 60 + 8 * (EO_MAX_NSEGS + 1));
 	CHECK_EQ(ifp->if_transmit(ifp, m), EFBIG);
 	CHECK_EQ(t_refs(mst), 1);
 	CHECK_EQ(mbuf_live_count(), 0);

@@ -179,6 +179,7 @@ struct adapter {
 	/* harness bookkeeping (the actor's list), under cxgbe_list_lock */
 	struct adapter	*next;
 	int		 pins;
+	bool		 ifnet_gone;	/* if_free_softc ran */
 	bool		 free_pending;
 };
 
@@ -216,5 +217,7 @@ int	cxgbe_class_refs(struct ifnet *ifp, int cl);
 int	cxgbe_classes_in_use(struct ifnet *ifp);
 struct cxgbe_rate_tag *cxgbe_etid_tag(struct ifnet *ifp, int etid);
 int	cxgbe_fw_wrs(struct ifnet *ifp, int etid);	/* WRs at the fw */
+/* The last etid went home: free an adapter whose ifnet is gone. */
+void	cxgbe_adapter_release(struct adapter *sc);
 
 #endif /* !_DEV_CXGBE_OFFLOAD_H_ */

@@ -74,29 +74,50 @@ cxgbe_unpin(struct adapter *sc)
 }
 
 /*
- * The ifnet's last reference is gone (if_free_softc): no tag can reach
- * the adapter any more, since every tag pins the ifnet.
+ * Unlink an adapter whose ifnet is gone once no flow is left: the
+ * kernel's last release of a tag (which unpins the ifnet) comes before
+ * the firmware returns the flow's credits, so the adapter (etid table,
+ * firmware queues) must outlive the ifnet until the last flow is home.
+ * Freed now, or by the last unpin if someone is working on it.
  */
-static void
-cxgbe_free_softc(struct ifnet *ifp)
+void
+cxgbe_adapter_release(struct adapter *sc)
 {
-	struct adapter *sc = ifp->if_softc, **scp;
-	bool now;
+	struct adapter **scp;
+	int inuse;
+	bool now = false;
 
-	ifp->if_softc = NULL;
+	mtx_lock(&sc->etid_lock);
+	inuse = sc->etids_in_use;
+	mtx_unlock(&sc->etid_lock);
 	pthread_mutex_lock(&cxgbe_list_lock);
-	for (scp = &cxgbe_list; *scp != NULL; scp = &(*scp)->next)
-		if (*scp == sc) {
-			*scp = sc->next;
-			cxgbe_nadapters--;
-			break;
-		}
-	sc->ifp = NULL;
-	sc->free_pending = true;
-	now = sc->pins == 0;
+	if (sc->ifnet_gone && inuse == 0 && !sc->free_pending) {
+		for (scp = &cxgbe_list; *scp != NULL; scp = &(*scp)->next)
+			if (*scp == sc) {
+				*scp = sc->next;
+				cxgbe_nadapters--;
+				break;
+			}
+		sc->free_pending = true;
+		now = sc->pins == 0;
+	}
 	pthread_mutex_unlock(&cxgbe_list_lock);
 	if (now)
 		adapter_free(sc);
+}
+
+/* The ifnet's last reference is gone (if_free_softc). */
+static void
+cxgbe_free_softc(struct ifnet *ifp)
+{
+	struct adapter *sc = ifp->if_softc;
+
+	ifp->if_softc = NULL;
+	pthread_mutex_lock(&cxgbe_list_lock);
+	sc->ifp = NULL;
+	sc->ifnet_gone = true;
+	pthread_mutex_unlock(&cxgbe_list_lock);
+	cxgbe_adapter_release(sc);
 }
 
 /* Untagged packets: the plain tx ring, freed by tx completions. */

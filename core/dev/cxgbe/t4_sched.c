@@ -257,6 +257,8 @@ cxgbe_snd_tag_free_locked(struct cxgbe_rate_tag *cst)
 	mtx_unlock(&cst->lock);
 	mtx_destroy(&cst->lock);
 	free(cst, M_CXGBE);
+	/* A detached adapter lives until its last flow is home. */
+	cxgbe_adapter_release(sc);
 }
 
 /*

@@ -166,7 +166,8 @@ epair_deliver(int n)
 		    ifp->if_xname));
 		m->m_pkthdr.rcvif = ifp;
 		if_inc_counter(ifp, IFCOUNTER_IPACKETS, 1);
-		ifp->if_input(ifp, m);
+		/* if_detach may swap in the dead method concurrently. */
+		__atomic_load_n(&ifp->if_input, __ATOMIC_RELAXED)(ifp, m);
 	}
 	return (done);
 }
@@ -199,8 +200,8 @@ epair_setup_ifp(struct epair_softc *sc, struct ifnet *ifp, int unit,
 	ifp->if_input = ether_input;
 	ifp->if_qflush = epair_qflush;
 	ifp->if_snd_tag_alloc = NULL;	/* no send-tag support */
-	ifp->if_flags |= IFF_UP;
-	ifp->if_drv_flags |= IFF_DRV_RUNNING;
+	if_setflagbits(ifp, IFF_UP, 0);
+	if_setdrvflagbits(ifp, IFF_DRV_RUNNING, 0);
 	ifp->if_mtu = 1500;
 }
 

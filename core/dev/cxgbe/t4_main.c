@@ -281,8 +281,8 @@ cxgbe_attach(int unit, const struct cxgbe_params *p)
 	ifp->if_free_softc = cxgbe_free_softc;
 	ifp->if_capabilities = IFCAP_TXRTLMT | IFCAP_TSO;
 	ifp->if_capenable = ifp->if_capabilities;
-	ifp->if_flags |= IFF_UP;
-	ifp->if_drv_flags |= IFF_DRV_RUNNING;
+	if_setflagbits(ifp, IFF_UP, 0);
+	if_setdrvflagbits(ifp, IFF_DRV_RUNNING, 0);
 	ifp->if_mtu = 1500;
 	sc->ifp = ifp;
 	if_attach(ifp);

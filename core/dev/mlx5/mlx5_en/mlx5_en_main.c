@@ -209,8 +209,8 @@ mlx5e_attach(int unit, const struct mlx5e_params *p)
 	ifp->if_snd_tag_alloc = mlx5e_snd_tag_alloc;
 	ifp->if_capabilities = IFCAP_TXRTLMT | IFCAP_TSO;
 	ifp->if_capenable = ifp->if_capabilities;
-	ifp->if_flags |= IFF_UP;
-	ifp->if_drv_flags |= IFF_DRV_RUNNING;
+	if_setflagbits(ifp, IFF_UP, 0);
+	if_setdrvflagbits(ifp, IFF_DRV_RUNNING, 0);
 	ifp->if_mtu = 1500;
 
 	/* Channel setup: each shared unlimited tag is initialised once. */

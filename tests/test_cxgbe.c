@@ -394,32 +394,62 @@ test_backlog_enobufs(void)
 	t_world_end();
 }
 
-/* A packet no WR can carry is refused before it touches the flow. */
-static void
-test_oversized_chain_efbig(void)
+/* A chain no WR can carry is defragmented; the tag moves with it. */
+static struct mbuf *
+t_long_chain(struct m_snd_tag *mst)
 {
-	struct ifnet *ifp;
-	struct m_snd_tag *mst;
 	struct mbuf *m, *n, *last;
 	int i;
 
-	t_world_begin();
-	ifp = t_attach(0, 4, 4, 128, 32);
-	mst = t_alloc(ifp, RATE, NULL);
 	m = t_pkt(mst, 60);
 	last = m;
 	for (i = 0; i < EO_MAX_NSEGS + 1; i++) {
 		n = m_get(M_NOWAIT, MT_DATA);
 		CHECK(n != NULL);
+		memset(mtod(n, char *), i, 8);
 		n->m_len = 8;
 		last->m_next = n;
 		last = n;
 		m->m_pkthdr.len += 8;
 	}
 	CHECK_EQ(m_length(m, NULL), 60 + 8 * (EO_MAX_NSEGS + 1));
-	CHECK_EQ(ifp->if_transmit(ifp, m), EFBIG);
+	return (m);
+}
+
+static void
+test_long_chain_defragmented(void)
+{
+	struct ifnet *ifp;
+	struct m_snd_tag *mst;
+	struct cxgbe_rate_tag *cst;
+	struct mbuf *m;
+	char buf[8];
+
+	t_world_begin();
+	ifp = t_attach(0, 4, 4, 128, 32);
+	mst = t_alloc(ifp, RATE, NULL);
+	cst = mst_to_crt(mst);
+	CHECK_EQ(ifp->if_transmit(ifp, t_long_chain(mst)), 0);
+	m = mbufq_first(&cst->pending_fwack);
+	CHECK(m != NULL && m->m_next == NULL);	/* one cluster */
+	CHECK_EQ(m->m_pkthdr.len, 60 + 8 * (EO_MAX_NSEGS + 1));
+	m_copydata(m, 60 + 8 * 5, 8, buf);
+	CHECK_EQ(buf[0], 5);
+	CHECK((m->m_pkthdr.csum_flags & CSUM_SND_TAG) == 0);
 	CHECK_EQ(t_refs(mst), 1);
-	CHECK_EQ(mbuf_live_count(), 0);
+
+	/* The copy cannot be made: dropped, reference released. */
+	m = t_long_chain(mst);
+	malloc_fail_arm(1, M_MBUF);
+	CHECK_EQ(ifp->if_transmit(ifp, m), ENOMEM);
+	malloc_fail_disarm();
+	CHECK_EQ(t_refs(mst), 1);
+	m = t_long_chain(mst);
+	malloc_fail_arm(1, M_MBUF_CLUSTER);
+	CHECK_EQ(ifp->if_transmit(ifp, m), ENOMEM);
+	malloc_fail_disarm();
+	CHECK_EQ(t_refs(mst), 1);
+	CHECK_EQ(mbuf_live_count(), 1);
 	m_snd_tag_rele(mst);
 	t_world_end();
 }
@@ -684,7 +714,7 @@ main(void)
 	RUN(test_attach_fault_injection);
 	RUN(test_bad_params_rejected);
 	RUN(test_backlog_enobufs);
-	RUN(test_oversized_chain_efbig);
+	RUN(test_long_chain_defragmented);
 	RUN(test_modify_and_query);
 	RUN(test_class_refcounts_return_to_zero);
 	RUN(test_unsupported_type);

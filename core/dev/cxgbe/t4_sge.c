@@ -65,6 +65,43 @@ mbuf_eo_len16(struct mbuf *m)
 	return (howmany(n, 16));
 }
 
+/*
+ * Too many segments for one WR: copy the packet into clusters, as
+ * m_defrag would.  The header, and with it the tag reference, moves to
+ * the new chain.  NULL (m0 untouched) when an allocation fails.
+ */
+static struct mbuf *
+ethofld_defrag(struct mbuf *m0)
+{
+	struct mbuf *m, *n, **np;
+	int chunk, len, off;
+
+	len = m0->m_pkthdr.len;
+	m = m_getcl(M_NOWAIT, MT_DATA, M_PKTHDR);
+	if (m == NULL)
+		return (NULL);
+	n = m;
+	np = &m->m_next;
+	for (off = 0; off < len; off += chunk) {
+		if (n == NULL) {
+			n = m_getcl(M_NOWAIT, MT_DATA, 0);
+			if (n == NULL) {
+				m_freem(m);
+				return (NULL);
+			}
+			*np = n;
+		}
+		chunk = MIN(len - off, MCLBYTES);
+		m_copydata(m0, off, chunk, mtod(n, caddr_t));
+		n->m_len = chunk;
+		np = &n->m_next;
+		n = NULL;
+	}
+	m_move_pkthdr(m, m0);
+	m_freem(m0);
+	return (m);
+}
+
 /* Commit one WR to the firmware (commit_wrq_wr). */
 static void
 t4_fw_commit(struct cxgbe_rate_tag *cst, int len16, int compl, int kind)
@@ -243,10 +280,20 @@ ethofld_transmit(struct ifnet *ifp, struct mbuf *m0)
 	MPASS(m0->m_pkthdr.snd_tag != NULL);
 	cst = mst_to_crt(m0->m_pkthdr.snd_tag);
 
-	/* No WR can carry it (the real driver would defragment). */
+	/* Too many segments for one WR: defragment, or drop. */
 	if (mbuf_eo_nsegs(m0) > EO_MAX_NSEGS) {
-		m_freem(m0);
-		return (EFBIG);
+		struct mbuf *m;
+
+		m = ethofld_defrag(m0);
+		if (m == NULL) {
+			m_freem(m0);
+			return (ENOMEM);
+		}
+		m0 = m;
+		if (mbuf_eo_nsegs(m0) > EO_MAX_NSEGS) {
+			m_freem(m0);
+			return (EFBIG);
+		}
 	}
 
 	mtx_lock(&cst->lock);

@@ -13,6 +13,9 @@
 #include "shim/malloc.h"
 #include "shim/refcount.h"
 #include "sys/mbuf.h"
+#include "sys/socketvar.h"
+#include "net/route.h"
+#include "netinet/in_pcb.h"
 
 #define	RATE		1000000		/* bytes/s: 8000 kbps */
 #define	PKTLEN		100		/* one mbuf: 7 credits per WR */
@@ -610,6 +613,110 @@ test_detach_with_tag_outstanding(void)
 }
 
 /*
+ * End to end, through a TCP socket: SO_MAX_PACING_RATE gets the flow a
+ * tag on the cxgbe port, its segments are coalesced into WRs that ask
+ * for no completion, and the socket closes (or is dropped) with those
+ * outstanding.  Every etid, class and credit comes home, and the
+ * ledger is clean.
+ */
+static const struct in_addr dst4 = { 0xc0a80105 };	/* 192.168.1.5 */
+static const struct in_addr net4 = { 0xc0a80100 };	/* 192.168.1/24 */
+
+static struct socket *
+t_tcp_socket(struct ifnet *ifp, uint32_t rate)
+{
+	struct sockaddr_in sin;
+	struct socket *so;
+
+	CHECK_EQ(rt_add(AF_INET, &net4, 24, ifp), 0);
+	CHECK_EQ(socreate(AF_INET, &so, SOCK_STREAM, 0), 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_len = sizeof(sin);
+	sin.sin_family = AF_INET;
+	sin.sin_port = 80;
+	sin.sin_addr = dst4;
+	CHECK_EQ(soconnect(so, (struct sockaddr *)&sin), 0);
+	CHECK_EQ(sosetopt_max_pacing_rate(so, rate), 0);
+	return (so);
+}
+
+static void
+t_socket_close_case(bool drop)
+{
+	struct ifnet *ifp;
+	struct socket *so;
+	struct m_snd_tag *mst;
+	struct cxgbe_rate_tag *cst;
+	int i, etid;
+
+	t_world_begin();
+	ifp = t_attach(0, 4, 4, 128, 32);
+	so = t_tcp_socket(ifp, RATE);
+	for (i = 0; i < 6; i++)
+		CHECK_EQ(sosend(so, 1000, 0), 0);
+	mst = ((struct inpcb *)so->so_pcb)->inp_snd_tag;
+	CHECK(mst != NULL && mst->ifp == ifp);
+	cst = mst_to_crt(mst);
+	etid = cst->etid;
+	CHECK_EQ(cxgbe_etids_in_use(ifp), 1);
+	CHECK_EQ(mbufq_len(&cst->pending_fwack), 6);
+	CHECK(cst->tx_nocompl > 0);		/* WRs without completion */
+	CHECK_EQ(cst->ncompl, 1);
+	CHECK_EQ(t_refs(mst), 1);		/* only the inp's */
+
+	if (drop)
+		CHECK_EQ(tcp_drop_socket(so), 0);
+	CHECK_EQ(soclose(so), 0);
+	CHECK_EQ(num_snd_tags(), 0);
+	CHECK_EQ(cxgbe_etids_in_use(ifp), 1);	/* credits still out */
+	CHECK(cxgbe_fw_wrs(ifp, etid) > 0);
+
+	world_quiesce();
+	CHECK_EQ(cxgbe_etids_in_use(ifp), 0);
+	CHECK_EQ(cxgbe_classes_in_use(ifp), 0);
+	CHECK_EQ(cxgbe_fw_wrs(ifp, etid), 0);
+	CHECK_EQ(mbuf_live_count(), 0);
+	t_world_end();
+}
+
+static void
+test_socket_close_with_uncompleted_wrs_returns_etid(void)
+{
+	t_socket_close_case(false);
+}
+
+static void
+test_tcpdrop_with_uncompleted_wrs_returns_etid(void)
+{
+	t_socket_close_case(true);
+}
+
+/* Detach under an open paced socket; close later; all comes home. */
+static void
+test_detach_under_open_socket(void)
+{
+	struct ifnet *ifp;
+	struct socket *so;
+	int i;
+
+	t_world_begin();
+	ifp = cxgbe_attach(0, NULL);
+	CHECK(ifp != NULL);
+	so = t_tcp_socket(ifp, RATE);
+	for (i = 0; i < 4; i++)
+		CHECK_EQ(sosend(so, 1000, 0), 0);
+	cxgbe_detach(ifp);
+	world_quiesce();		/* no hang: the inp still holds it */
+	CHECK_EQ(ifnet_live_count(), 1);
+	CHECK(sosend(so, 1000, 0) != 0);	/* no route any more */
+	CHECK_EQ(soclose(so), 0);
+	world_quiesce();
+	CHECK_EQ(ifnet_live_count(), 0);
+	CHECK_EQ(M_CXGBE->ks_inuse, 0);
+	t_world_end();
+}
+
+/*
  * Oracles: each driver invariant, broken on purpose, is caught.
  */
 static void
@@ -720,6 +827,9 @@ main(void)
 	RUN(test_unsupported_type);
 	RUN(test_untagged_ring);
 	RUN(test_detach_with_tag_outstanding);
+	RUN(test_socket_close_with_uncompleted_wrs_returns_etid);
+	RUN(test_tcpdrop_with_uncompleted_wrs_returns_etid);
+	RUN(test_detach_under_open_socket);
 	RUN(test_oracles);
 	return (t_done());
 }

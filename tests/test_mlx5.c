@@ -11,6 +11,9 @@
 #include "shim/malloc.h"
 #include "shim/refcount.h"
 #include "sys/mbuf.h"
+#include "sys/socketvar.h"
+#include "net/route.h"
+#include "netinet/in_pcb.h"
 
 static const struct mlx5e_params t_params = {
 	.n_workers = 2,
@@ -481,6 +484,75 @@ test_world_teardown_finishes_detach(void)
 }
 
 /*
+ * End to end: paced and unlimited TCP flows through sockets; the
+ * device is detached under them, waits (no hang is reported while the
+ * sockets hold their tags), and finishes once they close.
+ */
+static const struct in_addr dst4 = { 0xc0a80105 };	/* 192.168.1.5 */
+static const struct in_addr net4 = { 0xc0a80100 };	/* 192.168.1/24 */
+
+static struct socket *
+t_tcp_socket(uint32_t rate)
+{
+	struct sockaddr_in sin;
+	struct socket *so;
+
+	CHECK_EQ(socreate(AF_INET, &so, SOCK_STREAM, 0), 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_len = sizeof(sin);
+	sin.sin_family = AF_INET;
+	sin.sin_port = 80;
+	sin.sin_addr = dst4;
+	CHECK_EQ(soconnect(so, (struct sockaddr *)&sin), 0);
+	CHECK_EQ(sosetopt_max_pacing_rate(so, rate), 0);
+	return (so);
+}
+
+static void
+test_detach_under_open_sockets(void)
+{
+	struct ifnet *ifp;
+	struct socket *paced, *unl;
+	struct m_snd_tag *rl, *ul;
+	uint64_t base;
+
+	t_world_begin();
+	base = num_snd_tags();
+	ifp = t_attach(0, NULL);
+	CHECK_EQ(rt_add(AF_INET, &net4, 24, ifp), 0);
+	paced = t_tcp_socket(1000000);
+	unl = t_tcp_socket(-1U);
+	CHECK_EQ(sosend(paced, 3000, 0), 0);
+	CHECK_EQ(sosend(unl, 3000, 0), 0);
+	rl = ((struct inpcb *)paced->so_pcb)->inp_snd_tag;
+	ul = ((struct inpcb *)unl->so_pcb)->inp_snd_tag;
+	CHECK(rl != NULL && rl->sw == &mlx5e_rl_snd_tag_sw);
+	CHECK(ul != NULL && ul->sw == &mlx5e_ul_snd_tag_sw);
+	CHECK(ul == &t_priv(ifp)->channels[0].tag ||
+	    ul == &t_priv(ifp)->channels[1].tag);
+	CHECK_EQ(num_snd_tags(), base + 2 + 1);	/* shared ul: no new tag */
+	CHECK(mlx5e_tx_inflight(ifp) > 0);
+
+	mlx5e_detach(ifp);
+	world_quiesce();			/* waits; not a hang */
+	CHECK_EQ(mlx5e_tx_inflight(ifp), 0);
+	CHECK_EQ(mlx5e_rl_channels_in_use(ifp), 1);
+	CHECK_EQ(ifnet_live_count(), 1);
+
+	CHECK_EQ(soclose(paced), 0);
+	world_quiesce();
+	CHECK_EQ(mlx5e_rl_channels_in_use(ifp), 0);
+	CHECK_EQ(ifnet_live_count(), 1);	/* the unlimited flow */
+
+	CHECK_EQ(soclose(unl), 0);
+	world_quiesce();
+	CHECK_EQ(ifnet_live_count(), 0);
+	CHECK_EQ(num_snd_tags(), base);
+	CHECK_EQ(M_MLX5EN->ks_inuse, 0);
+	t_world_end();
+}
+
+/*
  * Oracles.
  */
 static void
@@ -569,6 +641,7 @@ main(void)
 	RUN(test_attach_fault_injection);
 	RUN(test_bad_params_rejected);
 	RUN(test_world_teardown_finishes_detach);
+	RUN(test_detach_under_open_sockets);
 	RUN(test_oracles);
 	return (t_done());
 }

@@ -237,6 +237,7 @@ test_queue_limit(void)
 	CHECK_EQ(mbuf_live_count(), 512);
 	world_forget_ifnet(a);
 	epair_clone_destroy(a);			/* purges what is in flight */
+	epair_clone_destroy(b);			/* the pair is gone: no-op */
 	CHECK_EQ(mbuf_live_count(), 0);
 	t_world_end();
 }

@@ -307,9 +307,13 @@ void
 cxgbe_detach(struct ifnet *ifp)
 {
 	struct adapter *sc = ifp->if_softc;
-	struct cxgbe_txq *txq = &sc->txq;
+	struct cxgbe_txq *txq;
 	struct mbuf *m, *head = NULL, **tailp = &head;
 
+	/* Already detached (the ifnet lives on for its tags): no-op. */
+	if (sc == NULL || (if_getflags(ifp) & IFF_DYING) != 0)
+		return;
+	txq = &sc->txq;
 	if_detach(ifp);
 	mtx_lock(&txq->lock);
 	txq->running = false;

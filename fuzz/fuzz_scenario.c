@@ -1,0 +1,43 @@
+/*
+ * fuzz_scenario: the structured target.  The input is a packed Scenario
+ * (fuzz/scenario.proto); the custom mutator (fuzz/pbmutate.h) mutates it
+ * as a message and the repair hook keeps it inside the interpreter's
+ * limits with canonical references, so almost every input runs.
+ * SNDTAG_TRACE=1 in the environment prints the trace on stderr.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "scenario.pb-c.h"
+#include "fuzz/interp.h"
+#include "fuzz/pb_libfuzzer_mutator.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+scenario_repair(ProtobufCMessage *msg, void *arg)
+{
+	if (msg->descriptor == &scenario__descriptor)
+		(void)interp_clamp((Scenario *)msg, arg);
+}
+
+static const struct pbmutate_hooks hooks = {
+	.repair = scenario_repair,
+	.arg = NULL,			/* interp_default_limits */
+	.max_repeated = 256,		/* interp_default_limits.max_ops */
+	.max_string = 0,
+};
+
+PB_DEFINE_LIBFUZZER_MUTATOR(&scenario__descriptor, &hooks)
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct interp_options opts = { NULL, NULL };
+	const char *tr = getenv("SNDTAG_TRACE");
+
+	if (tr != NULL && tr[0] == '1')
+		opts.trace = stderr;
+	(void)interp_run_bytes(data, size, &opts);
+	return (0);
+}

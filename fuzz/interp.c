@@ -50,6 +50,7 @@ extern struct malloc_type M_NIC[1] __attribute__((weak));
 extern struct malloc_type M_CXGBE[1] __attribute__((weak));
 extern struct malloc_type M_MLX5EN[1] __attribute__((weak));
 extern struct malloc_type M_RTABLE[1] __attribute__((weak));
+extern struct malloc_type M_EPAIR[1] __attribute__((weak));
 
 const struct interp_limits interp_default_limits = {
 	.max_ops = 256,
@@ -558,7 +559,7 @@ malloc_kind_name(int k)
 {
 	static const char *const names[] = {
 		"any", "mbuf", "cluster", "socket", "pcb", "ifnet", "vlan",
-		"lagg", "nic", "cxgbe", "mlx5", "route", "devbuf", "temp"
+		"lagg", "nic", "cxgbe", "mlx5", "route", "devbuf", "temp", "epair"
 	};
 
 	if (k < 0 || (size_t)k >= nitems(names))
@@ -612,6 +613,9 @@ malloc_kind_type(int k, bool *ok)
 		break;
 	case MALLOC_KIND__MT_TEMP:
 		t = M_TEMP;
+		break;
+	case MALLOC_KIND__MT_EPAIR:
+		t = M_EPAIR;
 		break;
 	default:
 		return (NULL);		/* any */
@@ -1937,7 +1941,7 @@ interp_clamp(Scenario *sc, const struct interp_limits *lim)
 			break;
 		case OP__OP_FAIL_ALLOC:
 			clampenum(&k, (int *)&op->fail_alloc->type,
-			    MALLOC_KIND__MT_TEMP + 1);
+			    MALLOC_KIND__MT_EPAIR + 1);
 			break;
 		default:
 			break;

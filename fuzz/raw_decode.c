@@ -551,7 +551,7 @@ decode_op(Op *op, union raw_opmsg *u, uint8_t code, const uint8_t *arg)
 		fail_alloc__init(&u->fail_alloc);
 		u->fail_alloc.has_nth = u->fail_alloc.has_type = 1;
 		u->fail_alloc.nth = a;
-		u->fail_alloc.type = (MallocKind)(b % 14);
+		u->fail_alloc.type = (MallocKind)(b % 15);
 		op->op_case = OP__OP_FAIL_ALLOC;
 		op->fail_alloc = &u->fail_alloc;
 		break;

@@ -1,8 +1,8 @@
 /*
  * fuzz_scenario: the structured target.  The input is a packed Scenario
  * (fuzz/scenario.proto); the custom mutator (fuzz/pbmutate.h) mutates it
- * as a message and the repair hook keeps it inside the interpreter's
- * limits with canonical references, so almost every input runs.
+ * as a message and the repair hook (fuzz/scenario_hooks.c) keeps it
+ * inside the interpreter's limits with canonical references.
  * SNDTAG_TRACE=1 in the environment prints the trace on stderr.
  */
 #include <stdint.h>
@@ -10,25 +10,12 @@
 
 #include "scenario.pb-c.h"
 #include "fuzz/interp.h"
+#include "fuzz/scenario_hooks.h"
 #include "fuzz/pb_libfuzzer_mutator.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void
-scenario_repair(ProtobufCMessage *msg, void *arg)
-{
-	if (msg->descriptor == &scenario__descriptor)
-		(void)interp_clamp((Scenario *)msg, arg);
-}
-
-static const struct pbmutate_hooks hooks = {
-	.repair = scenario_repair,
-	.arg = NULL,			/* interp_default_limits */
-	.max_repeated = 256,		/* interp_default_limits.max_ops */
-	.max_string = 0,
-};
-
-PB_DEFINE_LIBFUZZER_MUTATOR(&scenario__descriptor, &hooks)
+PB_DEFINE_LIBFUZZER_MUTATOR(&scenario__descriptor, &scenario_mutator_hooks);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -117,10 +117,28 @@ run_traced(const Scenario *sc, const struct interp_limits *lim, char **out)
 	return (0);
 }
 
+/*
+ * With INTERP_SELFTEST_LAST=path in the environment, every input is
+ * written there before it runs, so a crash leaves it for sndtag-replay.
+ */
+static void
+save_last(const uint8_t *b, size_t n)
+{
+	const char *path = getenv("INTERP_SELFTEST_LAST");
+	FILE *fp;
+
+	if (path == NULL || (fp = fopen(path, "wb")) == NULL)
+		return;
+	fwrite(b, 1, n, fp);
+	fclose(fp);
+}
+
 static int
 run_bytes(const uint8_t *b, size_t n)
 {
 	struct interp_options o = { NULL, NULL };
+
+	save_last(b, n);
 
 	return (interp_run_bytes(b, n, &o));
 }
@@ -337,8 +355,8 @@ t_limits(void)
 	lim.max_packets = 2;
 	expect_runs("topology { ifaces { nic { } } } "
 	    "ops { receive { } } ops { receive { } } ops { receive { } }",
-	    &lim, "#2 t0 receive v4 dst=0 size=500 udp -> skip (packet "
-	    "budget)");
+	    &lim, "#2 t0 receive v4 dst=0 size=500 udp iface=nic0 -> skip "
+	    "(packet budget)");
 	lim = interp_default_limits;
 	lim.max_sockets = 1;
 	expect_runs("ops { open { } } ops { open { } }", &lim,
@@ -362,8 +380,11 @@ static void
 run_raw(const uint8_t *b, size_t n, bool expect_ops)
 {
 	struct interp_options o = { NULL, NULL };
-	const Scenario *sc = raw_decode(b, n);
+	const Scenario *sc;
 	struct interp *ip;
+
+	save_last(b, n);
+	sc = raw_decode(b, n);
 
 	if (expect_ops)
 		EXPECT(sc->n_ops > 0, "raw input decoded to no ops");

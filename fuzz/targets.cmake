@@ -6,6 +6,7 @@
 #   fuzz/fuzz_scenario, fuzz/fuzz_raw, fuzz/fuzz_text   (libFuzzer)
 #   fuzz/fuzz_scenario_<variant>, fuzz/fuzz_raw_<variant>
 #   repro/sndtag-replay, repro/sndtag-replay_<variant>, repro/scenario-convert
+#   fuzz/fuzz_scenario_mutator.so    (AFL++ custom mutator; see fuzz/CMakeLists.txt)
 #   fuzz/interp_selftest                                (ctest only)
 # Seed corpora, built from corpora/:
 #   corpora/fuzz_scenario/*.bin, corpora/fuzz_raw/*, corpora/fuzz_text/*.txt
@@ -18,12 +19,21 @@ set(SNDTAG_CORPORA_OUT ${CMAKE_BINARY_DIR}/corpora)
 
 sndtag_protoc_c(sndtag_scenario_pb ${SNDTAG_FUZZ_DIR}/scenario.proto)
 
+# Clamping and the mutator's hooks need no core (the AFL++ mutator .so
+# links them alone).
+add_library(sndtag_scenario_hooks STATIC
+    ${SNDTAG_FUZZ_DIR}/interp_clamp.c
+    ${SNDTAG_FUZZ_DIR}/scenario_hooks.c)
+target_link_libraries(sndtag_scenario_hooks PUBLIC
+    sndtag_includes sndtag_scenario_pb sndtag_pbmsg)
+
 # The interpreter does not depend on the variant: one library, linked
 # before whichever core a binary uses.
 add_library(sndtag_interp STATIC
     ${SNDTAG_FUZZ_DIR}/interp.c
     ${SNDTAG_FUZZ_DIR}/raw_decode.c)
-target_link_libraries(sndtag_interp PUBLIC sndtag_includes sndtag_scenario_pb)
+target_link_libraries(sndtag_interp PUBLIC
+    sndtag_includes sndtag_scenario_pb sndtag_scenario_hooks)
 
 add_library(sndtag_scenario_io STATIC ${SNDTAG_REPRO_DIR}/scenario_io.c)
 target_link_libraries(sndtag_scenario_io PUBLIC sndtag_interp sndtag_pbtext)
@@ -51,15 +61,21 @@ foreach(v ${_sndtag_cores})
 
   if(COMMAND sndtag_add_fuzzer)
     sndtag_add_fuzzer(fuzz_scenario${sfx} ${SNDTAG_FUZZ_DIR}/fuzz_scenario.c
-        LIBS sndtag_interp ${core} sndtag_pbmutate)
+        LIBS sndtag_interp ${core} sndtag_scenario_hooks sndtag_pbmutate)
     sndtag_add_fuzzer(fuzz_raw${sfx} ${SNDTAG_FUZZ_DIR}/fuzz_raw.c
         LIBS sndtag_interp ${core})
   endif()
 endforeach()
 
+if(COMMAND sndtag_add_afl_mutator)
+  # AFL_CUSTOM_MUTATOR_LIBRARY for fuzz_scenario under AFL++.
+  sndtag_add_afl_mutator(fuzz_scenario_mutator scenario__descriptor
+      HOOKS scenario_mutator_hooks sndtag_scenario_hooks sndtag_scenario_pb)
+endif()
+
 if(COMMAND sndtag_add_fuzzer)
   sndtag_add_fuzzer(fuzz_text ${SNDTAG_FUZZ_DIR}/fuzz_text.c
-      LIBS sndtag_scenario_pb sndtag_pbtext)
+      LIBS sndtag_includes sndtag_scenario_pb sndtag_pbtext)
 endif()
 
 add_executable(scenario-convert ${SNDTAG_REPRO_DIR}/scenario_convert.c)
@@ -118,6 +134,15 @@ if(SNDTAG_BUILD_TESTS)
         COMMAND sndtag-replay --trace ${seed})
     set_tests_properties(seed_roundtrip_${name} seed_replay_${name}
         PROPERTIES LABELS "seed" TIMEOUT 120)
+  endforeach()
+  # Inputs that once broke the correct core: each must replay clean.
+  file(GLOB SNDTAG_SCENARIO_REGRESSIONS CONFIGURE_DEPENDS
+      ${SNDTAG_CORPORA_DIR}/regressions/fuzz_scenario/*.txt)
+  foreach(reg ${SNDTAG_SCENARIO_REGRESSIONS})
+    get_filename_component(name ${reg} NAME_WE)
+    add_test(NAME regression_${name} COMMAND sndtag-replay --trace ${reg})
+    set_tests_properties(regression_${name} PROPERTIES
+        LABELS "regression" TIMEOUT 120)
   endforeach()
   # Same input, same trace (twice in one process, and .txt vs .bin).
   add_test(NAME interp_determinism

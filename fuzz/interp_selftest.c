@@ -13,10 +13,15 @@
  *	clamp SEED.txt...	interp_clamp: seeds are canonical, an
  *				out-of-range scenario is clamped once and
  *				then runs
+ *	bythread SEED.txt...	interp_run_thread for each logical thread
+ *				in turn: every op runs once, clean ledger
+ *	threads SEED.txt...	the same on free-running pthreads (stress
+ *				fallback; not deterministic, not a ctest)
  *
  * Every run goes through world_init/world_fini, so one process running
  * thousands of inputs also shows that nothing survives between inputs.
  */
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -195,6 +200,90 @@ t_determinism(int n, char **paths)
 		free(bin);
 		scenario__free_unpacked(sc, NULL);
 		scenario__free_unpacked(sc2, NULL);
+	}
+}
+
+/* ---- per-thread entry points -------------------------------------- */
+
+struct thread_arg {
+	struct interp	*ip;
+	int		 tid;
+};
+
+static void *
+thread_main(void *arg)
+{
+	struct thread_arg *ta = arg;
+
+	interp_run_thread(ta->ip, ta->tid);
+	return (NULL);
+}
+
+/*
+ * interp_run_thread for every logical thread: one after another on this
+ * thread (deterministic), or with 'pthreads' on one free-running pthread
+ * each (the stress fallback, not a ctest: it is not deterministic).
+ */
+static void
+t_bythread(int n, char **paths, bool pthreads)
+{
+	struct thread_arg ta[INTERP_MAX_THREADS];
+	pthread_t th[INTERP_MAX_THREADS];
+	struct interp_options o;
+	struct interp *ip;
+	char *trace;
+	size_t len;
+	Scenario *sc;
+	FILE *fp;
+	int i, t, nt;
+
+	EXPECT(n > 0, "no seeds given");
+	for (i = 0; i < n; i++) {
+		sc = load(paths[i]);
+		fp = open_memstream(&trace, &len);
+		o.limits = NULL;
+		o.trace = fp;
+		ip = interp_new(sc, &o);
+		EXPECT(ip != NULL, "%s rejected", paths[i]);
+		if (ip == NULL)
+			continue;
+		EXPECT(interp_setup(ip) == 0, "%s: setup", paths[i]);
+		nt = interp_thread_count(ip);
+		EXPECT(nt >= 1 || sc->n_ops == 0, "%s: %d threads", paths[i],
+		    nt);
+		EXPECT(interp_run_thread(ip, nt) == -1, "tid %d accepted", nt);
+		EXPECT(interp_run_thread(ip, -1) == -1, "tid -1 accepted");
+		for (t = 0; t < nt; t++) {
+			ta[t].ip = ip;
+			ta[t].tid = t;
+			if (pthreads)
+				pthread_create(&th[t], NULL, thread_main,
+				    &ta[t]);
+			else
+				thread_main(&ta[t]);
+		}
+		if (pthreads)
+			for (t = 0; t < nt; t++)
+				pthread_join(th[t], NULL);
+		EXPECT(interp_ops_run(ip) == sc->n_ops, "%s: %u of %zu ops ran",
+		    paths[i], interp_ops_run(ip), sc->n_ops);
+		interp_finish(ip);
+		interp_free(ip);
+		fclose(fp);
+		/* Lines come out in op order whatever the thread order. */
+		if (sc->n_ops > 0) {
+			char want[32];
+
+			snprintf(want, sizeof(want), "\n#%zu ", sc->n_ops - 1);
+			EXPECT(strstr(trace, want) != NULL, "%s: no line %s",
+			    paths[i], want + 1);
+		}
+		EXPECT(strstr(trace, "teardown: ledger clean") != NULL,
+		    "%s: no clean teardown", paths[i]);
+		printf("%s %s: ok (%d threads)\n", pthreads ? "threads" :
+		    "bythread", paths[i], nt);
+		free(trace);
+		scenario__free_unpacked(sc, NULL);
 	}
 }
 
@@ -506,7 +595,7 @@ main(int argc, char **argv)
 {
 	if (argc < 2) {
 		fprintf(stderr, "usage: interp_selftest determinism|corrupt|"
-		    "limits|raw|clamp [FILE...]\n");
+		    "limits|raw|clamp|bythread|threads [FILE...]\n");
 		return (2);
 	}
 	if (strcmp(argv[1], "determinism") == 0)
@@ -519,6 +608,10 @@ main(int argc, char **argv)
 		t_raw(argc - 2, argv + 2);
 	else if (strcmp(argv[1], "clamp") == 0)
 		t_clamp(argc - 2, argv + 2);
+	else if (strcmp(argv[1], "bythread") == 0)
+		t_bythread(argc - 2, argv + 2, false);
+	else if (strcmp(argv[1], "threads") == 0)
+		t_bythread(argc - 2, argv + 2, true);
 	else {
 		fprintf(stderr, "interp_selftest: unknown test '%s'\n",
 		    argv[1]);

@@ -121,7 +121,7 @@ add_custom_target(sndtag_seed_corpora ALL DEPENDS ${_seed_outputs})
 if(SNDTAG_BUILD_TESTS)
   add_executable(interp_selftest ${SNDTAG_FUZZ_DIR}/interp_selftest.c)
   target_link_libraries(interp_selftest PRIVATE
-      sndtag_scenario_io sndtag_interp sndtag_core)
+      sndtag_scenario_io sndtag_interp sndtag_core Threads::Threads)
 
   set(_seed_bins "")
   foreach(seed ${SNDTAG_SCENARIO_SEEDS})
@@ -151,12 +151,15 @@ if(SNDTAG_BUILD_TESTS)
   add_test(NAME interp_corrupt
       COMMAND interp_selftest corrupt ${SNDTAG_SCENARIO_SEEDS})
   add_test(NAME interp_limits COMMAND interp_selftest limits)
+  # interp_run_thread, one logical thread after another.
+  add_test(NAME interp_bythread
+      COMMAND interp_selftest bythread ${SNDTAG_SCENARIO_SEEDS})
   add_test(NAME interp_raw
       COMMAND interp_selftest raw ${SNDTAG_RAW_SEEDS})
   add_test(NAME interp_clamp
       COMMAND interp_selftest clamp ${SNDTAG_SCENARIO_SEEDS})
   set_tests_properties(interp_determinism interp_corrupt interp_limits
-      interp_raw interp_clamp PROPERTIES LABELS "interp" TIMEOUT 300)
+      interp_raw interp_clamp interp_bythread PROPERTIES LABELS "interp" TIMEOUT 300)
   # The replay tool's one-line errors.
   add_test(NAME replay_missing_file
       COMMAND sndtag-replay ${CMAKE_BINARY_DIR}/no-such-scenario.txt)

@@ -1315,7 +1315,9 @@ op_other(struct interp *ip, const Op *op, struct interp_opctx *c)
 	case OP__OP_EPAIR_DELIVER:
 		n = op->epair_deliver->count;
 		ctx_printf(c, "epair_deliver count=%u", n);
-		return (epair_deliver(n == 0 ? INT_MAX : (int)MIN(n, INT_MAX)));
+		error = epair_deliver(n == 0 ? INT_MAX : (int)MIN(n, INT_MAX));
+		ctx_printf(c, " done=%d", error);
+		return (0);
 	case OP__OP_ROUTE_ADD:
 		return (op_route(ip, 0, op->route_add, c));
 	case OP__OP_ROUTE_CHANGE:

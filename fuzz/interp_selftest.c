@@ -13,6 +13,8 @@
  *	clamp SEED.txt...	interp_clamp: seeds are canonical, an
  *				out-of-range scenario is clamped once and
  *				then runs
+ *	coverage SEED.txt...	the seeds together use every op, interface
+ *				kind, lagg protocol, v4/v6, TCP/UDP, ...
  *	bythread SEED.txt...	interp_run_thread for each logical thread
  *				in turn: every op runs once, clean ledger
  *	threads SEED.txt...	the same on free-running pthreads (stress
@@ -201,6 +203,96 @@ t_determinism(int n, char **paths)
 		scenario__free_unpacked(sc, NULL);
 		scenario__free_unpacked(sc2, NULL);
 	}
+}
+
+/* ---- seed coverage ------------------------------------------------- */
+
+/*
+ * Together the seeds use every operation, every interface kind, every
+ * lagg protocol, v4 and v6, TCP and UDP, forwarding, TSO and UDP sends
+ * larger than the MTU (fragments).
+ */
+static void
+t_coverage(int n, char **paths)
+{
+	bool op_seen[64], if_seen[16], proto_seen[LAGG_PROTO__BROADCAST + 1];
+	bool v4 = false, v6 = false, tcp = false, udp = false, fwd = false;
+	bool tso = false, bigudp = false, threads = false;
+	const ProtobufCFieldDescriptor *f;
+	Scenario *sc;
+	size_t i, j;
+	int k;
+
+	memset(op_seen, 0, sizeof(op_seen));
+	memset(if_seen, 0, sizeof(if_seen));
+	memset(proto_seen, 0, sizeof(proto_seen));
+	for (k = 0; k < n; k++) {
+		bool seed_udp[INTERP_MAX_SOCKETS] = { false };
+		int nsock = 0;
+
+		sc = load(paths[k]);
+		if (sc->topology != NULL) {
+			const Topology *t = sc->topology;
+
+			fwd |= t->forwarding;
+			for (i = 0; i < t->n_ifaces; i++) {
+				const Iface *d = t->ifaces[i];
+
+				if (d->kind_case < 16)
+					if_seen[d->kind_case] = true;
+				if (d->kind_case == IFACE__KIND_NIC)
+					tso |= d->nic->tso;
+				if (d->kind_case == IFACE__KIND_LAGG &&
+				    d->lagg->proto <= LAGG_PROTO__BROADCAST)
+					proto_seen[d->lagg->proto] = true;
+			}
+		}
+		for (i = 0; i < sc->n_ops; i++) {
+			const Op *op = sc->ops[i];
+
+			threads |= op->thread != 0;
+			if (op->op_case < 64)
+				op_seen[op->op_case] = true;
+			if (op->op_case == OP__OP_OPEN) {
+				v4 |= op->open->af == AF__V4;
+				v6 |= op->open->af == AF__V6;
+				tcp |= op->open->proto == L4__TCP;
+				udp |= op->open->proto == L4__UDP;
+				if (nsock < INTERP_MAX_SOCKETS)
+					seed_udp[nsock++] =
+					    op->open->proto == L4__UDP;
+			}
+			if (op->op_case == OP__OP_LAGG_PROTO &&
+			    op->lagg_proto->proto <= LAGG_PROTO__BROADCAST)
+				proto_seen[op->lagg_proto->proto] = true;
+			/* Slots are handed out in order until a close. */
+			if (op->op_case == OP__OP_SEND &&
+			    op->send->sock < INTERP_MAX_SOCKETS &&
+			    seed_udp[op->send->sock] && op->send->size > 1500)
+				bigudp = true;
+		}
+		scenario__free_unpacked(sc, NULL);
+	}
+	for (j = 0; j < op__descriptor.n_fields; j++) {
+		f = &op__descriptor.fields[j];
+		if (f->id >= 10)
+			EXPECT(f->id < 64 && op_seen[f->id],
+			    "no seed uses operation %s", f->name);
+	}
+	for (j = 0; j < iface__descriptor.n_fields; j++) {
+		f = &iface__descriptor.fields[j];
+		EXPECT(f->id < 16 && if_seen[f->id],
+		    "no seed has an interface of kind %s", f->name);
+	}
+	for (j = 0; j <= LAGG_PROTO__BROADCAST; j++)
+		EXPECT(proto_seen[j], "no seed uses lagg protocol %zu", j);
+	EXPECT(v4 && v6, "seeds lack v4 or v6 sockets");
+	EXPECT(tcp && udp, "seeds lack TCP or UDP sockets");
+	EXPECT(fwd, "no seed turns forwarding on");
+	EXPECT(tso, "no seed has a TSO nic");
+	EXPECT(bigudp, "no seed sends a UDP datagram larger than 1500");
+	EXPECT(threads, "no seed uses a second logical thread");
+	printf("coverage: %d seeds\n", n);
 }
 
 /* ---- per-thread entry points -------------------------------------- */
@@ -595,7 +687,7 @@ main(int argc, char **argv)
 {
 	if (argc < 2) {
 		fprintf(stderr, "usage: interp_selftest determinism|corrupt|"
-		    "limits|raw|clamp|bythread|threads [FILE...]\n");
+		    "limits|raw|clamp|coverage|bythread|threads [FILE...]\n");
 		return (2);
 	}
 	if (strcmp(argv[1], "determinism") == 0)
@@ -608,6 +700,8 @@ main(int argc, char **argv)
 		t_raw(argc - 2, argv + 2);
 	else if (strcmp(argv[1], "clamp") == 0)
 		t_clamp(argc - 2, argv + 2);
+	else if (strcmp(argv[1], "coverage") == 0)
+		t_coverage(argc - 2, argv + 2);
 	else if (strcmp(argv[1], "bythread") == 0)
 		t_bythread(argc - 2, argv + 2, false);
 	else if (strcmp(argv[1], "threads") == 0)

@@ -151,6 +151,9 @@ if(SNDTAG_BUILD_TESTS)
   add_test(NAME interp_corrupt
       COMMAND interp_selftest corrupt ${SNDTAG_SCENARIO_SEEDS})
   add_test(NAME interp_limits COMMAND interp_selftest limits)
+  # The seeds together exercise every operation and interface kind.
+  add_test(NAME seed_coverage
+      COMMAND interp_selftest coverage ${SNDTAG_SCENARIO_SEEDS})
   # interp_run_thread, one logical thread after another.
   add_test(NAME interp_bythread
       COMMAND interp_selftest bythread ${SNDTAG_SCENARIO_SEEDS})
@@ -159,7 +162,7 @@ if(SNDTAG_BUILD_TESTS)
   add_test(NAME interp_clamp
       COMMAND interp_selftest clamp ${SNDTAG_SCENARIO_SEEDS})
   set_tests_properties(interp_determinism interp_corrupt interp_limits
-      interp_raw interp_clamp interp_bythread PROPERTIES LABELS "interp" TIMEOUT 300)
+      interp_raw interp_clamp interp_bythread seed_coverage PROPERTIES LABELS "interp" TIMEOUT 300)
   # The replay tool's one-line errors.
   add_test(NAME replay_missing_file
       COMMAND sndtag-replay ${CMAKE_BINARY_DIR}/no-such-scenario.txt)

@@ -59,7 +59,10 @@ foreach(v ${_sndtag_cores})
   set_target_properties(sndtag-replay${sfx} PROPERTIES
       RUNTIME_OUTPUT_DIRECTORY ${SNDTAG_REPRO_OUT})
 
-  if(COMMAND sndtag_add_fuzzer)
+  # Variant fuzzers for libFuzzer campaigns only (tools/campaign.sh
+  # --variant); under AFL++ each would also cost a cmplog build.
+  if(COMMAND sndtag_add_fuzzer AND
+      (sfx STREQUAL "" OR SNDTAG_ENGINE STREQUAL "libfuzzer"))
     sndtag_add_fuzzer(fuzz_scenario${sfx} ${SNDTAG_FUZZ_DIR}/fuzz_scenario.c
         LIBS sndtag_interp ${core} sndtag_scenario_hooks sndtag_pbmutate)
     sndtag_add_fuzzer(fuzz_raw${sfx} ${SNDTAG_FUZZ_DIR}/fuzz_raw.c

@@ -25,6 +25,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (tr != NULL && tr[0] == '1')
 		opts.trace = stderr;
-	(void)interp_run_bytes(data, size, &opts);
-	return (0);
+	/* -1 keeps inputs that are not scenarios out of the corpus. */
+	return (interp_run_bytes(data, size, &opts) < 0 ? -1 : 0);
 }

@@ -171,7 +171,8 @@ errname(int error, char *buf, size_t len)
 		{ EIO, "EIO" }, { ENXIO, "ENXIO" }, { E2BIG, "E2BIG" },
 		{ EBADF, "EBADF" }, { ENOMEM, "ENOMEM" }, { EBUSY, "EBUSY" },
 		{ EEXIST, "EEXIST" }, { ENODEV, "ENODEV" },
-		{ EINVAL, "EINVAL" }, { EMFILE, "EMFILE" }, { ENOSPC, "ENOSPC" },
+		{ EINVAL, "EINVAL" }, { EMFILE, "EMFILE" },
+		{ ENOSPC, "ENOSPC" },
 		{ EPIPE, "EPIPE" }, { ERANGE, "ERANGE" }, { EAGAIN, "EAGAIN" },
 		{ EINPROGRESS, "EINPROGRESS" }, { EALREADY, "EALREADY" },
 		{ EDESTADDRREQ, "EDESTADDRREQ" }, { EMSGSIZE, "EMSGSIZE" },
@@ -180,7 +181,8 @@ errname(int error, char *buf, size_t len)
 		{ EOPNOTSUPP, "EOPNOTSUPP" }, { EAFNOSUPPORT, "EAFNOSUPPORT" },
 		{ EADDRINUSE, "EADDRINUSE" },
 		{ EADDRNOTAVAIL, "EADDRNOTAVAIL" }, { ENETDOWN, "ENETDOWN" },
-		{ ENETUNREACH, "ENETUNREACH" }, { ECONNABORTED, "ECONNABORTED" },
+		{ ENETUNREACH, "ENETUNREACH" },
+		{ ECONNABORTED, "ECONNABORTED" },
 		{ ECONNRESET, "ECONNRESET" }, { ENOBUFS, "ENOBUFS" },
 		{ EISCONN, "EISCONN" }, { ENOTCONN, "ENOTCONN" },
 		{ ETIMEDOUT, "ETIMEDOUT" }, { EHOSTUNREACH, "EHOSTUNREACH" },
@@ -562,7 +564,8 @@ malloc_kind_name(int k)
 {
 	static const char *const names[] = {
 		"any", "mbuf", "cluster", "socket", "pcb", "ifnet", "vlan",
-		"lagg", "nic", "cxgbe", "mlx5", "route", "devbuf", "temp", "epair"
+		"lagg", "nic", "cxgbe", "mlx5", "route", "devbuf", "temp",
+		"epair"
 	};
 
 	if (k < 0 || (size_t)k >= nitems(names))
@@ -667,7 +670,8 @@ interp_new(const Scenario *sc, const struct interp_options *o)
 		for (i = 0; i < sc->topology->n_ifaces; i++) {
 			n_if += (uint32_t)iface_count_of(
 			    sc->topology->ifaces[i]);
-			if (n_if > lim->max_ifaces || n_if > INTERP_MAX_IFACES) {
+			if (n_if > lim->max_ifaces ||
+			    n_if > INTERP_MAX_IFACES) {
 				interp_reject("too many interfaces");
 				return (NULL);
 			}
@@ -938,8 +942,8 @@ interp_setup(struct interp *ip)
 
 		ifc = iface_any(ip, a->iface);
 		if (ifc == NULL || iface_state(ifc) != IS_LIVE) {
-			trace_setup(ip, "addr %s dst=%u -> skip", af_name(a->af),
-			    a->dst % INTERP_NDST);
+			trace_setup(ip, "addr %s dst=%u -> skip",
+			    af_name(a->af), a->dst % INTERP_NDST);
 			continue;
 		}
 		if (af == AF_INET) {
@@ -1665,7 +1669,8 @@ interp_run_bytes(const uint8_t *data, size_t size,
 	interp_reject_why = "";
 	sc = scenario__unpack(NULL, size, data);
 	if (sc == NULL)
-		return (interp_reject("not a scenario (protobuf decode failed)"));
+		return (interp_reject(
+		    "not a scenario (protobuf decode failed)"));
 	ip = interp_new(sc, o);
 	if (ip == NULL) {
 		scenario__free_unpacked(sc, NULL);

@@ -27,6 +27,7 @@
 #include "shim/epoch.h"
 #include "shim/lock.h"
 #include "shim/malloc.h"
+#include "shim/sched.h"
 #include "shim/taskqueue.h"
 #include "sys/socketvar.h"
 #include "dev/cxgbe/adapter.h"
@@ -1608,6 +1609,8 @@ interp_run_thread(struct interp *ip, int tid)
 	for (i = 0; i < ip->n_ops; i++) {
 		if (ip->op_thread[i] != tid)
 			continue;
+		/* Under the controlled scheduler, a switch between ops. */
+		sched_point(SP_EXPLICIT, ip->sc->ops[i], "interp op");
 		if (ip->lines != NULL && ip->line_done != NULL) {
 			run_op(ip, i, ip->lines + (size_t)i * TRACE_LINE,
 			    TRACE_LINE);

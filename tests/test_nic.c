@@ -3,6 +3,8 @@
  * the tag-capable one, the tx ring holding mbufs and their references
  * until completion, detach, and the "nic-tx" actor under a world.
  */
+#include <pthread.h>
+
 #include "tests/testlib.h"
 #include "dev/nic/if_nic.h"
 #include "harness/world.h"
@@ -398,6 +400,68 @@ test_world_ledger_catches_leaks(void)
 	CHECK_PANICS(leak_nic_in_world, NULL, "ledger: ");
 }
 
+/*
+ * Two senders stamp and transmit while a completer runs txeof: every
+ * packet is either dropped (ENOBUFS) or completed, and the tag comes back
+ * to the inp's single reference.
+ */
+#define	NIC_MT_PKTS	3000
+
+static struct ifnet *mt_ifp;
+static struct m_snd_tag *mt_tag;
+static u_int mt_sent, mt_dropped, mt_done_senders;
+
+static void *
+nic_sender(void *arg)
+{
+	int error, i;
+
+	for (i = 0; i < NIC_MT_PKTS; i++) {
+		error = mt_ifp->if_transmit(mt_ifp, tagged_pkt(mt_tag));
+		CHECK(error == 0 || error == ENOBUFS);
+		__atomic_fetch_add(error == 0 ? &mt_sent : &mt_dropped, 1,
+		    __ATOMIC_RELAXED);
+	}
+	__atomic_fetch_add(&mt_done_senders, 1, __ATOMIC_RELEASE);
+	return (NULL);
+}
+
+static void *
+nic_completer(void *arg)
+{
+	u_int done = 0;
+
+	while (__atomic_load_n(&mt_done_senders, __ATOMIC_ACQUIRE) < 2 ||
+	    nic_ring_count(mt_ifp) > 0)
+		done += (u_int)nic_txeof(mt_ifp, 7);
+	return ((void *)(uintptr_t)done);
+}
+
+static void
+test_threads(void)
+{
+	pthread_t th[3];
+	void *done;
+	int i;
+
+	mt_ifp = nic_attach("mce", 0, NIC_F_TXRTLMT, 16, 0);
+	mt_tag = alloc_tag(mt_ifp, IF_SND_TAG_TYPE_RATE_LIMIT, 1);
+	CHECK_EQ(pthread_create(&th[0], NULL, nic_completer, NULL), 0);
+	for (i = 1; i < 3; i++)
+		CHECK_EQ(pthread_create(&th[i], NULL, nic_sender, NULL), 0);
+	for (i = 1; i < 3; i++)
+		CHECK_EQ(pthread_join(th[i], NULL), 0);
+	CHECK_EQ(pthread_join(th[0], &done), 0);
+	CHECK_EQ(mt_sent + mt_dropped, 2 * NIC_MT_PKTS);
+	CHECK_EQ((u_int)(uintptr_t)done, mt_sent);
+	CHECK_EQ(nic_tx_total(mt_ifp), mt_sent);
+	CHECK_EQ(counter_u64_fetch(mt_ifp->if_oerrors), mt_dropped);
+	CHECK_EQ(refs(mt_tag), 1);
+	m_snd_tag_rele(mt_tag);
+	nic_detach(mt_ifp);
+	settle();
+}
+
 int
 main(void)
 {
@@ -412,5 +476,6 @@ main(void)
 	RUN(test_rx);
 	RUN(test_world_actor);
 	RUN(test_world_ledger_catches_leaks);
+	RUN(test_threads);
 	return (t_done());
 }

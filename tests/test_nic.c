@@ -7,7 +7,12 @@
 
 #include "tests/testlib.h"
 #include "dev/nic/if_nic.h"
+#include "harness/packet.h"
 #include "harness/world.h"
+#include "net/if_loop.h"
+#include "net/route.h"
+#include "netinet/ip_var.h"
+#include "netinet6/ip6_var.h"
 #include "net/if_var.h"
 #include "shim/epoch.h"
 #include "shim/refcount.h"
@@ -462,6 +467,53 @@ test_threads(void)
 	settle();
 }
 
+/*
+ * Received on one nic, forwarded by IP to another: the packet reaches the
+ * driver with its rcvif and no tag, at a tag-less nic and at a
+ * tag-capable one alike (spec §6 forwarding, §11.2).
+ */
+static void
+test_forwarding_keeps_rcvif(void)
+{
+	struct ifnet *in = nic_attach("em", 0, 0, 0, 0);
+	struct ifnet *a = nic_attach("em", 1, 0, 0, 0);
+	struct ifnet *b = nic_attach("mce", 0, NIC_F_TXRTLMT, 0, 0);
+	struct in_addr src = { 0xc0a80001 }, na = { 0x0a010000 };
+	struct in_addr nb = { 0x0a020000 }, da = { 0x0a010005 };
+	struct in_addr db = { 0x0a020005 };
+	struct in6_addr s6 = { { 0xfd } }, n6 = { { 0x20, 0x01, 0x0d, 0xb8 } };
+	struct in6_addr d6 = n6;
+	struct ifnet *out[3] = { a, b, a };
+	struct mbuf *m;
+	int i;
+
+	d6.s6_addr[15] = 9;
+	CHECK_EQ(rt_add(AF_INET, &na, 16, a), 0);
+	CHECK_EQ(rt_add(AF_INET, &nb, 16, b), 0);
+	CHECK_EQ(rt_add(AF_INET6, &n6, 32, a), 0);
+	V_ipforwarding = 1;
+	V_ip6_forwarding = 1;
+	nic_rx(in, packet_build_ip4(src, da, IPPROTO_UDP, 100, M_NOWAIT));
+	nic_rx(in, packet_build_ip4(src, db, IPPROTO_UDP, 100, M_NOWAIT));
+	nic_rx(in, packet_build_ip6(&s6, &d6, IPPROTO_UDP, 100, M_NOWAIT));
+	V_ipforwarding = 0;
+	V_ip6_forwarding = 0;
+	CHECK_EQ(nic_ring_count(a), 2);
+	CHECK_EQ(nic_ring_count(b), 1);
+	for (i = 0; i < 3; i++) {
+		m = nic_ring_peek(out[i], i == 2 ? 1 : 0);
+		CHECK(m != NULL);
+		CHECK((m->m_pkthdr.csum_flags & CSUM_SND_TAG) == 0);
+		CHECK(m_rcvif(m) == in);
+	}
+	CHECK_EQ(num_snd_tags(), 0);
+	nic_detach(in);
+	nic_detach(a);
+	nic_detach(b);
+	CHECK_EQ(rt_count(), 0);
+	settle();
+}
+
 int
 main(void)
 {
@@ -476,6 +528,7 @@ main(void)
 	RUN(test_rx);
 	RUN(test_world_actor);
 	RUN(test_world_ledger_catches_leaks);
+	RUN(test_forwarding_keeps_rcvif);
 	RUN(test_threads);
 	return (t_done());
 }

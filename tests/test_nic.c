@@ -514,6 +514,32 @@ test_forwarding_keeps_rcvif(void)
 	settle();
 }
 
+/*
+ * A route through lo while forwarding: looutput turns output into input
+ * on lo, which forwards it back to lo until the TTL runs out.  The loop
+ * must end with the packet freed and nothing tagged on the way.
+ */
+static void
+test_loopback_forwarding_loop(void)
+{
+	struct ifnet *in = nic_attach("em", 0, 0, 0, 0);
+	struct ifnet *lo = loop_attach(0);
+	struct in_addr src = { 0xc0a80001 }, net = { 0x0a000000 };
+	struct in_addr dst = { 0x0a000001 };
+
+	CHECK_EQ(rt_add(AF_INET, &net, 8, lo), 0);
+	V_ipforwarding = 1;
+	nic_rx(in, packet_build_ip4(src, dst, IPPROTO_TCP, 40, M_NOWAIT));
+	V_ipforwarding = 0;
+	CHECK(counter_u64_fetch(lo->if_opackets) > 1);
+	CHECK_EQ(counter_u64_fetch(lo->if_opackets),
+	    counter_u64_fetch(lo->if_ipackets));
+	CHECK_EQ(mbuf_live_count(), 0);
+	loop_detach(lo);
+	nic_detach(in);
+	settle();
+}
+
 int
 main(void)
 {
@@ -529,6 +555,7 @@ main(void)
 	RUN(test_world_actor);
 	RUN(test_world_ledger_catches_leaks);
 	RUN(test_forwarding_keeps_rcvif);
+	RUN(test_loopback_forwarding_loop);
 	RUN(test_threads);
 	return (t_done());
 }

@@ -275,9 +275,13 @@ int
 m_snd_tag_alloc(struct ifnet *ifp, union if_snd_tag_alloc_params *params,
     struct m_snd_tag **mstp)
 {
-	if (ifp->if_snd_tag_alloc == NULL)
+	if_snd_tag_alloc_t *fn;
+
+	/* if_detach may be swapping in the dead method right now. */
+	fn = __atomic_load_n(&ifp->if_snd_tag_alloc, __ATOMIC_RELAXED);
+	if (fn == NULL)
 		return (EOPNOTSUPP);
-	return (ifp->if_snd_tag_alloc(ifp, params, mstp));
+	return (fn(ifp, params, mstp));
 }
 
 /*

@@ -7,6 +7,7 @@
 
 #include "shim/systm.h"
 #include "shim/counter.h"
+#include "shim/epoch.h"
 #include "sys/mbuf.h"
 
 #define	IFNAMSIZ	16
@@ -131,9 +132,51 @@ struct ifnet {
 	counter_u64_t	 if_ipackets;
 	counter_u64_t	 if_ierrors;
 	counter_u64_t	 if_snd_tags;	/* tags whose ifp is this ifnet */
+	/* if.c private. */
+	struct ifnet	*if_live_next;	/* every allocated ifnet (ledger) */
+	struct epoch_context if_epoch_ctx; /* deferred free after last rele */
+	bool		 if_attached;	/* on the V_ifnet list */
 };
 
 typedef struct ifnet *if_t;
+
+/*
+ * Flag and link-state accessors (FreeBSD's if_t KPI names).  Flags change
+ * at detach and link events while other threads read them, so they are
+ * accessed atomically; use these rather than the fields when another
+ * thread may be changing the ifnet.
+ */
+static inline int
+if_getflags(const struct ifnet *ifp)
+{
+	return (__atomic_load_n(&ifp->if_flags, __ATOMIC_RELAXED));
+}
+
+static inline int
+if_getdrvflags(const struct ifnet *ifp)
+{
+	return (__atomic_load_n(&ifp->if_drv_flags, __ATOMIC_RELAXED));
+}
+
+static inline void
+if_setflagbits(struct ifnet *ifp, int set, int clear)
+{
+	__atomic_fetch_or(&ifp->if_flags, set, __ATOMIC_RELAXED);
+	__atomic_fetch_and(&ifp->if_flags, ~clear, __ATOMIC_RELAXED);
+}
+
+static inline void
+if_setdrvflagbits(struct ifnet *ifp, int set, int clear)
+{
+	__atomic_fetch_or(&ifp->if_drv_flags, set, __ATOMIC_RELAXED);
+	__atomic_fetch_and(&ifp->if_drv_flags, ~clear, __ATOMIC_RELAXED);
+}
+
+static inline int
+if_getlinkstate(const struct ifnet *ifp)
+{
+	return (__atomic_load_n(&ifp->if_link_state, __ATOMIC_RELAXED));
+}
 
 #define	IFCOUNTER_OPACKETS	0
 #define	IFCOUNTER_OERRORS	1
@@ -165,6 +208,12 @@ void	if_departure_event_deregister(if_departure_event_t *fn, void *arg);
 
 /* Harness ledger: ifnets whose memory is still allocated. */
 int	ifnet_live_count(void);
+/*
+ * Harness (variant canaries): true when ifp is no longer an allocated
+ * ifnet, or is one that if_detach has run on.  Never dereferences a freed
+ * ifp: it looks the pointer up in the live list.
+ */
+bool	ifnet_gone_or_dying(const struct ifnet *ifp);
 void	ifnet_foreach_live(void (*cb)(struct ifnet *, void *), void *arg);
 void	if_reset(void);
 
@@ -175,5 +224,20 @@ void	if_dead(struct ifnet *ifp);
 int	ether_output(struct ifnet *ifp, struct mbuf *m,
 	    const struct sockaddr *dst, struct route *ro);
 void	ether_input(struct ifnet *ifp, struct mbuf *m);
+/*
+ * Hand a received packet (rcvif set, no tag) to ip_input or ip6_input by
+ * the IP version in its first byte; anything else is dropped and counted
+ * as an input error.  Shared by ether_input and looutput.
+ */
+void	ether_demux(struct ifnet *ifp, struct mbuf *m);
+/*
+ * Receive hooks, as FreeBSD's: a vlan-tagged frame (M_VLANTAG) on an
+ * ifnet with if_vlantrunk goes to vlan_input_p; a frame on a lagg port
+ * (if_lagg) goes first through lagg_input_ethernet_p, which returns the
+ * mbuf re-homed on the lagg (rcvif changed) or NULL when it consumed it.
+ * NULL hooks: the frame is handled as untagged / not a port.
+ */
+extern void (*vlan_input_p)(struct ifnet *, struct mbuf *);
+extern struct mbuf *(*lagg_input_ethernet_p)(struct ifnet *, struct mbuf *);
 
 #endif /* !_NET_IF_VAR_H_ */

@@ -1,21 +1,41 @@
 /*
  * Userspace shim: mutex(9), rwlock(9), sx(9) and a small WITNESS.
  *
- * Real pthread locks underneath, so TSan sees every acquire and release.
- * Under the controlled scheduler an acquire that would block yields to the
- * scheduler instead (trylock + sched_block), so exactly one model thread
- * runs at a time and a lock cycle is reported as a deadlock, not a hang.
+ * Every lock is a small state machine (exclusive owner, reader count)
+ * guarded by its own pthread mutex and condition variable (lo_mtx, lo_cv),
+ * so TSan sees a happens-before edge from each release to the next
+ * acquire of the same lock, and rw_try_upgrade is exact.  Under the
+ * controlled scheduler an acquire that would block yields to the
+ * scheduler instead (sched_block; every release calls sched_wake), so
+ * exactly one model thread runs at a time and a lock cycle is reported as
+ * a deadlock, not a hang.  The per-class pthread fields below (mtx_lock,
+ * rw_lock, sx_lock) are not used.
  *
- * WITNESS (always on):
- *  - lock order is recorded per pair of lock names; acquiring B while
- *    holding A after B->A was seen panics "witness: lock order reversal";
- *  - witness_assert_unlocked(op) panics "witness: lock held on return"
- *    when any lock is still held at the end of an operation;
- *  - WITNESS_WARN-style witness_check_sleep(why) panics
- *    "witness: sleeping with a non-sleepable lock held" / "... inside an
- *    epoch section" when a mutex or rwlock is held or an epoch is entered;
- *  - recursion on a non-recursive lock and unlocking a lock not owned
- *    panic as well.
+ * WITNESS (always on).  Held locks are tracked per thread; every check
+ * panics with a "witness: ..." line:
+ *  - lock order is recorded per pair of lock type names (mtx_init's type,
+ *    else the name; held read locks count): acquiring B while holding A
+ *    after B->A was seen panics
+ *	"witness: lock order reversal: A -> B (established B -> A)";
+ *  - witness_assert_unlocked(op) panics
+ *	"witness: lock held on return from <op>: <name>";
+ *  - witness_check_sleep(why), the WITNESS_WARN of anything that may
+ *    sleep (malloc M_WAITOK, epoch_wait, taskqueue drains), panics
+ *	"witness: sleeping (<why>) with non-sleepable lock <name> held" or
+ *	"witness: sleeping (<why>) inside an epoch section";
+ *  - acquiring an sx with a mutex or rwlock held panics
+ *	"witness: sleepable lock <sx> acquired with non-sleepable <name> held";
+ *  - mtx_assert/rw_assert/sx_assert panic
+ *	"witness: <name> not <owned|unowned|locked|rlocked|wlocked|slocked|
+ *	xlocked|unlocked> at <function>";
+ *  - recursion on a non-recursive lock, unlocking a lock this thread does
+ *    not hold (or in the other mode), using an uninitialised lock and
+ *    destroying a locked one panic as well.  As in FreeBSD, the owner may
+ *    mtx_destroy a mutex it holds (not recursed); rw and sx must be
+ *    unlocked.
+ *  - A try-lock never waits, so it records no order.
+ * The order table is invisible to TSan (shim/spin.h): witness adds no
+ * happens-before edge between threads.
  */
 #ifndef _SHIM_LOCK_H_
 #define	_SHIM_LOCK_H_
@@ -25,12 +45,15 @@
 #include "shim/systm.h"
 
 struct lock_object {
-	const char	*lo_name;	/* witness keys orders by this name */
+	const char	*lo_name;	/* for messages */
+	const char	*lo_type;	/* witness keys orders by this name */
 	u_int		 lo_flags;
 	u_int		 lo_witness;	/* index in the witness name table */
 	pthread_t	 lo_owner;	/* exclusive owner, if lo_xowned */
 	volatile int	 lo_xowned;
 	volatile int	 lo_readers;	/* shared holders (rw, sx) */
+	pthread_mutex_t	 lo_mtx;	/* guards the state above */
+	pthread_cond_t	 lo_cv;		/* waiters, without a scheduler */
 };
 
 #define	LO_INITIALIZED	0x0001
@@ -57,6 +80,10 @@ int	mtx_owned(struct mtx *m);
 #define	MA_OWNED	0x01
 #define	MA_NOTOWNED	0x02
 void	mtx_assert(struct mtx *m, int what);
+void	_mtx_assert(struct mtx *m, int what, const char *func,
+	    const char *file, int line);
+#define	mtx_assert(m, what)						\
+	_mtx_assert((m), (what), __func__, __FILE__, __LINE__)
 
 /* rwlock(9) */
 struct rwlock {
@@ -80,6 +107,10 @@ int	rw_wowned(struct rwlock *rw);
 #define	RA_WLOCKED	0x04
 #define	RA_UNLOCKED	0x08
 void	rw_assert(struct rwlock *rw, int what);
+void	_rw_assert(struct rwlock *rw, int what, const char *func,
+	    const char *file, int line);
+#define	rw_assert(rw, what)						\
+	_rw_assert((rw), (what), __func__, __FILE__, __LINE__)
 
 /* sx(9): sleepable shared/exclusive lock. */
 struct sx {
@@ -100,6 +131,10 @@ int	sx_xlocked(struct sx *sx);
 #define	SA_XLOCKED	0x04
 #define	SA_UNLOCKED	0x08
 void	sx_assert(struct sx *sx, int what);
+void	_sx_assert(struct sx *sx, int what, const char *func,
+	    const char *file, int line);
+#define	sx_assert(sx, what)						\
+	_sx_assert((sx), (what), __func__, __FILE__, __LINE__)
 
 /* WITNESS */
 void	witness_assert_unlocked(const char *op);

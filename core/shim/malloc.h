@@ -11,6 +11,11 @@
  *
  * The model spells the kernel's three-argument malloc()/two-argument free()
  * as FreeBSD does; the macros below map them onto kmalloc()/kfree().
+ *
+ * Exactly one of M_NOWAIT and M_WAITOK.  M_WAITOK never fails and may
+ * sleep (witness_check_sleep); only M_NOWAIT sees faults and the budget.
+ * free() with another type than the allocation's panics
+ * "malloc: free with wrong type: ...".
  */
 #ifndef _SHIM_MALLOC_H_
 #define	_SHIM_MALLOC_H_
@@ -61,7 +66,11 @@ uint64_t malloc_live_total(void);
 void	malloc_foreach_live(void (*cb)(const struct malloc_type *, void *),
 	    void *arg);
 
-/* Forget counters and faults; used between inputs (asserts nothing live). */
+/*
+ * Between inputs: zero the call counters and the injected-failure count,
+ * disarm the fault, lift the budget.  Live counts describe memory that
+ * exists and are kept (world_fini has checked them).
+ */
 void	malloc_reset(void);
 
 #endif /* !_SHIM_MALLOC_H_ */

@@ -13,6 +13,7 @@
 #define	_SHIM_SCHED_H_
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* Kinds of preemption point, for traces and input-driven schedules. */
 enum sched_point_kind {

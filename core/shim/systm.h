@@ -79,6 +79,12 @@ void	kern_panic_print(const char *file, int line, const char *fmt, ...)
 /* Formats a KASSERT message into a per-thread buffer. */
 const char *kern_panic_fmt(const char *fmt, ...) __printflike(1, 2);
 
+/*
+ * Called once after the panic line is printed and before the abort, e.g.
+ * by the threaded scheduler to show where every model thread stands.
+ */
+extern void (*kern_panic_hook)(void);
+
 #define	CTASSERT(x)	_Static_assert((x), #x)
 
 /* Preemption point for the controlled scheduler (no-op when inactive). */

@@ -5,6 +5,11 @@
  * taskqueue progress or quiesce drains it; in the threaded mode on the
  * queue's actor thread.  As in FreeBSD, enqueueing a task that is already
  * pending only bumps ta_pending.
+ *
+ * Threaded mode: an actor thread with nothing to run may
+ * sched_block(tq, ...); taskqueue_enqueue() and the end of every task
+ * call sched_wake(tq).  A task that returns with more locks held than it
+ * was called with panics "witness: lock held on return from task of <q>".
  */
 #ifndef _SHIM_TASKQUEUE_H_
 #define	_SHIM_TASKQUEUE_H_
@@ -34,6 +39,11 @@ int	taskqueue_enqueue(struct taskqueue *tq, struct task *task);
 int	taskqueue_cancel(struct taskqueue *tq, struct task *task, u_int *pendp);
 /* Run everything queued now (and what it queues), as taskqueue_drain_all. */
 void	taskqueue_drain_all(struct taskqueue *tq);
+/*
+ * Wait until task is neither pending nor running.  Sequentially nobody
+ * else would run it, so a pending task runs here, in the caller.
+ */
+void	taskqueue_drain(struct taskqueue *tq, struct task *task);
 const char *taskqueue_name(const struct taskqueue *tq);
 
 /* The system queue (taskqueue_thread in FreeBSD). */

@@ -89,6 +89,9 @@ struct mbuf {
 	struct pkthdr	 m_pkthdr;	/* valid iff M_PKTHDR */
 	struct m_ext	 m_ext;		/* valid iff M_EXT */
 	char		 m_dat[MSIZE - 64];
+	/* Harness: registry of live mbufs (kern_mbuf.c), not FreeBSD. */
+	struct mbuf	*m_live_next;
+	struct mbuf	*m_live_prev;
 };
 
 #define	MLEN		((int)sizeof(((struct mbuf *)0)->m_dat))
@@ -145,7 +148,12 @@ struct mbuf	*m_free(struct mbuf *m);
 void		 m_freem(struct mbuf *m);
 int		 m_pkthdr_init(struct mbuf *m, int how);
 u_int		 mbuf_live_count(void);	/* harness: mbufs not yet freed */
-void		 mbuf_reset(void);
+/*
+ * Harness: call cb for every live mbuf (packet header or not).  cb must not
+ * allocate or free mbufs.  Used by the variants' canaries and the ledger.
+ */
+void		 mbuf_foreach_live(void (*cb)(struct mbuf *, void *), void *arg);
+void		 mbuf_reset(void);	/* between inputs; asserts none live */
 
 /* Packet header and chain operations (uipc_mbuf.c). */
 void		 m_move_pkthdr(struct mbuf *to, struct mbuf *from);

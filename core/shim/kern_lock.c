@@ -1,0 +1,749 @@
+/*
+ * Userspace shim: mutex(9), rwlock(9), sx(9) and a small WITNESS.
+ *
+ * Each lock is a state machine {exclusive owner, reader count} guarded by
+ * the lock's own pthread mutex; waiters sleep on its condition variable,
+ * or, under the controlled scheduler, hand the CPU to the scheduler with
+ * sched_block() and are woken by sched_wake() on every release.
+ *
+ * WITNESS state is per thread (the stack of held locks, thread-local) plus
+ * one global table of lock orders keyed by lock type name.  The table is
+ * touched only from SHIM_NO_TSAN code under a shim_spin, so witness adds
+ * no happens-before edge between model threads (see shim/spin.h).
+ */
+#include "shim/lock.h"
+#include "shim/epoch.h"
+#include "shim/spin.h"
+
+#define	WITNESS_MAXHELD		32
+#define	WITNESS_MAXNAMES	1024
+#define	WITNESS_NAMELEN		96
+#define	WITNESS_WORDS		(WITNESS_MAXNAMES / 64)
+
+struct held_lock {
+	struct lock_object *hl_lock;
+	bool		 hl_excl;
+	u_int		 hl_recurse;	/* extra acquisitions */
+};
+
+static _Thread_local struct held_lock witness_held[WITNESS_MAXHELD];
+static _Thread_local int witness_nheld;
+
+/* Global order table: witness_order[a] has bit b when a -> b was seen. */
+static int witness_spin;
+static u_int witness_gen = 1;
+static int witness_nnames;
+static char witness_names[WITNESS_MAXNAMES][WITNESS_NAMELEN];
+static uint64_t witness_order[WITNESS_MAXNAMES][WITNESS_WORDS];
+
+static int witness_live;
+
+/*
+ * Per-thread held-lock stack.
+ */
+static struct held_lock *
+witness_find(const struct lock_object *lo)
+{
+	int i;
+
+	for (i = witness_nheld - 1; i >= 0; i--)
+		if (witness_held[i].hl_lock == lo)
+			return (&witness_held[i]);
+	return (NULL);
+}
+
+static void
+witness_push(struct lock_object *lo, bool excl)
+{
+	KASSERT(witness_nheld < WITNESS_MAXHELD,
+	    ("witness: too many locks held (%d) acquiring %s",
+	    WITNESS_MAXHELD, lo->lo_name));
+	witness_held[witness_nheld].hl_lock = lo;
+	witness_held[witness_nheld].hl_excl = excl;
+	witness_held[witness_nheld].hl_recurse = 0;
+	witness_nheld++;
+}
+
+static void
+witness_remove(struct held_lock *hl)
+{
+	int i = (int)(hl - witness_held);
+
+	for (; i < witness_nheld - 1; i++)
+		witness_held[i] = witness_held[i + 1];
+	witness_nheld--;
+}
+
+/*
+ * Lock order table.  A type name is interned once per generation and the
+ * index cached in lo_witness as (generation << 16 | index + 1).  When the
+ * table is full, further names are not tracked (no false reports).
+ *
+ * The helpers below are SHIM_NO_TSAN and call no C library function: TSan
+ * intercepts those (strcmp, memset, ...) even from uninstrumented code.
+ */
+static SHIM_NO_TSAN bool
+witness_name_eq(const char *table, const char *name)
+{
+	int i;
+
+	for (i = 0; i < WITNESS_NAMELEN - 1; i++) {
+		if (table[i] != name[i])
+			return (false);
+		if (name[i] == '\0')
+			return (true);
+	}
+	return (true);		/* equal up to the stored length */
+}
+
+static SHIM_NO_TSAN void
+witness_name_copy(char *table, const char *name)
+{
+	int i;
+
+	for (i = 0; i < WITNESS_NAMELEN - 1 && name[i] != '\0'; i++)
+		table[i] = name[i];
+	table[i] = '\0';
+}
+
+static SHIM_NO_TSAN int
+witness_index_locked(struct lock_object *lo)
+{
+	u_int w = lo->lo_witness;
+	int i;
+
+	if ((w >> 16) == (witness_gen & 0xffff) && (w & 0xffff) != 0)
+		return ((int)(w & 0xffff) - 1);
+	for (i = 0; i < witness_nnames; i++)
+		if (witness_name_eq(witness_names[i], lo->lo_type))
+			break;
+	if (i == witness_nnames) {
+		if (i == WITNESS_MAXNAMES)
+			return (-1);
+		witness_name_copy(witness_names[i], lo->lo_type);
+		witness_nnames++;
+	}
+	lo->lo_witness = ((witness_gen & 0xffff) << 16) | (u_int)(i + 1);
+	return (i);
+}
+
+/*
+ * Before a blocking acquire of lo: with every held lock A, record A -> lo,
+ * unless lo -> A was recorded, in which case return the offending A.
+ */
+static SHIM_NO_TSAN struct lock_object *
+witness_order_check(struct lock_object *lo)
+{
+	struct lock_object *bad = NULL;
+	int a, b, i;
+
+	shim_spin_lock(&witness_spin);
+	b = witness_index_locked(lo);
+	for (i = 0; b >= 0 && i < witness_nheld; i++) {
+		a = witness_index_locked(witness_held[i].hl_lock);
+		/* Two locks of one type: witness only warns; so do we. */
+		if (a < 0 || a == b)
+			continue;
+		if ((witness_order[b][a / 64] & (1ULL << (a % 64))) != 0) {
+			bad = witness_held[i].hl_lock;
+			break;
+		}
+		witness_order[a][b / 64] |= 1ULL << (b % 64);
+	}
+	shim_spin_unlock(&witness_spin);
+	return (bad);
+}
+
+static void
+witness_checkorder(struct lock_object *lo)
+{
+	struct lock_object *a;
+
+	a = witness_order_check(lo);
+	if (a != NULL)
+		panic("witness: lock order reversal: %s -> %s "
+		    "(established %s -> %s)", a->lo_name, lo->lo_name,
+		    lo->lo_name, a->lo_name);
+}
+
+/* sx may sleep: acquiring one with a mutex or rwlock held is a bug. */
+static void
+witness_check_sleepable(struct lock_object *lo)
+{
+	int i;
+
+	for (i = 0; i < witness_nheld; i++)
+		if ((witness_held[i].hl_lock->lo_flags & LO_SLEEPABLE) == 0)
+			panic("witness: sleepable lock %s acquired with "
+			    "non-sleepable %s held", lo->lo_name,
+			    witness_held[i].hl_lock->lo_name);
+}
+
+/*
+ * Already held by this thread: a recursion, legal only on a recursable
+ * lock of the same mode.  Returns true when the recursion was recorded.
+ */
+static bool
+witness_recurse(struct lock_object *lo, bool excl)
+{
+	struct held_lock *hl;
+
+	hl = witness_find(lo);
+	if (hl == NULL)
+		return (false);
+	if (hl->hl_excl && !excl)
+		panic("witness: shared lock of %s while exclusively locked",
+		    lo->lo_name);
+	if (!hl->hl_excl && excl)
+		panic("witness: exclusive lock of %s while share locked",
+		    lo->lo_name);
+	if ((lo->lo_flags & LO_RECURSABLE) == 0)
+		panic("witness: recursed on non-recursive lock %s",
+		    lo->lo_name);
+	hl->hl_recurse++;
+	return (true);
+}
+
+/*
+ * Release bookkeeping.  Returns true when only a recursion was dropped
+ * (the lock stays held).
+ */
+static bool
+witness_unlock(struct lock_object *lo, bool excl, const char *op)
+{
+	struct held_lock *hl;
+
+	hl = witness_find(lo);
+	if (hl == NULL)
+		panic("witness: %s of %s, not held by this thread", op,
+		    lo->lo_name);
+	if (hl->hl_excl != excl)
+		panic("witness: %s of %s, which is %s locked", op,
+		    lo->lo_name, hl->hl_excl ? "exclusively" : "share");
+	if (hl->hl_recurse > 0) {
+		hl->hl_recurse--;
+		return (true);
+	}
+	witness_remove(hl);
+	return (false);
+}
+
+void
+witness_assert_unlocked(const char *op)
+{
+	if (witness_nheld != 0)
+		panic("witness: lock held on return from %s: %s", op,
+		    witness_held[witness_nheld - 1].hl_lock->lo_name);
+}
+
+void
+witness_check_sleep(const char *why)
+{
+	int i;
+
+	for (i = 0; i < witness_nheld; i++)
+		if ((witness_held[i].hl_lock->lo_flags & LO_SLEEPABLE) == 0)
+			panic("witness: sleeping (%s) with non-sleepable lock "
+			    "%s held", why, witness_held[i].hl_lock->lo_name);
+	if (in_epoch(net_epoch_preempt))
+		panic("witness: sleeping (%s) inside an epoch section", why);
+}
+
+int
+witness_held_count(void)
+{
+	return (witness_nheld);
+}
+
+int
+witness_held_names(const char **names, int max)
+{
+	int i;
+
+	for (i = 0; i < witness_nheld && i < max; i++)
+		names[i] = witness_held[i].hl_lock->lo_name;
+	return (i);
+}
+
+static SHIM_NO_TSAN void
+witness_reset_table(void)
+{
+	volatile uint64_t *p = &witness_order[0][0];
+	size_t i;
+
+	shim_spin_lock(&witness_spin);
+	/* volatile: a loop the compiler cannot turn into memset(). */
+	for (i = 0; i < sizeof(witness_order) / sizeof(*p); i++)
+		p[i] = 0;
+	/* Names of per-instance locks could pile up over a campaign. */
+	if (witness_nnames > WITNESS_MAXNAMES / 2) {
+		witness_nnames = 0;
+		witness_gen++;
+		if ((witness_gen & 0xffff) == 0)
+			witness_gen++;
+	}
+	shim_spin_unlock(&witness_spin);
+}
+
+void
+witness_reset(void)
+{
+	witness_reset_table();
+	witness_nheld = 0;
+}
+
+int
+witness_live_locks(void)
+{
+	return (__atomic_load_n(&witness_live, __ATOMIC_RELAXED));
+}
+
+/*
+ * The lock state machine.
+ */
+static void
+lock_init(struct lock_object *lo, const char *name, const char *type,
+    u_int flags)
+{
+	KASSERT(name != NULL, ("witness: lock at %p initialised without a "
+	    "name", (void *)lo));
+	memset(lo, 0, sizeof(*lo));
+	lo->lo_name = name;
+	lo->lo_type = type != NULL ? type : name;
+	lo->lo_flags = flags | LO_INITIALIZED;
+	pthread_mutex_init(&lo->lo_mtx, NULL);
+	pthread_cond_init(&lo->lo_cv, NULL);
+	__atomic_fetch_add(&witness_live, 1, __ATOMIC_RELAXED);
+}
+
+static void
+lock_check_init(const struct lock_object *lo, const char *op)
+{
+	if ((lo->lo_flags & LO_INITIALIZED) == 0)
+		panic("witness: %s of uninitialized or destroyed lock %p", op,
+		    (const void *)lo);
+}
+
+static void
+lock_destroy(struct lock_object *lo, const char *op)
+{
+	bool busy;
+
+	lock_check_init(lo, op);
+	pthread_mutex_lock(&lo->lo_mtx);
+	busy = lo->lo_xowned || lo->lo_readers != 0;
+	pthread_mutex_unlock(&lo->lo_mtx);
+	if (busy)
+		panic("witness: %s of %s while it is locked", op,
+		    lo->lo_name);
+	pthread_cond_destroy(&lo->lo_cv);
+	pthread_mutex_destroy(&lo->lo_mtx);
+	lo->lo_flags = 0;
+	__atomic_fetch_sub(&witness_live, 1, __ATOMIC_RELAXED);
+}
+
+static bool
+lock_available(const struct lock_object *lo, bool excl)
+{
+	if (excl)
+		return (!lo->lo_xowned && lo->lo_readers == 0);
+	return (!lo->lo_xowned);
+}
+
+static void
+lock_take(struct lock_object *lo, bool excl)
+{
+	if (excl) {
+		lo->lo_xowned = 1;
+		lo->lo_owner = pthread_self();
+	} else
+		lo->lo_readers++;
+}
+
+static void
+lock_wait_acquire(struct lock_object *lo, bool excl)
+{
+	pthread_mutex_lock(&lo->lo_mtx);
+	while (!lock_available(lo, excl)) {
+		if (sched_controlled()) {
+			/* Never block for real: the scheduler picks who runs. */
+			pthread_mutex_unlock(&lo->lo_mtx);
+			sched_block(lo, lo->lo_name);
+			pthread_mutex_lock(&lo->lo_mtx);
+		} else
+			pthread_cond_wait(&lo->lo_cv, &lo->lo_mtx);
+	}
+	lock_take(lo, excl);
+	pthread_mutex_unlock(&lo->lo_mtx);
+}
+
+static bool
+lock_try_acquire(struct lock_object *lo, bool excl)
+{
+	bool ok;
+
+	pthread_mutex_lock(&lo->lo_mtx);
+	ok = lock_available(lo, excl);
+	if (ok)
+		lock_take(lo, excl);
+	pthread_mutex_unlock(&lo->lo_mtx);
+	return (ok);
+}
+
+static void
+lock_release(struct lock_object *lo, bool excl)
+{
+	pthread_mutex_lock(&lo->lo_mtx);
+	if (excl) {
+		KASSERT(lo->lo_xowned, ("witness: %s released but not "
+		    "exclusively owned", lo->lo_name));
+		lo->lo_xowned = 0;
+	} else {
+		KASSERT(lo->lo_readers > 0, ("witness: %s released but has "
+		    "no readers", lo->lo_name));
+		lo->lo_readers--;
+	}
+	pthread_cond_broadcast(&lo->lo_cv);
+	pthread_mutex_unlock(&lo->lo_mtx);
+	sched_wake(lo);
+}
+
+/* A blocking acquire, shared by all classes. */
+static void
+lock_acquire(struct lock_object *lo, bool excl, const char *op)
+{
+	lock_check_init(lo, op);
+	sched_point(SP_LOCK, lo, lo->lo_name);
+	if ((lo->lo_flags & LO_SLEEPABLE) != 0)
+		witness_check_sleepable(lo);
+	if (witness_recurse(lo, excl))
+		return;
+	witness_checkorder(lo);
+	lock_wait_acquire(lo, excl);
+	witness_push(lo, excl);
+}
+
+static void
+lock_unlock(struct lock_object *lo, bool excl, const char *op)
+{
+	lock_check_init(lo, op);
+	if (witness_unlock(lo, excl, op))
+		return;
+	lock_release(lo, excl);
+	sched_point(SP_UNLOCK, lo, lo->lo_name);
+}
+
+static bool
+lock_held(const struct lock_object *lo, bool *excl)
+{
+	struct held_lock *hl;
+
+	hl = witness_find(lo);
+	if (hl == NULL)
+		return (false);
+	if (excl != NULL)
+		*excl = hl->hl_excl;
+	return (true);
+}
+
+static void
+lock_assert_fail(const struct lock_object *lo, const char *what,
+    const char *func, const char *file, int line)
+{
+	kern_panic_print(file, line, "witness: %s not %s at %s", lo->lo_name,
+	    what, func);
+	abort();
+}
+
+/*
+ * mtx(9)
+ */
+void
+mtx_init(struct mtx *m, const char *name, const char *type, int opts)
+{
+	lock_init(&m->lock_object, name, type,
+	    (opts & MTX_RECURSE) != 0 ? LO_RECURSABLE : 0);
+	m->mtx_recurse = 0;
+}
+
+void
+mtx_destroy(struct mtx *m)
+{
+	struct lock_object *lo = &m->lock_object;
+	struct held_lock *hl;
+
+	/* As in FreeBSD, the owner may destroy a mutex it holds once. */
+	lock_check_init(lo, "mtx_destroy");
+	hl = witness_find(lo);
+	if (hl != NULL) {
+		if (hl->hl_recurse != 0)
+			panic("witness: mtx_destroy of recursed %s",
+			    lo->lo_name);
+		witness_remove(hl);
+		lock_release(lo, true);
+	}
+	lock_destroy(lo, "mtx_destroy");
+}
+
+void
+mtx_lock(struct mtx *m)
+{
+	struct lock_object *lo = &m->lock_object;
+
+	lock_acquire(lo, true, "mtx_lock");
+	m->mtx_recurse = witness_find(lo)->hl_recurse;
+}
+
+void
+mtx_unlock(struct mtx *m)
+{
+	struct lock_object *lo = &m->lock_object;
+
+	lock_check_init(lo, "mtx_unlock");
+	if (witness_unlock(lo, true, "mtx_unlock")) {
+		m->mtx_recurse--;
+		return;
+	}
+	lock_release(lo, true);
+	sched_point(SP_UNLOCK, lo, lo->lo_name);
+}
+
+int
+mtx_trylock(struct mtx *m)
+{
+	struct lock_object *lo = &m->lock_object;
+	struct held_lock *hl;
+
+	lock_check_init(lo, "mtx_trylock");
+	sched_point(SP_LOCK, lo, lo->lo_name);
+	hl = witness_find(lo);
+	if (hl != NULL) {
+		/* FreeBSD: recursion if allowed, else the try just fails. */
+		if ((lo->lo_flags & LO_RECURSABLE) == 0)
+			return (0);
+		hl->hl_recurse++;
+		m->mtx_recurse++;
+		return (1);
+	}
+	/* A try never waits, so it establishes no order. */
+	if (!lock_try_acquire(lo, true))
+		return (0);
+	witness_push(lo, true);
+	return (1);
+}
+
+int
+mtx_owned(struct mtx *m)
+{
+	return (lock_held(&m->lock_object, NULL));
+}
+
+void
+_mtx_assert(struct mtx *m, int what, const char *func, const char *file,
+    int line)
+{
+	bool held = lock_held(&m->lock_object, NULL);
+
+	if ((what & MA_OWNED) != 0 && !held)
+		lock_assert_fail(&m->lock_object, "owned", func, file, line);
+	if ((what & MA_NOTOWNED) != 0 && held)
+		lock_assert_fail(&m->lock_object, "unowned", func, file, line);
+}
+
+void
+(mtx_assert)(struct mtx *m, int what)
+{
+	_mtx_assert(m, what, "?", __FILE__, __LINE__);
+}
+
+/*
+ * rwlock(9)
+ */
+void
+rw_init(struct rwlock *rw, const char *name)
+{
+	lock_init(&rw->lock_object, name, NULL, 0);
+}
+
+void
+rw_destroy(struct rwlock *rw)
+{
+	lock_destroy(&rw->lock_object, "rw_destroy");
+}
+
+void
+rw_rlock(struct rwlock *rw)
+{
+	lock_acquire(&rw->lock_object, false, "rw_rlock");
+}
+
+void
+rw_runlock(struct rwlock *rw)
+{
+	lock_unlock(&rw->lock_object, false, "rw_runlock");
+}
+
+void
+rw_wlock(struct rwlock *rw)
+{
+	lock_acquire(&rw->lock_object, true, "rw_wlock");
+}
+
+void
+rw_wunlock(struct rwlock *rw)
+{
+	lock_unlock(&rw->lock_object, true, "rw_wunlock");
+}
+
+int
+rw_try_upgrade(struct rwlock *rw)
+{
+	struct lock_object *lo = &rw->lock_object;
+	struct held_lock *hl;
+	bool ok;
+
+	lock_check_init(lo, "rw_try_upgrade");
+	hl = witness_find(lo);
+	if (hl == NULL || hl->hl_excl)
+		panic("witness: rw_try_upgrade of %s, not read-locked by "
+		    "this thread", lo->lo_name);
+	sched_point(SP_LOCK, lo, lo->lo_name);
+	/* Only the sole reader may become the writer, without waiting. */
+	pthread_mutex_lock(&lo->lo_mtx);
+	ok = hl->hl_recurse == 0 && !lo->lo_xowned && lo->lo_readers == 1;
+	if (ok) {
+		lo->lo_readers = 0;
+		lock_take(lo, true);
+	}
+	pthread_mutex_unlock(&lo->lo_mtx);
+	if (ok)
+		hl->hl_excl = true;
+	return (ok);
+}
+
+void
+rw_downgrade(struct rwlock *rw)
+{
+	struct lock_object *lo = &rw->lock_object;
+	struct held_lock *hl;
+
+	lock_check_init(lo, "rw_downgrade");
+	hl = witness_find(lo);
+	if (hl == NULL || !hl->hl_excl)
+		panic("witness: rw_downgrade of %s, not write-locked by this "
+		    "thread", lo->lo_name);
+	if (hl->hl_recurse != 0)
+		panic("witness: rw_downgrade of recursed %s", lo->lo_name);
+	pthread_mutex_lock(&lo->lo_mtx);
+	lo->lo_xowned = 0;
+	lo->lo_readers = 1;
+	pthread_cond_broadcast(&lo->lo_cv);
+	pthread_mutex_unlock(&lo->lo_mtx);
+	hl->hl_excl = false;
+	sched_wake(lo);
+	sched_point(SP_UNLOCK, lo, lo->lo_name);
+}
+
+int
+rw_wowned(struct rwlock *rw)
+{
+	bool excl;
+
+	return (lock_held(&rw->lock_object, &excl) && excl);
+}
+
+/* RA_* and SA_* share their values; only the words differ. */
+CTASSERT(RA_LOCKED == SA_LOCKED && RA_RLOCKED == SA_SLOCKED &&
+    RA_WLOCKED == SA_XLOCKED && RA_UNLOCKED == SA_UNLOCKED);
+
+static void
+rwsx_assert(struct lock_object *lo, int what, bool rw, const char *func,
+    const char *file, int line)
+{
+	bool excl = false, held;
+
+	held = lock_held(lo, &excl);
+	if ((what & RA_LOCKED) != 0 && !held)
+		lock_assert_fail(lo, "locked", func, file, line);
+	if ((what & RA_RLOCKED) != 0 && (!held || excl))
+		lock_assert_fail(lo, rw ? "rlocked" : "slocked", func, file,
+		    line);
+	if ((what & RA_WLOCKED) != 0 && (!held || !excl))
+		lock_assert_fail(lo, rw ? "wlocked" : "xlocked", func, file,
+		    line);
+	if ((what & RA_UNLOCKED) != 0 && held)
+		lock_assert_fail(lo, "unlocked", func, file, line);
+}
+
+void
+_rw_assert(struct rwlock *rw, int what, const char *func, const char *file,
+    int line)
+{
+	rwsx_assert(&rw->lock_object, what, true, func, file, line);
+}
+
+void
+(rw_assert)(struct rwlock *rw, int what)
+{
+	_rw_assert(rw, what, "?", __FILE__, __LINE__);
+}
+
+/*
+ * sx(9)
+ */
+void
+sx_init(struct sx *sx, const char *name)
+{
+	lock_init(&sx->lock_object, name, NULL, LO_SLEEPABLE);
+}
+
+void
+sx_destroy(struct sx *sx)
+{
+	lock_destroy(&sx->lock_object, "sx_destroy");
+}
+
+void
+sx_xlock(struct sx *sx)
+{
+	lock_acquire(&sx->lock_object, true, "sx_xlock");
+}
+
+void
+sx_xunlock(struct sx *sx)
+{
+	lock_unlock(&sx->lock_object, true, "sx_xunlock");
+}
+
+void
+sx_slock(struct sx *sx)
+{
+	lock_acquire(&sx->lock_object, false, "sx_slock");
+}
+
+void
+sx_sunlock(struct sx *sx)
+{
+	lock_unlock(&sx->lock_object, false, "sx_sunlock");
+}
+
+int
+sx_xlocked(struct sx *sx)
+{
+	bool excl;
+
+	return (lock_held(&sx->lock_object, &excl) && excl);
+}
+
+void
+_sx_assert(struct sx *sx, int what, const char *func, const char *file,
+    int line)
+{
+	rwsx_assert(&sx->lock_object, what, false, func, file, line);
+}
+
+void
+(sx_assert)(struct sx *sx, int what)
+{
+	_sx_assert(sx, what, "?", __FILE__, __LINE__);
+}

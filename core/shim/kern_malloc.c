@@ -1,0 +1,239 @@
+/*
+ * Userspace shim: malloc(9) on the C library heap, with per-type
+ * accounting for the teardown ledger, fault injection and a byte budget.
+ *
+ * Every block carries a 16-byte header {type, size, magic} so that free()
+ * can check the malloc type the way the kernel's redzone/memguard builds
+ * would, and so the accounting never needs a lookup table.  The header
+ * keeps the C library's 16-byte alignment.
+ *
+ * Counters are relaxed atomics and the type registry is touched only from
+ * uninstrumented code (shim/spin.h): allocating must never give TSan a
+ * happens-before edge the model itself does not have.
+ */
+#include "shim/malloc.h"
+#include "shim/counter.h"
+#include "shim/lock.h"
+#include "shim/spin.h"
+
+#undef malloc
+#undef free
+
+MALLOC_DEFINE(M_DEVBUF, "devbuf", "device driver memory");
+MALLOC_DEFINE(M_TEMP, "temp", "misc temporary data buffers");
+MALLOC_DEFINE(M_COUNTER, "counter", "counter(9) cells");
+
+#define	KMALLOC_MAGIC	0x6b6d616cU	/* live block */
+#define	KMALLOC_FREED	0x66726565U	/* freed block, for double frees */
+
+struct kmalloc_hdr {
+	struct malloc_type *kh_type;
+	uint32_t	 kh_size;
+	uint32_t	 kh_magic;
+};
+CTASSERT(sizeof(struct kmalloc_hdr) == 16);
+
+static struct malloc_type *kmalloc_types;	/* registry, append-only */
+static int kmalloc_types_lock;
+
+static uint32_t kmalloc_fail_nth;	/* 0: disarmed */
+static struct malloc_type *kmalloc_fail_type;
+static uint64_t kmalloc_fail_injected;
+static uint64_t kmalloc_budget;		/* 0: unlimited */
+static uint64_t kmalloc_live_bytes;	/* all types */
+
+/*
+ * First use of a type links it into the registry.  Types are never
+ * unlinked (they are static objects), so readers walk the list with
+ * atomic loads and no lock.
+ */
+static SHIM_NO_TSAN void
+kmalloc_register(struct malloc_type *mtp)
+{
+	shim_spin_lock(&kmalloc_types_lock);
+	if (!__atomic_load_n(&mtp->ks_registered, __ATOMIC_RELAXED)) {
+		struct malloc_type **tailp = &kmalloc_types;
+
+		/* Append, so the ledger names types in first-use order. */
+		while (*tailp != NULL)
+			tailp = &(*tailp)->ks_next;
+		mtp->ks_next = NULL;
+		__atomic_store_n(tailp, mtp, __ATOMIC_RELEASE);
+		__atomic_store_n(&mtp->ks_registered, true, __ATOMIC_RELEASE);
+	}
+	shim_spin_unlock(&kmalloc_types_lock);
+}
+
+static struct malloc_type *
+kmalloc_first(void)
+{
+	return (__atomic_load_n(&kmalloc_types, __ATOMIC_ACQUIRE));
+}
+
+static struct malloc_type *
+kmalloc_next(const struct malloc_type *mtp)
+{
+	return (__atomic_load_n(&mtp->ks_next, __ATOMIC_ACQUIRE));
+}
+
+/* True when the armed fault hits this M_NOWAIT allocation. */
+static bool
+kmalloc_fault(struct malloc_type *mtp)
+{
+	struct malloc_type *ftype;
+	uint32_t n;
+
+	n = __atomic_load_n(&kmalloc_fail_nth, __ATOMIC_RELAXED);
+	while (n != 0) {
+		ftype = __atomic_load_n(&kmalloc_fail_type, __ATOMIC_RELAXED);
+		if (ftype != NULL && ftype != mtp)
+			return (false);
+		if (__atomic_compare_exchange_n(&kmalloc_fail_nth, &n, n - 1,
+		    false, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+			if (n != 1)
+				return (false);
+			__atomic_fetch_add(&kmalloc_fail_injected, 1,
+			    __ATOMIC_RELAXED);
+			return (true);
+		}
+	}
+	return (false);
+}
+
+void *
+kmalloc(size_t size, struct malloc_type *mtp, int flags)
+{
+	struct kmalloc_hdr *kh;
+	uint64_t budget, live;
+
+	KASSERT(mtp != NULL, ("malloc: NULL malloc type"));
+	KASSERT(((flags & M_NOWAIT) != 0) != ((flags & M_WAITOK) != 0),
+	    ("malloc: flags %#x need exactly one of M_NOWAIT and M_WAITOK "
+	    "(type %s)", flags, mtp->ks_shortdesc));
+	if (!__atomic_load_n(&mtp->ks_registered, __ATOMIC_ACQUIRE))
+		kmalloc_register(mtp);
+
+	if ((flags & M_WAITOK) != 0) {
+		witness_check_sleep("malloc(M_WAITOK)");
+		KASSERT(size <= UINT32_MAX, ("malloc: M_WAITOK request of "
+		    "%zu bytes of %s can never be satisfied", size,
+		    mtp->ks_shortdesc));
+	} else {
+		if (size > UINT32_MAX || kmalloc_fault(mtp))
+			return (NULL);
+		budget = __atomic_load_n(&kmalloc_budget, __ATOMIC_RELAXED);
+		live = __atomic_load_n(&kmalloc_live_bytes, __ATOMIC_RELAXED);
+		if (budget != 0 && live + size > budget)
+			return (NULL);
+	}
+
+	if ((flags & M_ZERO) != 0)
+		kh = calloc(1, sizeof(*kh) + size);
+	else
+		kh = malloc(sizeof(*kh) + size);
+	if (kh == NULL) {
+		KASSERT((flags & M_NOWAIT) != 0, ("malloc: out of memory "
+		    "for an M_WAITOK request of %zu bytes of %s", size,
+		    mtp->ks_shortdesc));
+		return (NULL);
+	}
+	kh->kh_type = mtp;
+	kh->kh_size = (uint32_t)size;
+	kh->kh_magic = KMALLOC_MAGIC;
+	__atomic_fetch_add(&mtp->ks_inuse, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&mtp->ks_bytes, size, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&mtp->ks_calls, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&kmalloc_live_bytes, size, __ATOMIC_RELAXED);
+	return (kh + 1);
+}
+
+void
+kfree(void *addr, struct malloc_type *mtp)
+{
+	struct kmalloc_hdr *kh;
+
+	if (addr == NULL)
+		return;
+	KASSERT(mtp != NULL, ("malloc: free of %p with a NULL type", addr));
+	kh = (struct kmalloc_hdr *)addr - 1;
+	KASSERT(kh->kh_magic == KMALLOC_MAGIC,
+	    ("malloc: free of %p (type %s) that is not a live allocation%s",
+	    addr, mtp->ks_shortdesc,
+	    kh->kh_magic == KMALLOC_FREED ? " (freed twice)" : ""));
+	KASSERT(kh->kh_type == mtp,
+	    ("malloc: free with wrong type: %p allocated as %s, freed as %s",
+	    addr, kh->kh_type->ks_shortdesc, mtp->ks_shortdesc));
+	__atomic_fetch_sub(&mtp->ks_inuse, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_sub(&mtp->ks_bytes, kh->kh_size, __ATOMIC_RELAXED);
+	__atomic_fetch_sub(&kmalloc_live_bytes, kh->kh_size,
+	    __ATOMIC_RELAXED);
+	kh->kh_magic = KMALLOC_FREED;
+	free(kh);
+}
+
+void
+malloc_fail_arm(uint32_t nth, struct malloc_type *type)
+{
+	/* Type first: a racing allocation never sees a stale filter. */
+	__atomic_store_n(&kmalloc_fail_nth, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&kmalloc_fail_type, type, __ATOMIC_RELAXED);
+	__atomic_store_n(&kmalloc_fail_nth, nth, __ATOMIC_RELAXED);
+}
+
+void
+malloc_fail_disarm(void)
+{
+	__atomic_store_n(&kmalloc_fail_nth, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&kmalloc_fail_type, NULL, __ATOMIC_RELAXED);
+}
+
+uint64_t
+malloc_fail_count(void)
+{
+	return (__atomic_load_n(&kmalloc_fail_injected, __ATOMIC_RELAXED));
+}
+
+void
+malloc_set_budget(size_t bytes)
+{
+	__atomic_store_n(&kmalloc_budget, (uint64_t)bytes, __ATOMIC_RELAXED);
+}
+
+uint64_t
+malloc_live_total(void)
+{
+	const struct malloc_type *mtp;
+	uint64_t n = 0;
+
+	for (mtp = kmalloc_first(); mtp != NULL; mtp = kmalloc_next(mtp))
+		n += __atomic_load_n(&mtp->ks_inuse, __ATOMIC_RELAXED);
+	return (n);
+}
+
+void
+malloc_foreach_live(void (*cb)(const struct malloc_type *, void *),
+    void *arg)
+{
+	const struct malloc_type *mtp;
+
+	for (mtp = kmalloc_first(); mtp != NULL; mtp = kmalloc_next(mtp))
+		if (__atomic_load_n(&mtp->ks_inuse, __ATOMIC_RELAXED) != 0)
+			cb(mtp, arg);
+}
+
+/*
+ * Between inputs.  Live-object counts describe memory that really exists
+ * (world_fini has already insisted they are zero), so they are kept: a
+ * later free of an object allocated before the reset stays consistent.
+ */
+void
+malloc_reset(void)
+{
+	struct malloc_type *mtp;
+
+	malloc_fail_disarm();
+	__atomic_store_n(&kmalloc_fail_injected, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&kmalloc_budget, 0, __ATOMIC_RELAXED);
+	for (mtp = kmalloc_first(); mtp != NULL; mtp = kmalloc_next(mtp))
+		__atomic_store_n(&mtp->ks_calls, 0, __ATOMIC_RELAXED);
+}

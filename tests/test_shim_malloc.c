@@ -1,0 +1,317 @@
+/* malloc(9) shim: accounting, M_ZERO, fault injection, budget, type checks. */
+#include "tests/testlib.h"
+#include "shim/counter.h"
+#include "shim/lock.h"
+#include "shim/malloc.h"
+
+MALLOC_DEFINE(M_TEST1, "test1", "first test type");
+MALLOC_DEFINE(M_TEST2, "test2", "second test type");
+
+static void
+fresh(void)
+{
+	malloc_reset();
+	witness_reset();
+}
+
+static void
+test_accounting_per_type(void)
+{
+	uint64_t base = malloc_live_total();
+	void *a, *b, *c;
+
+	fresh();
+	a = malloc(10, M_TEST1, M_NOWAIT);
+	b = malloc(20, M_TEST1, M_WAITOK);
+	c = malloc(5, M_TEST2, M_NOWAIT);
+	CHECK(a != NULL && b != NULL && c != NULL);
+	CHECK_EQ(M_TEST1->ks_inuse, 2);
+	CHECK_EQ(M_TEST1->ks_bytes, 30);
+	CHECK_EQ(M_TEST2->ks_inuse, 1);
+	CHECK_EQ(M_TEST2->ks_bytes, 5);
+	CHECK(M_TEST1->ks_registered && M_TEST2->ks_registered);
+	CHECK_EQ(malloc_live_total(), base + 3);
+	free(b, M_TEST1);
+	CHECK_EQ(M_TEST1->ks_inuse, 1);
+	CHECK_EQ(M_TEST1->ks_bytes, 10);
+	free(a, M_TEST1);
+	free(c, M_TEST2);
+	free(NULL, M_TEST2);
+	CHECK_EQ(M_TEST1->ks_inuse, 0);
+	CHECK_EQ(M_TEST1->ks_bytes, 0);
+	CHECK_EQ(malloc_live_total(), base);
+	CHECK_EQ(M_TEST1->ks_calls, 2);
+	malloc_reset();
+	CHECK_EQ(M_TEST1->ks_calls, 0);
+}
+
+static void
+test_zero(void)
+{
+	unsigned char *p;
+	int i, nonzero = 0;
+
+	fresh();
+	p = malloc(4096, M_TEMP, M_NOWAIT | M_ZERO);
+	CHECK(p != NULL);
+	for (i = 0; i < 4096; i++)
+		nonzero += p[i] != 0;
+	CHECK_EQ(nonzero, 0);
+	free(p, M_TEMP);
+}
+
+static void
+test_fail_nth(void)
+{
+	void *p[5];
+	int i;
+
+	fresh();
+	malloc_fail_arm(3, NULL);
+	for (i = 0; i < 5; i++)
+		p[i] = malloc(8, (i & 1) ? M_TEST1 : M_TEST2, M_NOWAIT);
+	CHECK(p[0] != NULL && p[1] != NULL && p[3] != NULL && p[4] != NULL);
+	CHECK(p[2] == NULL);
+	CHECK_EQ(malloc_fail_count(), 1);
+	for (i = 0; i < 5; i++)
+		free(p[i], (i & 1) ? M_TEST1 : M_TEST2);
+	/* One-shot: nothing else fails. */
+	p[0] = malloc(8, M_TEST1, M_NOWAIT);
+	CHECK(p[0] != NULL);
+	free(p[0], M_TEST1);
+	CHECK_EQ(malloc_fail_count(), 1);
+	malloc_reset();
+	CHECK_EQ(malloc_fail_count(), 0);
+}
+
+static void
+test_fail_counts_only_nowait(void)
+{
+	void *a, *b;
+
+	fresh();
+	malloc_fail_arm(1, NULL);
+	a = malloc(8, M_TEST1, M_WAITOK);
+	CHECK(a != NULL);
+	b = malloc(8, M_TEST1, M_NOWAIT);
+	CHECK(b == NULL);
+	CHECK_EQ(malloc_fail_count(), 1);
+	free(a, M_TEST1);
+}
+
+static void
+test_fail_by_type(void)
+{
+	void *a, *b, *c, *d;
+
+	fresh();
+	malloc_fail_arm(2, M_TEST2);
+	a = malloc(8, M_TEST2, M_NOWAIT);	/* 1st of test2 */
+	b = malloc(8, M_TEST1, M_NOWAIT);	/* not counted */
+	c = malloc(8, M_TEST1, M_NOWAIT);	/* not counted */
+	d = malloc(8, M_TEST2, M_NOWAIT);	/* 2nd of test2: fails */
+	CHECK(a != NULL && b != NULL && c != NULL);
+	CHECK(d == NULL);
+	CHECK_EQ(malloc_fail_count(), 1);
+	free(a, M_TEST2);
+	free(b, M_TEST1);
+	free(c, M_TEST1);
+}
+
+static void
+test_disarm_and_rearm(void)
+{
+	void *a;
+
+	fresh();
+	malloc_fail_arm(1, NULL);
+	malloc_fail_disarm();
+	a = malloc(8, M_TEST1, M_NOWAIT);
+	CHECK(a != NULL);
+	free(a, M_TEST1);
+	/* Arming again replaces the armed fault. */
+	malloc_fail_arm(5, NULL);
+	malloc_fail_arm(1, M_TEST2);
+	a = malloc(8, M_TEST1, M_NOWAIT);
+	CHECK(a != NULL);
+	free(a, M_TEST1);
+	a = malloc(8, M_TEST2, M_NOWAIT);
+	CHECK(a == NULL);
+	CHECK_EQ(malloc_fail_count(), 1);
+	malloc_reset();
+	a = malloc(8, M_TEST2, M_NOWAIT);
+	CHECK(a != NULL);
+	free(a, M_TEST2);
+}
+
+static void
+test_budget(void)
+{
+	void *a, *b, *c;
+
+	fresh();
+	CHECK_EQ(malloc_live_total(), 0);
+	malloc_set_budget(1000);
+	a = malloc(600, M_TEST1, M_NOWAIT);
+	CHECK(a != NULL);
+	b = malloc(600, M_TEST1, M_NOWAIT);
+	CHECK(b == NULL);
+	/* M_WAITOK never fails, budget or not. */
+	c = malloc(600, M_TEST1, M_WAITOK);
+	CHECK(c != NULL);
+	free(c, M_TEST1);
+	b = malloc(300, M_TEST1, M_NOWAIT);
+	CHECK(b != NULL);
+	free(a, M_TEST1);
+	free(b, M_TEST1);
+	/* Budget failures are not injected faults. */
+	CHECK_EQ(malloc_fail_count(), 0);
+	malloc_set_budget(0);
+	a = malloc(1 << 20, M_TEST1, M_NOWAIT);
+	CHECK(a != NULL);
+	free(a, M_TEST1);
+}
+
+static void
+wrong_type_free(void *arg)
+{
+	void *p = malloc(16, M_TEST1, M_NOWAIT);
+
+	free(p, M_TEST2);
+}
+
+static void
+test_wrong_type_free_panics(void)
+{
+	CHECK_PANICS(wrong_type_free, NULL,
+	    "malloc: free with wrong type");
+	CHECK_PANICS(wrong_type_free, NULL, "allocated as test1, freed as test2");
+}
+
+static void
+bad_flags(void *arg)
+{
+	void *p = malloc(16, M_TEST1, M_ZERO);
+
+	free(p, M_TEST1);
+}
+
+static void
+test_bad_flags_panic(void)
+{
+	CHECK_PANICS(bad_flags, NULL, "malloc: flags");
+}
+
+static void
+waitok_with_mutex(void *arg)
+{
+	struct mtx m;
+	void *p;
+
+	mtx_init(&m, "test mtx", NULL, MTX_DEF);
+	mtx_lock(&m);
+	p = malloc(16, M_TEST1, M_WAITOK);
+	free(p, M_TEST1);
+	mtx_unlock(&m);
+	mtx_destroy(&m);
+}
+
+static void
+test_waitok_with_mutex_panics(void)
+{
+	CHECK_PANICS(waitok_with_mutex, NULL,
+	    "witness: sleeping (malloc(M_WAITOK)) with non-sleepable lock "
+	    "test mtx held");
+}
+
+static void
+test_waitok_with_sx_is_fine(void)
+{
+	struct sx sx;
+	void *p;
+
+	fresh();
+	sx_init(&sx, "test sx");
+	sx_xlock(&sx);
+	p = malloc(16, M_TEST1, M_WAITOK);
+	CHECK(p != NULL);
+	free(p, M_TEST1);
+	sx_xunlock(&sx);
+	sx_destroy(&sx);
+}
+
+struct live_seen {
+	int	test1, test2, others;
+};
+
+static void
+note_live(const struct malloc_type *mtp, void *arg)
+{
+	struct live_seen *s = arg;
+
+	if (mtp == M_TEST1)
+		s->test1 += (int)mtp->ks_inuse;
+	else if (mtp == M_TEST2)
+		s->test2 += (int)mtp->ks_inuse;
+	else
+		s->others++;
+}
+
+static void
+test_foreach_live(void)
+{
+	struct live_seen s = { 0 };
+	void *a, *b;
+
+	fresh();
+	a = malloc(1, M_TEST2, M_NOWAIT);
+	b = malloc(1, M_TEST2, M_NOWAIT);
+	malloc_foreach_live(note_live, &s);
+	CHECK_EQ(s.test1, 0);
+	CHECK_EQ(s.test2, 2);
+	free(a, M_TEST2);
+	free(b, M_TEST2);
+	memset(&s, 0, sizeof(s));
+	malloc_foreach_live(note_live, &s);
+	CHECK_EQ(s.test2, 0);
+}
+
+static void
+test_counter_is_accounted(void)
+{
+	counter_u64_t c;
+
+	fresh();
+	c = counter_u64_alloc(M_WAITOK);
+	CHECK(c != NULL);
+	CHECK_EQ(M_COUNTER->ks_inuse, 1);
+	CHECK_EQ(counter_u64_fetch(c), 0);
+	counter_u64_add(c, 5);
+	counter_u64_add(c, -2);
+	CHECK_EQ(counter_u64_fetch(c), 3);
+	counter_u64_free(c);
+	CHECK_EQ(M_COUNTER->ks_inuse, 0);
+	/* counter(9) allocations are subject to fault injection too. */
+	malloc_fail_arm(1, M_COUNTER);
+	c = counter_u64_alloc(M_NOWAIT);
+	CHECK(c == NULL);
+}
+
+int
+main(void)
+{
+	RUN(test_accounting_per_type);
+	RUN(test_zero);
+	RUN(test_fail_nth);
+	RUN(test_fail_counts_only_nowait);
+	RUN(test_fail_by_type);
+	RUN(test_disarm_and_rearm);
+	RUN(test_budget);
+	RUN(test_wrong_type_free_panics);
+	RUN(test_bad_flags_panic);
+	RUN(test_waitok_with_mutex_panics);
+	RUN(test_waitok_with_sx_is_fine);
+	RUN(test_foreach_live);
+	RUN(test_counter_is_accounted);
+	return (t_done());
+}

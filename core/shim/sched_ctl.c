@@ -33,6 +33,7 @@
 #define	NOTSAN	__attribute__((no_sanitize("thread")))
 
 #define	SCHED_MAX_HELD	8
+#define	SCHED_NAME_LEN	48
 
 enum sthread_state {
 	ST_RUNNABLE,
@@ -58,8 +59,9 @@ struct sthread {
 	uint64_t	 yield_events;	/* ineligible while events == this */
 	uint64_t	 seen_events;	/* events at our last look at the world */
 	uint64_t	 prio;		/* PCT */
+	/* Locks held when last switched out (copies: locks may go away). */
 	int		 nheld;
-	const char	*held[SCHED_MAX_HELD];
+	char		 held[SCHED_MAX_HELD][SCHED_NAME_LEN];
 };
 
 struct sched_state {
@@ -87,6 +89,7 @@ struct sched_state {
 static struct sched_state *S;
 static __thread struct sthread *self;
 static int sched_busy;
+static void (*saved_panic_hook)(void);
 
 static void	ctl_point(enum sched_point_kind, const void *, const char *);
 static void	ctl_block(const void *, const char *);
@@ -135,11 +138,34 @@ hash_bytes(const void *p, size_t len)
 	}
 }
 
+/*
+ * No libc string functions on shared state in here: TSan intercepts them
+ * even when called from this uninstrumented file.
+ */
+NOTSAN static size_t
+str_len(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n] != '\0')
+		n++;
+	return (n);
+}
+
+/* Append src to dst[size] at *pos, always NUL-terminated. */
+NOTSAN static void
+str_cat(char *dst, size_t size, size_t *pos, const char *src)
+{
+	while (src != NULL && *src != '\0' && *pos + 1 < size)
+		dst[(*pos)++] = *src++;
+	dst[*pos] = '\0';
+}
+
 NOTSAN static void
 hash_str(const char *s)
 {
 	if (s != NULL)
-		hash_bytes(s, strlen(s) + 1);
+		hash_bytes(s, str_len(s) + 1);
 	else
 		hash_bytes("", 1);
 }
@@ -179,29 +205,79 @@ eligible(const struct sthread *t)
 	return (!(t->yielded && t->yield_events == S->events));
 }
 
+/* Called by the thread itself: witness keeps held locks per thread. */
 NOTSAN static void
 record_held(struct sthread *t)
 {
-	t->nheld = witness_held_names(t->held, SCHED_MAX_HELD);
-	if (t->nheld < 0)
-		t->nheld = 0;
-	if (t->nheld > SCHED_MAX_HELD)
-		t->nheld = SCHED_MAX_HELD;
+	const char *names[SCHED_MAX_HELD];
+	int i, n;
+
+	n = witness_held_names(names, SCHED_MAX_HELD);
+	if (n < 0)
+		n = 0;
+	if (n > SCHED_MAX_HELD)
+		n = SCHED_MAX_HELD;
+	for (i = 0; i < n; i++) {
+		size_t pos = 0;
+
+		str_cat(t->held[i], SCHED_NAME_LEN, &pos,
+		    names[i] != NULL ? names[i] : "?");
+	}
+	t->nheld = n;
 }
 
+/* The line is built on our own stack: see str_len(). */
 NOTSAN static void
-print_thread(const struct sthread *t)
+print_thread(struct sthread *t)
+{
+	char line[128 + SCHED_MAX_HELD * (SCHED_NAME_LEN + 2)];
+	const char *state;
+	size_t pos = 0;
+	int i;
+
+	str_cat(line, sizeof(line), &pos, "  thread ");
+	str_cat(line, sizeof(line), &pos, t->name);
+	if (t->state == ST_DONE) {
+		str_cat(line, sizeof(line), &pos, ": done\n");
+		fputs(line, stderr);
+		return;
+	}
+	if (t->state == ST_BLOCKED)
+		state = ": blocked at ";
+	else if (t->yielded && t->yield_events == S->events)
+		state = ": idle at ";
+	else if (t == self && t == S->running) {
+		state = ": running at ";
+		record_held(t);
+	} else
+		state = ": runnable at ";
+	str_cat(line, sizeof(line), &pos, state);
+	str_cat(line, sizeof(line), &pos,
+	    t->last_what != NULL ? t->last_what : "(start)");
+	str_cat(line, sizeof(line), &pos, "; holding");
+	if (t->nheld == 0)
+		str_cat(line, sizeof(line), &pos, " nothing");
+	for (i = 0; i < t->nheld; i++) {
+		str_cat(line, sizeof(line), &pos, i == 0 ? " " : ", ");
+		str_cat(line, sizeof(line), &pos, t->held[i]);
+	}
+	str_cat(line, sizeof(line), &pos, "\n");
+	fputs(line, stderr);
+}
+
+/* After any panic line during a run: where every model thread stands. */
+NOTSAN static void
+sched_panic_hook(void)
 {
 	int i;
 
-	fprintf(stderr, "  thread %s: %s at %s; holding", t->name,
-	    t->state == ST_BLOCKED ? "blocked" : "idle",
-	    t->last_what != NULL ? t->last_what : "(start)");
-	if (t->nheld == 0)
-		fprintf(stderr, " nothing");
-	for (i = 0; i < t->nheld; i++)
-		fprintf(stderr, "%s %s", i == 0 ? "" : ",", t->held[i]);
-	fprintf(stderr, "\n");
+	if (S == NULL)
+		return;
+	if (S->cfg.trace != NULL)
+		fflush(S->cfg.trace);
+	for (i = 0; i < S->n; i++)
+		print_thread(&S->th[i]);
+	fflush(stderr);
 }
 
 NOTSAN static void __attribute__((__noreturn__))
@@ -212,6 +288,8 @@ deadlock(int nblocked)
 	if (S->cfg.trace != NULL)
 		fflush(S->cfg.trace);
 	fflush(stdout);
+	/* Only the threads still alive, after the panic line. */
+	kern_panic_hook = NULL;
 	kern_panic_print(__FILE__, __LINE__, "deadlock: %d threads blocked",
 	    nblocked);
 	for (i = 0; i < S->n; i++)
@@ -340,11 +418,32 @@ note_decision(struct sthread *from, int next, const char *kind,
 		if (eligible(from))
 			S->preemptions++;
 	}
-	if (S->cfg.trace != NULL)
-		fprintf(S->cfg.trace, "sched %llu: %s -> %s at %s%s%s\n",
-		    (unsigned long long)S->steps,
-		    from != NULL ? from->name : "main", S->th[next].name,
-		    kind, what != NULL ? " " : "", what != NULL ? what : "");
+	if (S->cfg.trace != NULL) {
+		char line[256], num[24];
+		size_t pos = 0, k = sizeof(num) - 1;
+		uint64_t x = S->steps;
+
+		num[k] = '\0';
+		do {
+			num[--k] = (char)('0' + x % 10);
+			x /= 10;
+		} while (x != 0);
+		str_cat(line, sizeof(line), &pos, "sched ");
+		str_cat(line, sizeof(line), &pos, num + k);
+		str_cat(line, sizeof(line), &pos, ": ");
+		str_cat(line, sizeof(line), &pos,
+		    from != NULL ? from->name : "main");
+		str_cat(line, sizeof(line), &pos, " -> ");
+		str_cat(line, sizeof(line), &pos, S->th[next].name);
+		str_cat(line, sizeof(line), &pos, " at ");
+		str_cat(line, sizeof(line), &pos, kind);
+		if (what != NULL) {
+			str_cat(line, sizeof(line), &pos, " ");
+			str_cat(line, sizeof(line), &pos, what);
+		}
+		str_cat(line, sizeof(line), &pos, "\n");
+		fputs(line, S->cfg.trace);
+	}
 }
 
 /* Hand the CPU from t to next; t (if still alive) sleeps until chosen. */
@@ -355,6 +454,8 @@ switch_to(struct sthread *t, int next, bool wait)
 
 	if (t == n)
 		return;
+	if (t != NULL && t->state != ST_DONE)
+		record_held(t);
 	if (t != NULL)
 		__atomic_store_n(&t->go, 0, __ATOMIC_SEQ_CST);
 	S->running = n;
@@ -605,8 +706,11 @@ sched_run(const struct sched_thread *t, int n,
 	S = st;
 	if (cfg->strategy == SCHED_PCT)
 		pct_setup();
-	if (cfg->strategy != SCHED_FREE)
+	if (cfg->strategy != SCHED_FREE) {
+		saved_panic_hook = kern_panic_hook;
+		kern_panic_hook = sched_panic_hook;
 		sched_active_ops = &ctl_ops;
+	}
 
 	for (i = 0; i < n; i++) {
 		error = pthread_create(&st->th[i].tid, NULL, thread_main,
@@ -632,6 +736,8 @@ sched_run(const struct sched_thread *t, int n,
 		if (st->th[i].started)
 			pthread_join(st->th[i].tid, NULL);
 	sched_active_ops = NULL;
+	if (cfg->strategy != SCHED_FREE)
+		kern_panic_hook = saved_panic_hook;
 	if (res != NULL) {
 		memset(res, 0, sizeof(*res));
 		res->steps = st->steps;

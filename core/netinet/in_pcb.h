@@ -70,8 +70,14 @@ void	in_pcbdrop(struct inpcb *inp);		/* INP_DROPPED */
 void	in_pcbfree(struct inpcb *inp);		/* called write-locked */
 void	in_pcbref(struct inpcb *inp);
 bool	in_pcbrele_wlocked(struct inpcb *inp);	/* true: inp freed */
+bool	in_pcbrele_rlocked(struct inpcb *inp);	/* true: inp freed */
 int	inpcb_live_count(void);			/* harness ledger */
 void	in_pcb_reset(void);
+/*
+ * Harness: override the hash type set at connect (e.g. M_HASHTYPE_NONE,
+ * which makes in_pcboutput_txrtlmt return EAGAIN and allocate nothing).
+ */
+int	in_pcb_set_flowtype(struct inpcb *inp, uint32_t flowtype);
 
 /* RATELIMIT (in_pcb.c) */
 int	in_pcbattach_txrtlmt(struct inpcb *inp, struct ifnet *ifp,

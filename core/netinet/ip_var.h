@@ -27,6 +27,8 @@ void	ip_forward(struct mbuf *m, int srcrt);
 /* Local addresses: packets to these are delivered, not forwarded. */
 int	in_ifaddr_add(struct ifnet *ifp, struct in_addr addr);
 bool	in_localip(struct in_addr addr);
+/* First address configured on ifp (for choosing a source); false: none. */
+bool	in_ifaddr_lookup_ifp(struct ifnet *ifp, struct in_addr *addr);
 void	in_ifaddr_purge(struct ifnet *ifp);
 void	in_ifaddr_reset(void);
 
@@ -41,5 +43,14 @@ struct ipstat {
 	uint64_t	ips_localout;
 };
 extern struct ipstat ipstat;
+/* Updated from any thread: atomically, so the counters never race. */
+#define	IPSTAT_INC(name)						\
+	__atomic_fetch_add(&ipstat.name, 1, __ATOMIC_RELAXED)
+#define	IPSTAT_ADD(name, n)						\
+	__atomic_fetch_add(&ipstat.name, (n), __ATOMIC_RELAXED)
+void	ipstat_reset(void);
+
+#define	IPVERSION	4
+#define	IPDEFTTL	64
 
 #endif /* !_NETINET_IP_VAR_H_ */

@@ -23,7 +23,15 @@ struct ip6_hdr {
 	struct in6_addr	ip6_dst;
 };
 #define	IP6F_MORE_FRAG	0x0001
+#define	IP6F_OFF_MASK	0xfff8		/* fragment offset, bytes */
 #define	IP6_MMTU	1280
+#define	IPV6_VERSION		0x60
+#define	IPV6_VERSION_MASK	0xf0
+#define	IPV6_DEFHLIM		64
+#define	IPV6_MAXPACKET		65535	/* ip6_plen limit */
+
+/* ip6_output flags */
+#define	IPV6_FORWARDING	0x02		/* most of the ip6 header exists */
 
 extern int V_ip6_forwarding;		/* net.inet6.ip6.forwarding */
 
@@ -39,6 +47,7 @@ void	ip6_forward(struct mbuf *m, int srcrt);
 
 int	in6_ifaddr_add(struct ifnet *ifp, const struct in6_addr *addr);
 bool	in6_localip(const struct in6_addr *addr);
+bool	in6_ifaddr_lookup_ifp(struct ifnet *ifp, struct in6_addr *addr);
 void	in6_ifaddr_purge(struct ifnet *ifp);
 void	in6_ifaddr_reset(void);
 
@@ -52,5 +61,10 @@ struct ip6stat {
 	uint64_t	ip6s_localout;
 };
 extern struct ip6stat ip6stat;
+#define	IP6STAT_INC(name)						\
+	__atomic_fetch_add(&ip6stat.name, 1, __ATOMIC_RELAXED)
+#define	IP6STAT_ADD(name, n)						\
+	__atomic_fetch_add(&ip6stat.name, (n), __ATOMIC_RELAXED)
+void	ip6stat_reset(void);
 
 #endif /* !_NETINET6_IP6_VAR_H_ */

@@ -15,6 +15,13 @@
 
 struct socket {
 	struct socket	*so_next;	/* global list (for teardown) */
+	/*
+	 * so_lock guards so_closed and handing out so_pcb: every call takes
+	 * an inp reference under it, so soclose may run concurrently with
+	 * a send on another thread.
+	 */
+	struct mtx	 so_lock;
+	bool		 so_closed;	/* soclose ran (SS_NOFDREF) */
 	short		 so_type;	/* SOCK_STREAM, SOCK_DGRAM */
 	short		 so_state;
 	int		 so_error;
@@ -36,12 +43,30 @@ int	sosetopt_max_pacing_rate(struct socket *so, uint32_t rate);
  * datagram that ip_output may fragment.
  */
 int	sosend(struct socket *so, int len, int flags);
+/*
+ * Close: in_pcbdetach (releases the tag) and in_pcbfree.  No TIME_WAIT.
+ * The socket memory itself stays until soclose_all()/teardown, so a call
+ * on a closed socket (a second close, a send after close) is a clean
+ * EBADF rather than a use after free.
+ */
 int	soclose(struct socket *so);
 /* tcpdrop(8): tcp_drop() on the socket's connection. */
 int	tcp_drop_socket(struct socket *so);
 /* Teardown: close every open socket (harness). */
 void	soclose_all(void);
+/* Socket objects allocated (open, or closed and awaiting teardown). */
 int	socket_live_count(void);
 void	socket_reset(void);
+
+/*
+ * The socket's inp with a reference (EBADF once closed); drop it with
+ * in_pcbrele_wlocked/in_pcbrele_rlocked.
+ */
+int	sopcbref(struct socket *so, struct inpcb **inpp);
+
+/* Protocol output (tcp_usrreq.c, udp_usrreq.c); m is the payload chain. */
+int	tcp_output(struct inpcb *inp, struct mbuf *m);	/* inp wlocked */
+int	udp_output(struct inpcb *inp, struct mbuf *m);	/* takes rlock */
+void	tcp_drop(struct inpcb *inp, int error);		/* inp wlocked */
 
 #endif /* !_SYS_SOCKETVAR_H_ */

@@ -1590,7 +1590,8 @@ interp_run_sequential(struct interp *ip)
 	KASSERT(ip->set_up && !ip->finished, ("interp: not set up"));
 	ip->sequential = true;
 	for (i = 0; i < ip->n_ops; i++) {
-		run_op(ip, i, line, sizeof(line));
+		/* No trace: skip formatting the line altogether. */
+		run_op(ip, i, ip->trace != NULL ? line : NULL, sizeof(line));
 		if (ip->trace != NULL) {
 			fputs(line, ip->trace);
 			fputc('\n', ip->trace);
@@ -1619,7 +1620,8 @@ interp_run_thread(struct interp *ip, int tid)
 		} else {
 			char line[TRACE_LINE];
 
-			run_op(ip, i, line, sizeof(line));
+			/* No trace: skip formatting the line altogether. */
+		run_op(ip, i, ip->trace != NULL ? line : NULL, sizeof(line));
 		}
 	}
 	return (0);

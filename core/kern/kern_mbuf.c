@@ -176,7 +176,8 @@ m_clget(struct mbuf *m, int how)
 
 	KASSERT((m->m_flags & M_EXT) == 0,
 	    ("mbuf: m_clget on an mbuf that already has storage"));
-	buf = malloc(MCLBYTES, M_MBUF_CLUSTER, how | M_ZERO);
+	/* Not zeroed, as in the kernel: data is written before it is read. */
+	buf = malloc(MCLBYTES, M_MBUF_CLUSTER, how);
 	if (buf == NULL)
 		return (0);
 	cnt = malloc(sizeof(*cnt), M_MBUF_CLUSTER, how);

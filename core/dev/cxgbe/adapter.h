@@ -28,5 +28,8 @@ int	cxgbe_fw_progress(struct ifnet *ifp);
 int	cxgbe_etids_in_use(struct ifnet *ifp);
 /* The etid of the i-th flow in use (ascending), or -1. */
 int	cxgbe_etid_nth(struct ifnet *ifp, int i);
+/* Complete up to n (<= 0: all) packets of the plain (untagged) tx ring. */
+int	cxgbe_txeof(struct ifnet *ifp, int n);
+int	cxgbe_txq_count(struct ifnet *ifp);
 
 #endif /* !_DEV_CXGBE_ADAPTER_H_ */

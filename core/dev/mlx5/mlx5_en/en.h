@@ -24,8 +24,125 @@ struct ifnet *mlx5e_attach(int unit, const struct mlx5e_params *p);
 void	mlx5e_detach(struct ifnet *ifp);
 /* Run the pending work of one rate-limit worker; returns items done. */
 int	mlx5e_rl_worker_run(struct ifnet *ifp, int worker);
-/* Complete up to n transmitted packets on every channel. */
+/* Complete up to n (<= 0: all) transmitted packets on every channel. */
 int	mlx5e_tx_complete(struct ifnet *ifp, int n);
 int	mlx5e_rl_channels_in_use(struct ifnet *ifp);
+/* Packets queued on every send queue, not yet completed. */
+int	mlx5e_tx_inflight(struct ifnet *ifp);
+/* Work items queued on one rate-limit worker. */
+int	mlx5e_rl_worker_pending(struct ifnet *ifp, int worker);
+
+/*
+ * Driver-private state (mlx5_en_main.c, mlx5_en_rl.c, mlx5_en_tx.c).
+ *
+ * Lock order: a worker's mtx and priv->lock are leaves; a send queue's
+ * lock is never held while calling out (mbufs are freed after unlock).
+ */
+#include "shim/lock.h"
+
+MALLOC_DECLARE(M_MLX5EN);
+
+#define	MLX5E_MAX_WORKERS	16
+#define	MLX5E_MAX_RL_PER_WORKER	256
+#define	MLX5E_MAX_CHANNELS	64
+#define	MLX5E_MAX_SQ_SIZE	4096
+
+struct mlx5e_priv;
+
+/* A send queue: a ring of mbufs freed by tx completions. */
+struct mlx5e_sq {
+	struct mtx	 lock;
+	struct mbuf	**ring;
+	int		 size;
+	int		 head;
+	int		 count;
+	bool		 running;	/* accepts packets */
+	uint64_t	 rate;		/* rate-limit queue: bytes/s */
+	uint64_t	 completed;	/* packets completed, not yet counted */
+};
+
+/* A tx channel with its shared unlimited tag. */
+struct mlx5e_channel {
+	struct m_snd_tag tag;		/* initialised once, at setup */
+	struct mlx5e_priv *priv;
+	struct mlx5e_sq	 sq;
+	int		 ix;
+	bool		 tag_done;	/* its free method has run */
+};
+
+/* Rate-limit channel states. */
+#define	MLX5E_RL_ST_FREE	0
+#define	MLX5E_RL_ST_USED	1
+#define	MLX5E_RL_ST_DESTROY	2
+
+struct mlx5e_rl_worker;
+
+/* A preallocated rate-limit channel with its embedded tag. */
+struct mlx5e_rl_channel {
+	/* Not valid while the channel is free: ifp is NULL then. */
+	struct m_snd_tag tag;
+	struct mlx5e_rl_worker *worker;
+	struct mlx5e_rl_channel *next;	/* free list or process list */
+	struct mlx5e_sq	 sq;		/* opened by the worker */
+	uint64_t	 init_rate;	/* rate the queue runs at */
+	uint64_t	 new_rate;	/* rate asked for */
+	int		 state;
+	bool		 queued;	/* on the worker's process list */
+};
+
+struct mlx5e_rl_worker {
+	struct mtx	 mtx;
+	struct mlx5e_priv *priv;
+	struct mlx5e_rl_channel *channels;
+	struct mlx5e_rl_channel *index_list;	/* free channels */
+	struct mlx5e_rl_channel *process_head;
+	struct mlx5e_rl_channel **process_tailp;
+	int		 nprocess;
+	int		 active;		/* channels not free */
+	int		 ix;
+};
+
+struct mlx5e_priv {
+	struct ifnet	*ifp;
+	char		 name[IFNAMSIZ];
+	struct mlx5e_params params;
+	struct mtx	 lock;		/* gone, detaching, tag_done */
+	bool		 gone;
+	bool		 detaching;	/* waiting for every tag to go */
+	struct mlx5e_channel *channels;
+	struct mlx5e_rl_worker *rl_workers;
+	/* harness bookkeeping (the actor's list) */
+	struct mlx5e_priv *next;
+	int		 pins;
+	bool		 free_pending;
+};
+
+extern const struct if_snd_tag_sw mlx5e_rl_snd_tag_sw;
+extern const struct if_snd_tag_sw mlx5e_ul_snd_tag_sw;
+
+/* mlx5_en_rl.c */
+int	mlx5e_rl_init(struct mlx5e_priv *priv);	/* allocation only */
+void	mlx5e_rl_start(struct mlx5e_priv *priv);	/* locks, free lists */
+void	mlx5e_rl_cleanup(struct mlx5e_priv *priv);
+int	mlx5e_rl_snd_tag_alloc(struct ifnet *ifp,
+	    union if_snd_tag_alloc_params *params, struct m_snd_tag **ppmt);
+int	mlx5e_rl_worker_process(struct mlx5e_rl_worker *rlw);
+int	mlx5e_rl_pending(struct mlx5e_priv *priv);
+int	mlx5e_rl_active(struct mlx5e_priv *priv);
+int	mlx5e_rl_stuck(struct mlx5e_priv *priv);
+
+/* mlx5_en_main.c */
+int	mlx5e_ul_snd_tag_alloc(struct ifnet *ifp,
+	    union if_snd_tag_alloc_params *params, struct m_snd_tag **ppmt);
+
+/* mlx5_en_tx.c */
+int	mlx5e_xmit(struct ifnet *ifp, struct mbuf *m);
+int	mlx5e_sq_complete(struct mlx5e_sq *sq, int n);
+int	mlx5e_sq_count(struct mlx5e_sq *sq);
+int	mlx5e_sq_alloc(struct mlx5e_sq *sq, int size);	/* ring only */
+void	mlx5e_sq_init(struct mlx5e_sq *sq, const char *name, bool running);
+void	mlx5e_sq_destroy(struct mlx5e_sq *sq);
+int	mlx5e_complete_all(struct mlx5e_priv *priv, int n);
+int	mlx5e_inflight(struct mlx5e_priv *priv);
 
 #endif /* !_DEV_MLX5_MLX5_EN_EN_H_ */

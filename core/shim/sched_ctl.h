@@ -1,0 +1,98 @@
+/*
+ * The controlled scheduler of the threaded execution mode (race sweeps).
+ *
+ * sched_run() starts one pthread per sched_thread and lets exactly one of
+ * them run at a time.  A switch happens only at a preemption point (the
+ * shims' sched_point(), sched_block(), a thread's exit, or
+ * sched_yield_point()), and which thread runs next depends only on the
+ * strategy, the seed or schedule bytes, and the sequence of points, never
+ * on time or addresses: the same (threads, config) gives the same
+ * schedule, the same trace and the same trace_hash.
+ *
+ * The hand-off is futex wait/wake on per-thread words in a translation
+ * unit TSan does not instrument, so TSan sees no synchronisation between
+ * model threads other than the model's own locks and atomics, and still
+ * reports their races.
+ *
+ * Oracles of the scheduler itself (both abort):
+ *	panic: deadlock: <n> threads blocked	(+ one line per thread)
+ *	panic: quiesce: hang: scheduler exceeded <n> steps
+ */
+#ifndef _SHIM_SCHED_CTL_H_
+#define	_SHIM_SCHED_CTL_H_
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum sched_strategy {
+	SCHED_PCT,	/* random priorities + depth-1 priority change points */
+	SCHED_RANDOM,	/* a random runnable thread at every point */
+	SCHED_INPUT,	/* schedule bytes choose; then lowest id runnable */
+	SCHED_FREE	/* no scheduler: real threads run freely (stress) */
+};
+
+#define	SCHED_MAX_THREADS	32
+#define	SCHED_MAX_DEPTH		64
+#define	SCHED_DEFAULT_MAX_STEPS	1000000
+#define	SCHED_DEFAULT_PCT_STEPS	1000
+
+struct sched_config {
+	enum sched_strategy strategy;
+	uint64_t	 seed;		/* PCT, RANDOM */
+	int		 depth;		/* PCT: d >= 1 (0 means 1) */
+	/*
+	 * PCT: the change points are drawn uniformly over this many steps
+	 * (points other than yields); 0 means SCHED_DEFAULT_PCT_STEPS.
+	 */
+	uint64_t	 pct_steps;
+	const uint8_t	*schedule;	/* INPUT */
+	size_t		 schedule_len;
+	uint64_t	 max_steps;	/* 0 means SCHED_DEFAULT_MAX_STEPS */
+	FILE		*trace;		/* one line per switch, or NULL */
+};
+
+struct sched_thread {
+	const char	*name;
+	void		(*fn)(void *arg);
+	void		*arg;
+	/* Actors poll for work and return once sched_should_stop(). */
+	bool		 actor;
+};
+
+struct sched_result {
+	uint64_t	 steps;		/* scheduling decisions */
+	uint64_t	 switches;	/* decisions that changed thread */
+	uint64_t	 preemptions;	/* switches away from a runnable thread */
+	uint64_t	 trace_hash;	/* hash of every decision */
+	size_t		 schedule_used;	/* INPUT: bytes consumed */
+};
+
+/*
+ * Run the threads to completion under cfg.  Returns 0, or EINVAL for a
+ * bad argument, EBUSY when a run is already in progress, or the error of
+ * pthread_create.  A deadlock or step-limit overrun panics instead.
+ */
+int	sched_run(const struct sched_thread *t, int n,
+	    const struct sched_config *cfg, struct sched_result *res);
+
+/*
+ * Actors: bracket the check for pending work.  Points inside neither
+ * switch threads nor count as progress (a sched_block still switches).
+ */
+void	sched_poll_begin(void);
+void	sched_poll_end(void);
+/*
+ * Actors, when the poll found nothing: the caller stays ineligible until
+ * another thread makes progress, so pollers never starve anyone.
+ */
+void	sched_yield_point(const char *what);
+/* Actors: every non-actor thread has returned. */
+bool	sched_should_stop(void);
+
+const char *sched_strategy_name(enum sched_strategy s);
+/* "pct", "random", "input", "free"; returns 0 or -1. */
+int	sched_strategy_parse(const char *name, enum sched_strategy *s);
+
+#endif /* !_SHIM_SCHED_CTL_H_ */

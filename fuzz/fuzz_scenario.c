@@ -1,0 +1,30 @@
+/*
+ * fuzz_scenario: the structured target.  The input is a packed Scenario
+ * (fuzz/scenario.proto); the custom mutator (fuzz/pbmutate.h) mutates it
+ * as a message and the repair hook (fuzz/scenario_hooks.c) keeps it
+ * inside the interpreter's limits with canonical references.
+ * SNDTAG_TRACE=1 in the environment prints the trace on stderr.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "scenario.pb-c.h"
+#include "fuzz/interp.h"
+#include "fuzz/scenario_hooks.h"
+#include "fuzz/pb_libfuzzer_mutator.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+PB_DEFINE_LIBFUZZER_MUTATOR(&scenario__descriptor, &scenario_mutator_hooks);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct interp_options opts = { NULL, NULL };
+	const char *tr = getenv("SNDTAG_TRACE");
+
+	if (tr != NULL && tr[0] == '1')
+		opts.trace = stderr;
+	/* -1 keeps inputs that are not scenarios out of the corpus. */
+	return (interp_run_bytes(data, size, &opts) < 0 ? -1 : 0);
+}

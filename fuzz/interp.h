@@ -1,0 +1,87 @@
+/*
+ * Harness: the scenario interpreter.  Runs one decoded Scenario
+ * (fuzz/scenario.proto) against the core.
+ *
+ * Sequential mode (fuzzing default):
+ *	ip = interp_new(sc, &opts);		NULL: rejected (limits)
+ *	if (interp_setup(ip) == 0)		world_init + topology
+ *		interp_run_sequential(ip);	every op in input order
+ *	interp_finish(ip);			teardown, ledger, world_fini
+ *	interp_free(ip);
+ *
+ * Threaded mode (race sweeps): after interp_setup, one pthread per
+ * logical thread calls interp_run_thread(ip, tid) under a controlled
+ * scheduler; then interp_finish.  The interpreter's own tables are safe
+ * to share: socket slots work like a file descriptor table (a reference
+ * per use, the last drop closes), interface states are atomics, and
+ * trace lines go to one buffer per op.  No harness lock is taken around
+ * model calls, so TSan judges only the model's own synchronisation.
+ *
+ * Only one interpreter can be set up at a time (the core is one world).
+ * The Scenario must outlive the interpreter.
+ */
+#ifndef _FUZZ_INTERP_H_
+#define	_FUZZ_INTERP_H_
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct Scenario Scenario;
+
+struct interp_limits {
+	uint32_t	max_ops;		/* operations in one input */
+	uint32_t	max_ifaces;		/* an epair counts two */
+	uint32_t	max_sockets;		/* socket slots */
+	uint32_t	max_packets;		/* received + sent packets */
+	uint32_t	max_send_size;		/* bytes per send/receive */
+	uint32_t	max_quiesce_steps;	/* rounds before "hang" */
+	size_t		max_bytes;		/* M_NOWAIT byte budget */
+};
+
+/* 256 ops, 16 ifaces, 16 sockets, 4096 packets, 64 KiB, 10000, 64 MiB. */
+extern const struct interp_limits interp_default_limits;
+
+/* Hard ceilings: limits above these are lowered to them. */
+#define	INTERP_MAX_THREADS	8
+#define	INTERP_MAX_IFACES	64
+#define	INTERP_MAX_SOCKETS	64
+#define	INTERP_MAX_ROUTES	64	/* topology routes + local addresses */
+#define	INTERP_NDST		16	/* destination indices */
+
+struct interp_options {
+	const struct interp_limits *limits;	/* NULL: defaults */
+	FILE		*trace;			/* NULL: no trace */
+};
+
+struct interp;
+
+struct interp *interp_new(const Scenario *sc, const struct interp_options *o);
+int	interp_setup(struct interp *ip);
+int	interp_thread_count(const struct interp *ip);
+int	interp_run_thread(struct interp *ip, int tid);
+int	interp_run_sequential(struct interp *ip);
+void	interp_finish(struct interp *ip);
+void	interp_free(struct interp *ip);
+/* Decode, new, setup, run sequentially, finish, free; -1: rejected. */
+int	interp_run_bytes(const uint8_t *data, size_t size,
+	    const struct interp_options *o);
+
+/*
+ * Why the last interp_new/interp_run_bytes rejected its input (static
+ * string, "" if it did not).
+ */
+const char *interp_reject_reason(void);
+
+/* The number of operations that ran (for summaries). */
+uint32_t interp_ops_run(const struct interp *ip);
+
+/*
+ * Clamp a scenario in place so every value is in the range the
+ * interpreter uses and every limit holds (drops ops and interfaces past
+ * the limits).  The mutator's repair hook calls it; decoding never needs
+ * it.  Returns the number of fields changed.
+ */
+int	interp_clamp(Scenario *sc, const struct interp_limits *lim);
+
+#endif /* !_FUZZ_INTERP_H_ */

@@ -1,0 +1,13 @@
+/*
+ * Harness: the structure-aware mutator's hooks for Scenario messages,
+ * shared by fuzz_scenario (libFuzzer) and the AFL++ custom mutator.
+ */
+#ifndef _FUZZ_SCENARIO_HOOKS_H_
+#define	_FUZZ_SCENARIO_HOOKS_H_
+
+#include "pbmutate.h"
+
+/* repair = interp_clamp() with the default limits. */
+extern const struct pbmutate_hooks scenario_mutator_hooks;
+
+#endif /* !_FUZZ_SCENARIO_HOOKS_H_ */

@@ -1,0 +1,182 @@
+# The scenario interpreter, its fuzz targets, the repro tools and their
+# tests.  Included by fuzz/CMakeLists.txt, which provides sndtag_protoc_c,
+# sndtag_add_fuzzer and the sndtag_pbtext / sndtag_pbmutate libraries.
+#
+# Binaries:
+#   fuzz/fuzz_scenario, fuzz/fuzz_raw, fuzz/fuzz_text   (libFuzzer)
+#   fuzz/fuzz_scenario_<variant>, fuzz/fuzz_raw_<variant>
+#   repro/sndtag-replay, repro/sndtag-replay_<variant>, repro/scenario-convert
+#   fuzz/fuzz_scenario_mutator.so    (AFL++ custom mutator; see fuzz/CMakeLists.txt)
+#   fuzz/interp_selftest                                (ctest only)
+# Seed corpora, built from corpora/:
+#   corpora/fuzz_scenario/*.bin, corpora/fuzz_raw/*, corpora/fuzz_text/*.txt
+
+set(SNDTAG_FUZZ_DIR ${CMAKE_SOURCE_DIR}/fuzz)
+set(SNDTAG_REPRO_DIR ${CMAKE_SOURCE_DIR}/repro)
+set(SNDTAG_CORPORA_DIR ${CMAKE_SOURCE_DIR}/corpora)
+set(SNDTAG_REPRO_OUT ${CMAKE_BINARY_DIR}/repro)
+set(SNDTAG_CORPORA_OUT ${CMAKE_BINARY_DIR}/corpora)
+
+sndtag_protoc_c(sndtag_scenario_pb ${SNDTAG_FUZZ_DIR}/scenario.proto)
+
+# Clamping and the mutator's hooks need no core (the AFL++ mutator .so
+# links them alone).
+add_library(sndtag_scenario_hooks STATIC
+    ${SNDTAG_FUZZ_DIR}/interp_clamp.c
+    ${SNDTAG_FUZZ_DIR}/scenario_hooks.c)
+target_link_libraries(sndtag_scenario_hooks PUBLIC
+    sndtag_includes sndtag_scenario_pb sndtag_pbmsg)
+
+# The interpreter does not depend on the variant: one library, linked
+# before whichever core a binary uses.
+add_library(sndtag_interp STATIC
+    ${SNDTAG_FUZZ_DIR}/interp.c
+    ${SNDTAG_FUZZ_DIR}/raw_decode.c)
+target_link_libraries(sndtag_interp PUBLIC
+    sndtag_includes sndtag_scenario_pb sndtag_scenario_hooks)
+
+add_library(sndtag_scenario_io STATIC ${SNDTAG_REPRO_DIR}/scenario_io.c)
+target_link_libraries(sndtag_scenario_io PUBLIC sndtag_interp sndtag_pbtext)
+
+# "" is the correct core; then every variant.
+set(_sndtag_cores "default")
+foreach(v ${SNDTAG_VARIANT_NAMES})
+  list(APPEND _sndtag_cores ${v})
+endforeach()
+
+foreach(v ${_sndtag_cores})
+  if(v STREQUAL "default")
+    set(core sndtag_core)
+    set(sfx "")
+  else()
+    set(core sndtag_core_${v})
+    set(sfx "_${v}")
+  endif()
+
+  add_executable(sndtag-replay${sfx} ${SNDTAG_REPRO_DIR}/replay.c)
+  target_link_libraries(sndtag-replay${sfx} PRIVATE
+      sndtag_scenario_io sndtag_interp ${core})
+  set_target_properties(sndtag-replay${sfx} PROPERTIES
+      RUNTIME_OUTPUT_DIRECTORY ${SNDTAG_REPRO_OUT})
+
+  # Variant fuzzers for libFuzzer campaigns only (tools/campaign.sh
+  # --variant); under AFL++ each would also cost a cmplog build.
+  if(COMMAND sndtag_add_fuzzer AND
+      (sfx STREQUAL "" OR SNDTAG_ENGINE STREQUAL "libfuzzer"))
+    sndtag_add_fuzzer(fuzz_scenario${sfx} ${SNDTAG_FUZZ_DIR}/fuzz_scenario.c
+        LIBS sndtag_interp ${core} sndtag_scenario_hooks sndtag_pbmutate)
+    sndtag_add_fuzzer(fuzz_raw${sfx} ${SNDTAG_FUZZ_DIR}/fuzz_raw.c
+        LIBS sndtag_interp ${core})
+  endif()
+endforeach()
+
+if(COMMAND sndtag_add_afl_mutator)
+  # AFL_CUSTOM_MUTATOR_LIBRARY for fuzz_scenario under AFL++.
+  sndtag_add_afl_mutator(fuzz_scenario_mutator scenario__descriptor
+      HOOKS scenario_mutator_hooks sndtag_scenario_hooks sndtag_scenario_pb)
+endif()
+
+if(COMMAND sndtag_add_fuzzer)
+  sndtag_add_fuzzer(fuzz_text ${SNDTAG_FUZZ_DIR}/fuzz_text.c
+      LIBS sndtag_includes sndtag_scenario_pb sndtag_pbtext)
+endif()
+
+add_executable(scenario-convert ${SNDTAG_REPRO_DIR}/scenario_convert.c)
+target_link_libraries(scenario-convert PRIVATE sndtag_scenario_io)
+set_target_properties(scenario-convert PROPERTIES
+    RUNTIME_OUTPUT_DIRECTORY ${SNDTAG_REPRO_OUT})
+
+# ---- seed corpora --------------------------------------------------------
+
+file(GLOB SNDTAG_SCENARIO_SEEDS CONFIGURE_DEPENDS
+    ${SNDTAG_CORPORA_DIR}/fuzz_scenario/*.txt)
+file(GLOB SNDTAG_RAW_SEEDS CONFIGURE_DEPENDS
+    ${SNDTAG_CORPORA_DIR}/fuzz_raw/*.raw)
+set(_seed_outputs "")
+foreach(seed ${SNDTAG_SCENARIO_SEEDS})
+  get_filename_component(name ${seed} NAME_WE)
+  set(bin ${SNDTAG_CORPORA_OUT}/fuzz_scenario/${name}.bin)
+  set(txt ${SNDTAG_CORPORA_OUT}/fuzz_text/${name}.txt)
+  add_custom_command(OUTPUT ${bin} ${txt}
+      COMMAND ${CMAKE_COMMAND} -E make_directory
+          ${SNDTAG_CORPORA_OUT}/fuzz_scenario ${SNDTAG_CORPORA_OUT}/fuzz_text
+      COMMAND scenario-convert --to-binary ${seed} ${bin}
+      COMMAND ${CMAKE_COMMAND} -E copy ${seed} ${txt}
+      DEPENDS ${seed} scenario-convert
+      COMMENT "Seed ${name}.bin"
+      VERBATIM)
+  list(APPEND _seed_outputs ${bin} ${txt})
+endforeach()
+foreach(seed ${SNDTAG_RAW_SEEDS})
+  get_filename_component(name ${seed} NAME)
+  set(out ${SNDTAG_CORPORA_OUT}/fuzz_raw/${name})
+  add_custom_command(OUTPUT ${out}
+      COMMAND ${CMAKE_COMMAND} -E make_directory ${SNDTAG_CORPORA_OUT}/fuzz_raw
+      COMMAND ${CMAKE_COMMAND} -E copy ${seed} ${out}
+      DEPENDS ${seed}
+      VERBATIM)
+  list(APPEND _seed_outputs ${out})
+endforeach()
+add_custom_target(sndtag_seed_corpora ALL DEPENDS ${_seed_outputs})
+
+# ---- tests ---------------------------------------------------------------
+
+if(SNDTAG_BUILD_TESTS)
+  add_executable(interp_selftest ${SNDTAG_FUZZ_DIR}/interp_selftest.c)
+  target_link_libraries(interp_selftest PRIVATE
+      sndtag_scenario_io sndtag_interp sndtag_core Threads::Threads)
+
+  set(_seed_bins "")
+  foreach(seed ${SNDTAG_SCENARIO_SEEDS})
+    get_filename_component(name ${seed} NAME_WE)
+    # Binary encode/decode and text print/parse round trips.
+    add_test(NAME seed_roundtrip_${name}
+        COMMAND scenario-convert --check ${seed})
+    # The seed runs to a clean ledger on the correct core.
+    add_test(NAME seed_replay_${name}
+        COMMAND sndtag-replay --trace ${seed})
+    set_tests_properties(seed_roundtrip_${name} seed_replay_${name}
+        PROPERTIES LABELS "seed" TIMEOUT 120)
+  endforeach()
+  # Inputs that once broke the correct core: each must replay clean.
+  file(GLOB SNDTAG_SCENARIO_REGRESSIONS CONFIGURE_DEPENDS
+      ${SNDTAG_CORPORA_DIR}/regressions/fuzz_scenario/*.txt)
+  foreach(reg ${SNDTAG_SCENARIO_REGRESSIONS})
+    get_filename_component(name ${reg} NAME_WE)
+    add_test(NAME regression_${name} COMMAND sndtag-replay --trace ${reg})
+    set_tests_properties(regression_${name} PROPERTIES
+        LABELS "regression" TIMEOUT 120)
+  endforeach()
+  # Same input, same trace (twice in one process, and .txt vs .bin).
+  add_test(NAME interp_determinism
+      COMMAND interp_selftest determinism ${SNDTAG_SCENARIO_SEEDS})
+  # Corrupt and over-limit inputs are rejected or run, never crash.
+  add_test(NAME interp_corrupt
+      COMMAND interp_selftest corrupt ${SNDTAG_SCENARIO_SEEDS})
+  add_test(NAME interp_limits COMMAND interp_selftest limits)
+  # The seeds together exercise every operation and interface kind.
+  add_test(NAME seed_coverage
+      COMMAND interp_selftest coverage ${SNDTAG_SCENARIO_SEEDS})
+  # interp_run_thread, one logical thread after another.
+  add_test(NAME interp_bythread
+      COMMAND interp_selftest bythread ${SNDTAG_SCENARIO_SEEDS})
+  add_test(NAME interp_raw
+      COMMAND interp_selftest raw ${SNDTAG_RAW_SEEDS})
+  add_test(NAME interp_clamp
+      COMMAND interp_selftest clamp ${SNDTAG_SCENARIO_SEEDS})
+  set_tests_properties(interp_determinism interp_corrupt interp_limits
+      interp_raw interp_clamp interp_bythread seed_coverage PROPERTIES LABELS "interp" TIMEOUT 300)
+  # The replay tool's one-line errors.
+  add_test(NAME replay_missing_file
+      COMMAND sndtag-replay ${CMAKE_BINARY_DIR}/no-such-scenario.txt)
+  set_tests_properties(replay_missing_file PROPERTIES
+      WILL_FAIL FALSE
+      PASS_REGULAR_EXPRESSION "sndtag-replay: .*no-such-scenario.txt: cannot read .*; pass a .txt scenario or a binary from the fuzzer")
+  add_test(NAME replay_corrupt_file
+      COMMAND sndtag-replay ${SNDTAG_FUZZ_DIR}/scenario.proto)
+  set_tests_properties(replay_corrupt_file PROPERTIES
+      PASS_REGULAR_EXPRESSION "sndtag-replay: .*scenario.proto: not a scenario \\(text: .*\\); pass a .txt scenario or a binary from the fuzzer")
+  add_test(NAME replay_help COMMAND sndtag-replay --help)
+  set_tests_properties(replay_help PROPERTIES
+      PASS_REGULAR_EXPRESSION "usage: sndtag-replay")
+endif()

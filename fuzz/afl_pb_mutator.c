@@ -38,7 +38,7 @@ extern const struct pbmutate_hooks PB_HOOKS;
 #define	ROOT_HOOKS	NULL
 #endif
 
-#define	TRIM_UNITS_MAX	4096
+#define	TRIM_UNITS_MAX	1024	/* executions per trim, at most */
 #define	FUZZ_TRIES	4
 
 /* One removable element: element idx of repeated field f of node m. */
@@ -107,23 +107,24 @@ afl_custom_fuzz(void *data, unsigned char *buf, size_t buf_size,
     size_t max_size)
 {
 	struct pb_afl *st = data;
-	size_t len = 0, in;
+	size_t len = 0, need;
 	uint8_t *nb;
 	uint32_t seed;
 	int i;
 
 	if (max_size == 0)
 		max_size = 1;
-	if (st->cap < max_size) {
-		nb = realloc(st->buf, max_size);
+	/* Room for the whole input: an oversized one is shrunk, not cut. */
+	need = buf_size > max_size ? buf_size : max_size;
+	if (st->cap < need) {
+		nb = realloc(st->buf, need);
 		if (nb == NULL) {
 			*out_buf = buf;
 			return (buf_size);
 		}
 		st->buf = nb;
-		st->cap = max_size;
+		st->cap = need;
 	}
-	in = buf_size < max_size ? buf_size : max_size;
 	/* AFL++ wants a non-empty output: retry an empty result. */
 	for (i = 0; i < FUZZ_TRIES && len == 0; i++) {
 		seed = next_seed(st);
@@ -132,18 +133,18 @@ afl_custom_fuzz(void *data, unsigned char *buf, size_t buf_size,
 			    buf_size, add_buf, add_buf_size, st->buf, max_size,
 			    seed, ROOT_HOOKS);
 		else {
-			if (in > 0)
-				memcpy(st->buf, buf, in);
-			len = pbmutate_mutate(&PB_ROOT_DESCRIPTOR, st->buf, in,
-			    max_size, seed, ROOT_HOOKS);
+			if (buf_size > 0)
+				memcpy(st->buf, buf, buf_size);
+			len = pbmutate_mutate(&PB_ROOT_DESCRIPTOR, st->buf,
+			    buf_size, max_size, seed, ROOT_HOOKS);
 		}
 	}
 	snprintf(st->desc, sizeof(st->desc), "pb-%s", pbmutate_last());
 	if (len == 0) {
 		/* Still empty: hand back the input (or one byte). */
-		if (in > 0) {
-			memcpy(st->buf, buf, in);
-			len = in;
+		if (buf_size > 0 && buf_size <= max_size) {
+			memcpy(st->buf, buf, buf_size);
+			len = buf_size;
 		} else {
 			st->buf[0] = 0;
 			len = 1;

@@ -27,6 +27,7 @@
 #include "shim/epoch.h"
 #include "shim/lock.h"
 #include "shim/malloc.h"
+#include "shim/sched.h"
 #include "shim/taskqueue.h"
 #include "sys/socketvar.h"
 #include "dev/cxgbe/adapter.h"
@@ -1589,7 +1590,8 @@ interp_run_sequential(struct interp *ip)
 	KASSERT(ip->set_up && !ip->finished, ("interp: not set up"));
 	ip->sequential = true;
 	for (i = 0; i < ip->n_ops; i++) {
-		run_op(ip, i, line, sizeof(line));
+		/* No trace: skip formatting the line altogether. */
+		run_op(ip, i, ip->trace != NULL ? line : NULL, sizeof(line));
 		if (ip->trace != NULL) {
 			fputs(line, ip->trace);
 			fputc('\n', ip->trace);
@@ -1608,6 +1610,8 @@ interp_run_thread(struct interp *ip, int tid)
 	for (i = 0; i < ip->n_ops; i++) {
 		if (ip->op_thread[i] != tid)
 			continue;
+		/* Under the controlled scheduler, a switch between ops. */
+		sched_point(SP_EXPLICIT, ip->sc->ops[i], "interp op");
 		if (ip->lines != NULL && ip->line_done != NULL) {
 			run_op(ip, i, ip->lines + (size_t)i * TRACE_LINE,
 			    TRACE_LINE);
@@ -1616,7 +1620,8 @@ interp_run_thread(struct interp *ip, int tid)
 		} else {
 			char line[TRACE_LINE];
 
-			run_op(ip, i, line, sizeof(line));
+			/* No trace: skip formatting the line altogether. */
+		run_op(ip, i, ip->trace != NULL ? line : NULL, sizeof(line));
 		}
 	}
 	return (0);

@@ -774,7 +774,7 @@ static int
 parse_floating(struct parser *p, const ProtobufCFieldDescriptor *f,
     size_t at, const char *w, size_t n, void *out)
 {
-	char tb[48], num[80];
+	char tb[48], num[400];
 	const char *body = w;
 	uint64_t bits;
 	size_t bn = n, i, s0, sn;
@@ -839,7 +839,7 @@ parse_floating(struct parser *p, const ProtobufCFieldDescriptor *f,
 	/* Plain decimal: digits, '.', exponent; an 'f' suffix is allowed. */
 	if (bn > 0 && (body[bn - 1] == 'f' || body[bn - 1] == 'F'))
 		bn--;
-	if (bn == 0 || n >= sizeof(num))
+	if (bn == 0 || bn + 2 > sizeof(num))
 		goto bad;
 	for (i = 0; i < bn; i++) {
 		if (!((body[i] >= '0' && body[i] <= '9') || body[i] == '.' ||

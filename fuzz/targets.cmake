@@ -180,3 +180,10 @@ if(SNDTAG_BUILD_TESTS)
   set_tests_properties(replay_help PROPERTIES
       PASS_REGULAR_EXPRESSION "usage: sndtag-replay")
 endif()
+
+# Throughput benchmark (tools/bench.c): exec/s per seed and the median.
+add_executable(sndtag-bench ${CMAKE_SOURCE_DIR}/tools/bench.c)
+target_link_libraries(sndtag-bench PRIVATE
+    sndtag_scenario_io sndtag_interp sndtag_core)
+set_target_properties(sndtag-bench PROPERTIES
+    RUNTIME_OUTPUT_DIRECTORY ${SNDTAG_REPRO_OUT})

@@ -67,6 +67,15 @@ harness_actor_register(struct harness_actor *a)
 }
 
 void
+harness_actor_foreach(void (*cb)(struct harness_actor *, void *), void *arg)
+{
+	struct harness_actor *a;
+
+	for (a = world_actors; a != NULL; a = a->next)
+		cb(a, arg);
+}
+
+void
 world_init(const struct world_limits *lim)
 {
 	struct harness_actor *a, *next;

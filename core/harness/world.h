@@ -52,6 +52,12 @@ struct harness_actor {
 
 /* Idempotent: drivers call this from their attach routine. */
 void	harness_actor_register(struct harness_actor *a);
+/*
+ * Call cb for every registered actor in registration order (the threaded
+ * runner, fuzz/threaded.c, gives each one its own thread).
+ */
+void	harness_actor_foreach(void (*cb)(struct harness_actor *, void *),
+	    void *arg);
 
 /* Resource limits of one input (explicit and enforced). */
 struct world_limits {

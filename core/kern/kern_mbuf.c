@@ -176,7 +176,8 @@ m_clget(struct mbuf *m, int how)
 
 	KASSERT((m->m_flags & M_EXT) == 0,
 	    ("mbuf: m_clget on an mbuf that already has storage"));
-	buf = malloc(MCLBYTES, M_MBUF_CLUSTER, how | M_ZERO);
+	/* Not zeroed, as in the kernel: data is written before it is read. */
+	buf = malloc(MCLBYTES, M_MBUF_CLUSTER, how);
 	if (buf == NULL)
 		return (0);
 	cnt = malloc(sizeof(*cnt), M_MBUF_CLUSTER, how);
@@ -275,11 +276,14 @@ int
 m_snd_tag_alloc(struct ifnet *ifp, union if_snd_tag_alloc_params *params,
     struct m_snd_tag **mstp)
 {
+	if_snd_tag_alloc_t *fn;
 	int error;
 
-	if (ifp->if_snd_tag_alloc == NULL)
+	/* if_detach may be swapping in the dead method right now. */
+	fn = __atomic_load_n(&ifp->if_snd_tag_alloc, __ATOMIC_RELAXED);
+	if (fn == NULL)
 		return (EOPNOTSUPP);
-	error = ifp->if_snd_tag_alloc(ifp, params, mstp);
+	error = fn(ifp, params, mstp);
 	/*
 	 * The tag belongs to the ifnet it was asked of: a wrapper (vlan,
 	 * lagg) hands out its own tag, never the lower ifnet's, or

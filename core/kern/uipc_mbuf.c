@@ -238,14 +238,14 @@ m_dup(const struct mbuf *m, int how)
 		}
 		if (n == NULL)
 			goto nospace;
-		*p = n;
-		p = &n->m_next;
 		if (top == NULL) {
 			top = n;
 			if (m_dup_pkthdr(n, m, how) == 0)
 				goto nospace;
 			n->m_flags &= ~M_RDONLY;
-		}
+		} else
+			*p = n;
+		p = &n->m_next;
 		n->m_len = 0;
 		while (n->m_len < nsize && src != NULL) {
 			int chunk = MIN(nsize - n->m_len, src->m_len - moff);

@@ -287,15 +287,33 @@ sosetopt_max_pacing_rate(struct socket *so, uint32_t rate)
 	return (error);
 }
 
+/* Payload pattern, built before main() so no thread ever races on it. */
+static char so_pattern[512];
+
+static void __attribute__((__constructor__))
+so_pattern_init(void)
+{
+	int i;
+
+	for (i = 0; i < (int)sizeof(so_pattern); i++)
+		so_pattern[i] = (char)(i * 7 + 3);
+}
+
 static void
 so_fill(struct mbuf *m, int off)
 {
 	char *p = mtod(m, char *);
-	int i;
+	int i, n;
 
-	/* A position-dependent pattern, so a reordered copy shows. */
-	for (i = 0; i < m->m_len; i++)
-		p[i] = (char)((off + i) * 7 + 3);
+	/*
+	 * A position-dependent pattern, so a reordered copy shows.  It has
+	 * period 256, so copy it from a table instead of computing each
+	 * byte: this is the hottest loop of a send.
+	 */
+	for (i = 0; i < m->m_len; i += n) {
+		n = MIN(m->m_len - i, 256);
+		memcpy(p + i, so_pattern + ((off + i) & 255), n);
+	}
 }
 
 /*

@@ -268,13 +268,22 @@ witness_held_names(const char **names, int max)
 static SHIM_NO_TSAN void
 witness_reset_table(void)
 {
-	volatile uint64_t *p = &witness_order[0][0];
-	size_t i;
+	volatile uint64_t *p;
+	size_t i, j, words;
 
 	shim_spin_lock(&witness_spin);
-	/* volatile: a loop the compiler cannot turn into memset(). */
-	for (i = 0; i < sizeof(witness_order) / sizeof(*p); i++)
-		p[i] = 0;
+	/*
+	 * Orders are only ever recorded between names that exist, so
+	 * clearing the rows and words of the names in use clears them all
+	 * (and is cheap: this runs once per input).  volatile: a loop the
+	 * compiler cannot turn into memset().
+	 */
+	words = howmany((size_t)witness_nnames, 64);
+	for (i = 0; i < (size_t)witness_nnames; i++) {
+		p = &witness_order[i][0];
+		for (j = 0; j < words; j++)
+			p[j] = 0;
+	}
 	/* Names of per-instance locks could pile up over a campaign. */
 	if (witness_nnames > WITNESS_MAXNAMES / 2) {
 		witness_nnames = 0;

@@ -83,6 +83,20 @@ test_fuzz(void)
 		}
 	}
 	CHECK(hook_calls >= 2000);
+	/* An input larger than max_size is shrunk to fit, not cut. */
+	for (k = 0; k < 5000 && len < 1000; k++) {
+		n = afl_custom_fuzz(st, in, len, &out, NULL, 0, sizeof(in));
+		memcpy(in, out, n);
+		len = n;
+	}
+	CHECK(len >= 1000);
+	for (k = 0; k < 50; k++) {
+		n = afl_custom_fuzz(st, in, len, &out, NULL, 0, 100);
+		CHECK(n > 0 && n <= 100);
+		node = pbtest__node__unpack(NULL, n, out);
+		CHECK(node != NULL);
+		pbtest__node__free_unpacked(node, NULL);
+	}
 	afl_custom_deinit(st);
 }
 

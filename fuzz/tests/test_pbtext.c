@@ -452,6 +452,35 @@ test_bad_inputs(void)
 			CHECK(0);
 		}
 	}
+	/*
+	 * Long number tokens: parsed up to 398 digits (the buffer's edge,
+	 * where a fuzzer once found an overflow), refused beyond.
+	 */
+	{
+		static const size_t digits[] = { 398, 399, 600 };
+		char text[700];
+		float fv;
+
+		for (i = 0; i < 3; i++) {
+			size_t nd = digits[i], o;
+
+			o = (size_t)sprintf(text, "scalars { fl: ");
+			memset(text + o, '1', nd);
+			o += nd;
+			strcpy(text + o, " }");
+			m = pbtext_parse(&pbtest__node__descriptor, text,
+			    strlen(text), err, sizeof(err));
+			if (i == 0) {
+				CHECK(m != NULL);
+				fv = ((Pbtest__Node *)m)->scalars->fl;
+				CHECK(fv > 0 && isinf(fv));
+				pbmsg_free(m);
+			} else {
+				CHECK(m == NULL);
+				CHECK(strstr(err, "1:15: invalid float") == err);
+			}
+		}
+	}
 	/* A NULL or zero-size error buffer is fine. */
 	CHECK(pbtext_parse(&pbtest__node__descriptor, "x", 1, NULL, 0) == NULL);
 	CHECK(pbtext_parse(&pbtest__node__descriptor, "x", 1, err, 0) == NULL);

@@ -21,7 +21,10 @@
 struct ifnet *nic_attach(const char *name, int unit, int flags,
 	    int ring_size, u_long mtu);
 void	nic_detach(struct ifnet *ifp);		/* if_detach + if_free */
-/* Complete up to n of the oldest transmitted packets; returns how many. */
+/*
+ * Complete up to n (n < 0: all) of the oldest transmitted packets;
+ * returns how many.
+ */
 int	nic_txeof(struct ifnet *ifp, int n);
 int	nic_ring_count(struct ifnet *ifp);
 /* The i-th packet in the tx ring (0 oldest), for tests; NULL past end. */

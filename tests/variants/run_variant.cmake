@@ -7,7 +7,49 @@
 # MODE clean: the replay must exit 0 with a clean ledger, no report and no
 # canary counted at all (the correct core has no canary calls).
 # Any failure prints "variant check failed: ..." (the tests'
-# FAIL_REGULAR_EXPRESSION).
+# FAIL_REGULAR_EXPRESSION).  MODE campaign: see below.
+
+# MODE campaign (-DSNDTAG=tools/sndtag -DPRESET=asan -DOUT=<dir>
+# -DREPORT=<bucket regex>, REPLAY is the correct core's): a short libFuzzer
+# campaign of fuzz_scenario_<VARIANT> from the ordinary seeds must report a
+# crash in the expected bucket, and every crash file must run clean on the
+# correct core (the crash is the variant's, not the harness's).
+if(MODE STREQUAL "campaign")
+  foreach(v SNDTAG PRESET OUT REPORT REPLAY VARIANT)
+    if(NOT DEFINED ${v} OR "${${v}}" STREQUAL "")
+      message(FATAL_ERROR "variant check failed: ${v} not set")
+    endif()
+  endforeach()
+  file(REMOVE_RECURSE ${OUT})
+  # A fixed seed and a bounded number of runs: the same campaign each time.
+  execute_process(COMMAND ${SNDTAG} fuzz --preset ${PRESET}
+      --variant ${VARIANT} --time 120 --out ${OUT} -- -seed=1 -runs=50000
+      RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+  message("${out}")
+  if(NOT out MATCHES "crashes: +[1-9][0-9]* file")
+    message(FATAL_ERROR "variant check failed: ${VARIANT}: the campaign "
+        "found nothing")
+  endif()
+  if(NOT out MATCHES "\n  - ${REPORT}")
+    message(FATAL_ERROR "variant check failed: ${VARIANT}: no crash in a "
+        "bucket matching '${REPORT}'")
+  endif()
+  file(GLOB crashes ${OUT}/crashes/crash-*)
+  if(NOT crashes)
+    message(FATAL_ERROR "variant check failed: ${VARIANT}: no crash file")
+  endif()
+  foreach(c ${crashes})
+    execute_process(COMMAND ${REPLAY} ${c} RESULT_VARIABLE crc
+        OUTPUT_VARIABLE cout ERROR_VARIABLE cout)
+    if(NOT crc STREQUAL "0" OR NOT cout MATCHES "ledger clean")
+      message("${cout}")
+      message(FATAL_ERROR "variant check failed: ${VARIANT}: ${c} also "
+          "fails on the correct core")
+    endif()
+  endforeach()
+  message("variant ${VARIANT}: found by fuzzing")
+  return()
+endif()
 
 foreach(v REPLAY SCENARIO VARIANT MODE)
   if(NOT DEFINED ${v} OR "${${v}}" STREQUAL "")

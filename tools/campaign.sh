@@ -167,8 +167,10 @@ set -e
 stat() { sed -n "s/^stat::$1: *//p" "$log" | tail -1; }
 execs=$(stat number_of_executed_units)
 eps=$(stat average_exec_per_sec)
-cov=$(grep -Eo 'cov: [0-9]+' "$log" | tail -1 | awk '{print $2}')
-ft=$(grep -Eo 'ft: [0-9]+' "$log" | tail -1 | awk '{print $2}')
+# A crash among the seeds (usual on a variant) ends the run before any
+# "cov:" line: no match is not an error.
+cov=$( (grep -Eo 'cov: [0-9]+' "$log" || true) | tail -1 | awk '{print $2}')
+ft=$( (grep -Eo 'ft: [0-9]+' "$log" || true) | tail -1 | awk '{print $2}')
 corpus_n=$(ls "$out/corpus" | wc -l)
 
 echo

@@ -45,6 +45,18 @@ static const struct in6_addr dst6 = { { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 5 } };
 
 /*
+ * Break an invariant in a child and check the panic line names it; the
+ * case is listed in the output (as a TAP comment) with what fired.
+ */
+static void
+t_breaks(const char *name, void (*fn)(void *), const char *needle)
+{
+	CHECK_PANICS(fn, NULL, needle);
+	printf("# %s: panic: ...%s...\n", name, needle);
+}
+#define	BREAKS(fn, needle)	t_breaks(#fn, (fn), (needle))
+
+/*
  * Helpers.
  */
 static struct ifnet *
@@ -313,11 +325,11 @@ inv1_ok_references_balance(void)
 static void
 test_inv1(void)
 {
-	CHECK_PANICS(inv1_tag_used_after_zero, NULL,
+	BREAKS(inv1_tag_used_after_zero,
 	    "snd_tag refcount: m_snd_tag_ref on a tag whose count is 0");
-	CHECK_PANICS(inv1_tag_released_below_zero, NULL,
+	BREAKS(inv1_tag_released_below_zero,
 	    "snd_tag refcount: m_snd_tag_rele on a tag whose count is 0");
-	CHECK_PANICS(inv1_mbuf_outlives_tag, NULL,
+	BREAKS(inv1_mbuf_outlives_tag,
 	    "snd_tag refcount: m_snd_tag_rele on a tag whose count is 0");
 	inv1_ok_references_balance();
 }
@@ -391,11 +403,11 @@ inv2_ok_destroy_once_in_order(void)
 static void
 test_inv2(void)
 {
-	CHECK_PANICS(inv2_destroy_with_references, NULL,
+	BREAKS(inv2_destroy_with_references,
 	    "snd_tag destroy: tag on tdrv0 destroyed with 2 references");
-	CHECK_PANICS(inv2_destroy_twice, NULL,
+	BREAKS(inv2_destroy_twice,
 	    "snd_tag destroy: num_snd_tags underflow");
-	CHECK_PANICS(inv2_tag_without_free_method, NULL,
+	BREAKS(inv2_tag_without_free_method,
 	    "snd_tag destroy: tag on tdrv0 has no free method");
 	inv2_ok_destroy_once_in_order();
 }
@@ -497,15 +509,15 @@ inv3_ok_everything_comes_home(void)
 static void
 test_inv3(void)
 {
-	CHECK_PANICS(inv3_leaked_tag_reference, NULL,
+	BREAKS(inv3_leaked_tag_reference,
 	    "ledger: num_snd_tags is 1 after teardown");
-	CHECK_PANICS(inv3_leaked_mbuf, NULL,
+	BREAKS(inv3_leaked_mbuf,
 	    "ledger: 1 mbufs live after teardown");
-	CHECK_PANICS(inv3_pinned_ifnet, NULL,
+	BREAKS(inv3_pinned_ifnet,
 	    "ledger: 1 ifnets live after teardown");
-	CHECK_PANICS(inv3_lock_held, NULL,
+	BREAKS(inv3_lock_held,
 	    "ledger: 1 locks held after teardown");
-	CHECK_PANICS(inv3_deferred_work_after_teardown, NULL,
+	BREAKS(inv3_deferred_work_after_teardown,
 	    "ledger: 1 epoch callbacks pending after teardown");
 	inv3_ok_everything_comes_home();
 }
@@ -674,21 +686,21 @@ inv4_ok_flag_follows_reference(void)
 static void
 test_inv4(void)
 {
-	CHECK_PANICS(inv4_flag_without_reference, NULL,
+	BREAKS(inv4_flag_without_reference,
 	    "snd_tag refcount: m_snd_tag_rele on a tag whose count is 0");
-	CHECK_PANICS(inv4_reference_without_flag, NULL,
+	BREAKS(inv4_reference_without_flag,
 	    "ledger: num_snd_tags is 1 after teardown");
-	CHECK_PANICS(inv4_demote_tagged, NULL,
+	BREAKS(inv4_demote_tagged,
 	    "csum_snd_tag: demoting a tagged mbuf would leak its reference");
-	CHECK_PANICS(inv4_move_onto_tagged, NULL,
+	BREAKS(inv4_move_onto_tagged,
 	    "csum_snd_tag: m_move_pkthdr onto a tagged mbuf");
-	CHECK_PANICS(inv4_pkthdr_init_tagged, NULL,
+	BREAKS(inv4_pkthdr_init_tagged,
 	    "csum_snd_tag: m_pkthdr_init on a tagged mbuf");
-	CHECK_PANICS(inv4_catpkt_tagged, NULL,
+	BREAKS(inv4_catpkt_tagged,
 	    "csum_snd_tag: m_catpkt of a tagged packet");
-	CHECK_PANICS(inv4_stamp_twice, NULL,
+	BREAKS(inv4_stamp_twice,
 	    "csum_snd_tag: ip_output_send: packet");
-	CHECK_PANICS(inv4_stamp_forwarded_packet, NULL,
+	BREAKS(inv4_stamp_forwarded_packet,
 	    "csum_snd_tag: trying to add a send tag to a forwarded packet");
 	inv4_ok_flag_follows_reference();
 }
@@ -776,13 +788,13 @@ inv5_ok_forwarded_packet_keeps_rcvif(void)
 static void
 test_inv5(void)
 {
-	CHECK_PANICS(inv5_tagged_into_ether_input, NULL,
+	BREAKS(inv5_tagged_into_ether_input,
 	    "receive mbuf has send tag! (ether_input)");
-	CHECK_PANICS(inv5_tagged_into_ip_input, NULL,
+	BREAKS(inv5_tagged_into_ip_input,
 	    "receive mbuf has send tag! (ip_input)");
-	CHECK_PANICS(inv5_tagged_into_ip6_input, NULL,
+	BREAKS(inv5_tagged_into_ip6_input,
 	    "receive mbuf has send tag! (ip6_input)");
-	CHECK_PANICS(inv5_tagged_into_nic_rx, NULL,
+	BREAKS(inv5_tagged_into_nic_rx,
 	    "receive mbuf has send tag! (nic_rx)");
 	inv5_ok_forwarded_packet_keeps_rcvif();
 }
@@ -917,17 +929,17 @@ inv6_ok_wrapper_swaps_to_inner_tag(void)
 static void
 test_inv6(void)
 {
-	CHECK_PANICS(inv6_tagged_transmit_on_wrong_nic, NULL,
+	BREAKS(inv6_tagged_transmit_on_wrong_nic,
 	    "tag ifp mismatch: nic1 got a tag of nic0");
-	CHECK_PANICS(inv6_tagged_transmit_on_tagless_nic, NULL,
+	BREAKS(inv6_tagged_transmit_on_tagless_nic,
 	    "tag at tag-less driver: nic1 got a tagged packet");
-	CHECK_PANICS(inv6_tagged_output_on_loopback, NULL,
+	BREAKS(inv6_tagged_output_on_loopback,
 	    "tag at tag-less driver: lo0 got a tagged packet");
-	CHECK_PANICS(inv6_vlan_gets_parent_tag, NULL,
+	BREAKS(inv6_vlan_gets_parent_tag,
 	    "tag ifp mismatch: vlan vlan0 got a tag of nic0");
-	CHECK_PANICS(inv6_lagg_gets_port_tag, NULL,
+	BREAKS(inv6_lagg_gets_port_tag,
 	    "tag ifp mismatch: lagg lagg0 got a tag of nic0");
-	CHECK_PANICS(inv6_wrapper_releases_outer_first, NULL,
+	BREAKS(inv6_wrapper_releases_outer_first,
 	    "snd_tag refcount: wrapper swap released the outer reference "
 	    "before taking the inner one");
 	inv6_ok_wrapper_swaps_to_inner_tag();
@@ -1023,7 +1035,7 @@ static void
 test_inv7(void)
 {
 	/* The kept segment: its header mbuf and its payload mbuf. */
-	CHECK_PANICS(inv7_mismatch_not_consumed, NULL,
+	BREAKS(inv7_mismatch_not_consumed,
 	    "ledger: 2 mbufs live after teardown");
 	inv7_ok_mismatch_consumed_and_reallocated();
 }
@@ -1154,15 +1166,15 @@ inv8_ok_changes_under_write_lock(void)
 static void
 test_inv8(void)
 {
-	CHECK_PANICS(inv8_attach_with_read_lock, NULL,
+	BREAKS(inv8_attach_with_read_lock,
 	    "witness: tcpinp not wlocked at in_pcbattach_txrtlmt");
-	CHECK_PANICS(inv8_detach_without_lock, NULL,
+	BREAKS(inv8_detach_without_lock,
 	    "witness: tcpinp not wlocked at in_pcbdetach_txrtlmt");
-	CHECK_PANICS(inv8_modify_with_read_lock, NULL,
+	BREAKS(inv8_modify_with_read_lock,
 	    "witness: tcpinp not wlocked at in_pcbmodify_txrtlmt");
-	CHECK_PANICS(inv8_changed_without_lock, NULL,
+	BREAKS(inv8_changed_without_lock,
 	    "witness: tcpinp not locked at in_pcboutput_eagain");
-	CHECK_PANICS(inv8_output_without_lock, NULL,
+	BREAKS(inv8_output_without_lock,
 	    "witness: tcpinp not locked at ip_output_send");
 	inv8_ok_changes_under_write_lock();
 }
@@ -1226,7 +1238,7 @@ inv9_attach_on_dropped_inp_refused(void)
 static void
 test_inv9(void)
 {
-	CHECK_PANICS(inv9_tag_after_detach, NULL,
+	BREAKS(inv9_tag_after_detach,
 	    "tag after drop: inp");
 	inv9_attach_on_dropped_inp_refused();
 }
@@ -1493,20 +1505,20 @@ inv10_ok_free_methods_never_sleep(void)
 static void
 test_inv10(void)
 {
-	CHECK_PANICS(inv10_cxgbe_flush_waits_for_mbuf_reference, NULL,
+	BREAKS(inv10_cxgbe_flush_waits_for_mbuf_reference,
 	    "quiesce: hang: cxgbe: 1 outstanding that no event can complete");
-	CHECK_PANICS(inv10_cxgbe_freed_with_credits_out, NULL,
+	BREAKS(inv10_cxgbe_freed_with_credits_out,
 	    "cxgbe: etid 0 freed with credits out");
-	CHECK_PANICS(inv10_cxgbe_freed_twice, NULL,
+	BREAKS(inv10_cxgbe_freed_twice,
 	    "cxgbe: etid 0 freed twice by the kernel");
 	inv10_ok_cxgbe_everything_comes_home();
-	CHECK_PANICS(inv10_mlx5_shared_tag_initialised_twice, NULL,
+	BREAKS(inv10_mlx5_shared_tag_initialised_twice,
 	    "mlx5: unlimited tag of channel 0 freed while the channel is "
 	    "open");
-	CHECK_PANICS(inv10_mlx5_detach_waits_forever, NULL,
+	BREAKS(inv10_mlx5_detach_waits_forever,
 	    "quiesce: hang: mlx5: 1 outstanding that no event can complete");
 	inv10_ok_mlx5_shared_tag_and_detach();
-	CHECK_PANICS(inv10_free_method_sleeps, NULL,
+	BREAKS(inv10_free_method_sleeps,
 	    "witness: sleeping (malloc(M_WAITOK)) with non-sleepable lock "
 	    "tcpinp held");
 	inv10_ok_free_methods_never_sleep();
@@ -1658,13 +1670,13 @@ inv11_ok_teardown_finishes(void)
 static void
 test_inv11(void)
 {
-	CHECK_PANICS(inv11_event_never_comes, NULL,
+	BREAKS(inv11_event_never_comes,
 	    "quiesce: hang: never-done still pending after 1 steps");
-	CHECK_PANICS(inv11_progress_never_ends, NULL,
+	BREAKS(inv11_progress_never_ends,
 	    "quiesce: hang: forever-busy still pending after 20 steps");
-	CHECK_PANICS(inv11_outstanding_work_nothing_can_finish, NULL,
+	BREAKS(inv11_outstanding_work_nothing_can_finish,
 	    "quiesce: hang: wedged: 1 outstanding that no event can complete");
-	CHECK_PANICS(inv11_cxgbe_credit_never_comes_back, NULL,
+	BREAKS(inv11_cxgbe_credit_never_comes_back,
 	    "quiesce: hang: cxgbe");
 	inv11_ok_teardown_finishes();
 }

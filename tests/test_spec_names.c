@@ -309,7 +309,7 @@ t_read_source(const char *rel)
 	slash = strrchr(__FILE__, '/');
 	CHECK(slash != NULL && slash - __FILE__ >= 6);
 	rootlen = (size_t)(slash - __FILE__) - 5;	/* drop "tests" */
-	CHECK(__FILE__[0] == '/');	/* CMake hands the compiler full paths */
+	CHECK(__FILE__[0] == '/');	/* CMake passes full source paths */
 	CHECK(snprintf(path, sizeof(path), "%.*s%s", (int)rootlen, __FILE__,
 	    rel) < (int)sizeof(path));
 	f = fopen(path, "r");

@@ -594,10 +594,13 @@ child_run(const struct opts *o, const struct scen *s, uint64_t seed,
 	}
 	if (op_trace != NULL || sched_trace != NULL)
 		fprintf(stdout, PROG ": %s: %u ops (%d delivery ops left to "
-		    "the actors) on %d threads + %d actors, %llu steps, %llu "
-		    "switches, schedule %016llx\n", s->path, r.ops_run,
+		    "the actors) on %d threads + %d actors, %llu steps "
+		    "(%llu events, PCT over %llu), %llu switches, schedule "
+		    "%016llx\n", s->path, r.ops_run,
 		    r.delivery_ops, r.logical_threads, r.actor_threads,
 		    (unsigned long long)r.sched.steps,
+		    (unsigned long long)r.sched.events,
+		    (unsigned long long)r.pct_steps,
 		    (unsigned long long)r.sched.switches,
 		    (unsigned long long)r.sched.trace_hash);
 	fflush(stdout);
@@ -696,6 +699,14 @@ excerpt(const char *out)
 		die("out of memory");
 	memcpy(e, start, len);
 	e[len] = '\0';
+	/* Build ids only make the summary wide. */
+	while ((p = strstr(e, " (BuildId: ")) != NULL) {
+		const char *q = strchr(p, ')');
+
+		if (q == NULL)
+			break;
+		memmove((char *)p, q + 1, strlen(q + 1) + 1);
+	}
 	return (e);
 }
 
@@ -930,7 +941,15 @@ sweep(const struct opts *o)
 	}
 	progress(o, done, njobs, t0, true);
 	write_summary(o, jobs, njobs, done, rejected);
-	if (!o->quiet)
+	/* Even with -q: a CI log should say what was found. */
+	for (i = 0; i < nfindings; i++) {
+		fprintf(stderr, PROG ": finding %zu (%llu runs): %s\n  replay: ",
+		    i + 1, (unsigned long long)findings[i].count,
+		    findings[i].sig);
+		replay_cmd(stderr, self_path, o, &jobs[findings[i].first_job],
+		    "--replay ");
+	}
+	if (!o->quiet || nfindings > 0)
 		fprintf(stderr, PROG ": summary in %s\n", o->summary);
 	for (k = 0; k < o->jobs; k++)
 		free(slots[k].out);

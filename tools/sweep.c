@@ -782,7 +782,8 @@ write_summary(const struct opts *o, const struct job *jobs, size_t njobs,
 	f = fopen(tmp, "w");
 	if (f == NULL)
 		die("%s: %s", tmp, strerror(errno));
-	qsort(findings, nfindings, sizeof(*findings), finding_cmp);
+	if (nfindings > 1)
+		qsort(findings, nfindings, sizeof(*findings), finding_cmp);
 	/* The sequential replayer sits in ../repro beside us. */
 	snprintf(replay, sizeof(replay), "%s", self_path);
 	if ((slash = strrchr(replay, '/')) != NULL) {

@@ -20,6 +20,27 @@
 
 #define	PROG	"sndtag-replay"
 
+/* The sanitizers' runtimes provide it; absent (NULL) in plain builds. */
+extern void __sanitizer_set_death_callback(void (*)(void))
+    __attribute__((__weak__));
+
+/*
+ * A run that ends in a panic or a sanitizer report still shows how far
+ * it got into a variant's bug (docs/VARIANTS.md): print the canary
+ * counters once, after the report.
+ */
+static void
+replay_print_canaries(void)
+{
+	static int printed;
+
+	if (__atomic_exchange_n(&printed, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	fflush(stdout);
+	canary_print(stderr);
+	fflush(stderr);
+}
+
 static void
 usage(FILE *fp)
 {
@@ -184,6 +205,9 @@ main(int argc, char **argv)
 		(void)pbtext_print((const ProtobufCMessage *)sc, stdout);
 		fflush(stdout);
 	}
+	kern_panic_hook = replay_print_canaries;
+	if (__sanitizer_set_death_callback != NULL)
+		__sanitizer_set_death_callback(replay_print_canaries);
 	memset(&opts, 0, sizeof(opts));
 	opts.trace = trace ? stdout : NULL;
 	if (threaded) {

@@ -448,10 +448,8 @@ ethofld_fw4_ack(struct adapter *sc, int etid, int credits)
 				cxgbe_snd_tag_free_locked(cst);
 				goto out;	/* cst is gone */
 			}
-#ifndef SNDTAG_VARIANT_CXGBE_NOFLUSH
 			/* WRs behind the last completion: ask for them. */
 			send_etid_flush_wr(cst);
-#endif
 		}
 		mtx_unlock(&cst->lock);
 	}

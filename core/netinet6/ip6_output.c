@@ -250,6 +250,19 @@ ip6_output(struct mbuf *m, void *opt, struct route *ro, int flags,
 
 	NET_EPOCH_ENTER(et);
 	ifp = rt_lookup(AF_INET6, &ip6->ip6_dst);
+#ifdef SNDTAG_VARIANT_RACE_LAGG_EPOCH
+	/*
+	 * Historic: until the output path was put under the net epoch
+	 * (D23187, 2020) ip6_output held no epoch section; a reference
+	 * (the route's, in FreeBSD) kept the ifnet.  So the send helper,
+	 * and a wrapper's tag allocation under it, ran outside the epoch,
+	 * and lagg_snd_tag_alloc's unprotected port lookup was exposed.
+	 * ip_output did enter the epoch then, so IPv4 stays covered.
+	 */
+	if (ifp != NULL)
+		if_ref(ifp);
+	NET_EPOCH_EXIT(et);
+#endif
 	if (ifp == NULL) {
 		IP6STAT_INC(ip6s_noroute);
 		error = EHOSTUNREACH;
@@ -297,7 +310,12 @@ ip6_output(struct mbuf *m, void *opt, struct route *ro, int flags,
 		}
 	}
 done:
+#ifdef SNDTAG_VARIANT_RACE_LAGG_EPOCH
+	if (ifp != NULL)
+		if_rele(ifp);
+#else
 	NET_EPOCH_EXIT(et);
+#endif
 	return (error);
 bad:
 	IP6STAT_INC(ip6s_odropped);

@@ -492,9 +492,12 @@ setup_register(FILE *b, const struct sh_iface *f)
 	if (f->state == ST_LIVE)
 		out(b, "\tworld_add_ifnet(%s, %s);\n", f->name,
 		    detach_fn(f->kind));
-	else
-		out(b, "\t/* %s: the attach failed in the interpreter's run; "
-		    "nothing to register */\n", f->name);
+	else {
+		/* As the interpreter: only an interface that exists. */
+		out(b, "\tif (%s != NULL)\t/* NULL in the interpreter's run */\n"
+		    "\t\tworld_add_ifnet(%s, %s);\n", f->name, f->name,
+		    detach_fn(f->kind));
+	}
 }
 
 static void

@@ -282,6 +282,11 @@ if(SNDTAG_BUILD_TESTS)
       "^sndtag-minimize: [^\n]*scenario.proto: not a scenario \\([^\n]*\\); pass a .txt scenario or a binary from the fuzzer\n$"
       $<TARGET_FILE:sndtag-minimize> -o ${_rt_out}/minimize_not_a_scenario.out
       ${SNDTAG_FUZZ_DIR}/scenario.proto)
+  _repro_expect(minimize_refuses_input 2
+      "^sndtag-minimize: [^\n]*noref_tcpdrop.txt: refusing to overwrite the input; pick another -o\n$"
+      $<TARGET_FILE:sndtag-minimize>
+      -o ${SNDTAG_CORPORA_DIR}/fuzz_scenario/../fuzz_scenario/noref_tcpdrop.txt
+      ${SNDTAG_CORPORA_DIR}/fuzz_scenario/noref_tcpdrop.txt)
   _repro_expect(cprog_not_a_scenario 1
       "^sndtag-cprog: [^\n]*scenario.proto: not a scenario \\([^\n]*\\); pass a .txt scenario or a binary from the fuzzer\n$"
       $<TARGET_FILE:sndtag-cprog> -o ${_rt_out}/cprog_not_a_scenario.out

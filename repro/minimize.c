@@ -1001,6 +1001,18 @@ main(int argc, char **argv)
 		return (2);
 	}
 	path = argv[optind];
+	if (!only_bucket) {
+		if (out == NULL) {
+			if (asprintf(&defout, "%s.min.txt", path) < 0)
+				return (1);
+			out = defout;
+		}
+		if (same_file(out, path)) {
+			fprintf(stderr, "%s: %s: refusing to overwrite the "
+			    "input; pick another -o\n", prog, out);
+			return (2);
+		}
+	}
 	M.sc = load(path, fmt);
 	ip = interp_new(M.sc, NULL);
 	if (ip == NULL) {
@@ -1036,16 +1048,6 @@ main(int argc, char **argv)
 		    "to minimize (did you mean %s_<variant>?)\n", prog, path,
 		    PROG_BASE);
 		return (1);
-	}
-	if (out == NULL) {
-		if (asprintf(&defout, "%s.min.txt", path) < 0)
-			return (1);
-		out = defout;
-	}
-	if (same_file(out, path)) {
-		fprintf(stderr, "%s: %s: refusing to overwrite the input; "
-		    "pick another -o\n", prog, out);
-		return (2);
 	}
 	n_ops0 = M.sc->n_ops;
 	n_if0 = n_ifaces_of(M.sc);

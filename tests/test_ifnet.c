@@ -354,7 +354,7 @@ static void
 test_receive_oracles(void)
 {
 	CHECK_PANICS(ether_input_tagged, NULL,
-	    "mbuf: receive mbuf has send tag");
+	    "receive mbuf has send tag");
 	CHECK_PANICS(lo_output_tagged, NULL,
 	    "tag at tag-less driver: lo0 got a tagged packet");
 }

@@ -6,7 +6,7 @@ awk '
 function strip(s) { gsub(/0x[0-9a-fA-F]+/, "ADDR", s); gsub(/[0-9]+/, "N", s); return s }
 /^panic: / && !p { line = $0; sub(/^panic: /, "", line); n = split(line, a, ": ");
 	sig = "panic: " a[1]; if (n > 1) sig = sig ": " strip(a[2]); p = 1 }
-/ERROR: (AddressSanitizer|LeakSanitizer|ThreadSanitizer)/ && !k { kind = $0; sub(/.*ERROR: /, "", kind); sub(/ on address.*/, "", kind); sub(/ \(pid=.*/, "", kind); k = 1 }
+/ERROR: (AddressSanitizer|LeakSanitizer|ThreadSanitizer)/ && !k { kind = $0; sub(/.*ERROR: /, "", kind); sub(/ on (unknown )?address.*/, "", kind); sub(/ \(pid=.*/, "", kind); k = 1 }
 /WARNING: ThreadSanitizer: / && !k { kind = $0; sub(/.*WARNING: /, "", kind); sub(/ \(pid=.*/, "", kind); k = 1 }
 /runtime error: / && !k { kind = "UBSan: " strip(substr($0, index($0, "runtime error: ") + 15)); k = 1 }
 /^ *#[0-9]+ 0x[0-9a-f]+ in / && k && !f { fn = $4; if (fn !~ /^(__|abort|raise|kern_panic|malloc|free|kmalloc|kfree)/) { frame = fn; f = 1 } }

@@ -97,6 +97,11 @@ world_init(const struct world_limits *lim)
 	socket_reset();
 	in_ifaddr_reset();
 	in6_ifaddr_reset();
+	/* Sysctls and statistics: nothing of the last input survives. */
+	ipstat_reset();
+	ip6stat_reset();
+	V_ipforwarding = 0;
+	V_ip6_forwarding = 0;
 
 	for (a = world_actors; a != NULL; a = next) {
 		next = a->next;

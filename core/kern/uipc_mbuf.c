@@ -593,13 +593,7 @@ m_rcvif(struct mbuf *m)
 {
 	M_ASSERTPKTHDR(m);
 #ifdef SNDTAG_VARIANT_RCVIF_AS_TAG
-	/* Historic: "has a tag" decided by the pointer. */
-	CANARY_REACHED(CANARY_RCVIF_AS_TAG);
-	if (m->m_pkthdr.snd_tag != NULL &&
-	    (m->m_pkthdr.csum_flags & CSUM_SND_TAG) == 0)
-		CANARY_TRIGGERED(CANARY_RCVIF_AS_TAG);
-	if (m->m_pkthdr.snd_tag != NULL)
-		return (NULL);
+	/* Historic: no flag to consult; the union is returned as it is. */
 #else
 	if (m->m_pkthdr.csum_flags & CSUM_SND_TAG)
 		return (NULL);

@@ -11,6 +11,7 @@
 #include "net/route.h"
 #include "netinet/ip_var.h"
 #include "netinet6/ip6_var.h"
+#include "shim/canary.h"
 #include "shim/epoch.h"
 #include "shim/lock.h"
 #include "shim/refcount.h"
@@ -202,6 +203,11 @@ if_destroy(epoch_context_t ctx)
 	KASSERT(!ifp->if_attached, ("ifnet: %s freed while attached",
 	    ifp->if_xname));
 	tags = counter_u64_fetch(ifp->if_snd_tags);
+#ifdef SNDTAG_VARIANT_NO_IFP_PIN
+	/* Bug condition: the memory goes while unpinned tags point at it. */
+	if (tags != 0)
+		CANARY_TRIGGERED(CANARY_NO_IFP_PIN);
+#endif
 	KASSERT(tags == 0, ("ifnet: %s freed while %ju send tags point at it",
 	    ifp->if_xname, (uintmax_t)tags));
 	if (ifp->if_free_softc != NULL)

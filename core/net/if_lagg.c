@@ -513,6 +513,9 @@ lagg_snd_tag_alloc(struct ifnet *ifp, union if_snd_tag_alloc_params *params,
 	error = m_snd_tag_alloc(lp_ifp, params, ppmt);
 	lagg_nesting--;
 	if_rele(lp_ifp);
+	/* Bug condition: the inp gets a tag that is not the lagg's. */
+	if (error == 0 && (*ppmt)->ifp != ifp)
+		CANARY_TRIGGERED(CANARY_WRAPPER_PASSTHRU);
 	return (error);
 #else
 	struct lagg_snd_tag *lst;

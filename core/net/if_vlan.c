@@ -499,6 +499,9 @@ vlan_snd_tag_alloc(struct ifnet *ifp, union if_snd_tag_alloc_params *params,
 	error = m_snd_tag_alloc(parent, params, ppmt);
 	vlan_nesting--;
 	if_rele(parent);
+	/* Bug condition: the inp gets a tag that is not the vlan's. */
+	if (error == 0 && (*ppmt)->ifp != ifp)
+		CANARY_TRIGGERED(CANARY_WRAPPER_PASSTHRU);
 	return (error);
 #else
 	struct vlan_snd_tag *vst;

@@ -435,11 +435,14 @@ lock_acquire(struct lock_object *lo, bool excl, const char *op)
 static void
 lock_unlock(struct lock_object *lo, bool excl, const char *op)
 {
+	const char *name = lo->lo_name;
+
 	lock_check_init(lo, op);
 	if (witness_unlock(lo, excl, op))
 		return;
+	/* Once released, the lock may be freed by its next owner. */
 	lock_release(lo, excl);
-	sched_point(SP_UNLOCK, lo, lo->lo_name);
+	sched_point(SP_UNLOCK, lo, name);
 }
 
 static bool
@@ -507,14 +510,16 @@ void
 mtx_unlock(struct mtx *m)
 {
 	struct lock_object *lo = &m->lock_object;
+	const char *name = lo->lo_name;
 
 	lock_check_init(lo, "mtx_unlock");
 	if (witness_unlock(lo, true, "mtx_unlock")) {
 		m->mtx_recurse--;
 		return;
 	}
+	/* Once released, the lock may be freed by its next owner. */
 	lock_release(lo, true);
-	sched_point(SP_UNLOCK, lo, lo->lo_name);
+	sched_point(SP_UNLOCK, lo, name);
 }
 
 int

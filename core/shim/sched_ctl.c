@@ -741,6 +741,7 @@ sched_run(const struct sched_thread *t, int n,
 	if (res != NULL) {
 		memset(res, 0, sizeof(*res));
 		res->steps = st->steps;
+		res->events = st->events;
 		res->switches = st->switches;
 		res->preemptions = st->preemptions;
 		res->trace_hash = cfg->strategy == SCHED_FREE ? 0 : st->hash;

@@ -63,6 +63,7 @@ struct sched_thread {
 
 struct sched_result {
 	uint64_t	 steps;		/* scheduling decisions */
+	uint64_t	 events;	/* steps that were progress (not polls) */
 	uint64_t	 switches;	/* decisions that changed thread */
 	uint64_t	 preemptions;	/* switches away from a runnable thread */
 	uint64_t	 trace_hash;	/* hash of every decision */

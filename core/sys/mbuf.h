@@ -117,7 +117,7 @@ struct mbuf {
 #define	M_ASSERT_NO_SND_TAG(m)						\
 	KASSERT((m) != NULL && ((m)->m_flags & M_PKTHDR) &&		\
 	    ((m)->m_pkthdr.csum_flags & CSUM_SND_TAG) == 0,		\
-	    ("mbuf: receive mbuf has send tag! (%s)", __func__))
+	    ("receive mbuf has send tag! (%s)", __func__))
 
 /* M_PREPEND as in FreeBSD: may replace m (NULL on failure, m freed). */
 #define	M_PREPEND(m, plen, how) do {					\

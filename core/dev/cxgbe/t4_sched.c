@@ -290,13 +290,7 @@ cxgbe_snd_tag_free(struct m_snd_tag *mst)
 			cxgbe_snd_tag_free_locked(cst);
 			return;		/* cst is gone */
 		}
-#ifdef SNDTAG_VARIANT_CXGBE_NOFLUSH
-		/* Without the fix nothing asks for the coalesced credits. */
-		CANARY_REACHED(CANARY_CXGBE_NOFLUSH);
-		CANARY_TRIGGERED(CANARY_CXGBE_NOFLUSH);
-#else
 		send_etid_flush_wr(cst);
-#endif
 	}
 	/* Else the last outstanding fw4_ack sends the flush or frees. */
 	mtx_unlock(&cst->lock);

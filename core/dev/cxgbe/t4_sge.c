@@ -428,13 +428,25 @@ ethofld_fw4_ack(struct adapter *sc, int etid, int credits)
 		}
 		mtx_unlock(&cst->lock);
 #else
-		/* As in ethofld_transmit: stable across ethofld_tx. */
-		m_snd_tag_ref(&cst->com);
+		/*
+		 * As in ethofld_transmit, a temporary reference keeps the
+		 * tag stable across ethofld_tx.  Take it only when a packet
+		 * is waiting: that packet holds a reference, so the count
+		 * cannot be zero.  With nothing waiting, the kernel's last
+		 * release may already have run, its free blocked on this
+		 * lock with EO_SND_TAG_REF still set, and a reference taken
+		 * now would revive a dead tag (found by the threaded sweep:
+		 * docs/SWEEPS.md; FreeBSD takes the reference
+		 * unconditionally here).
+		 */
 		m = mbufq_first(&cst->pending_tx);
-		if (m != NULL && cst->tx_credits >= mbuf_eo_len16(m))
+		if (m != NULL && cst->tx_credits >= mbuf_eo_len16(m)) {
+			m_snd_tag_ref(&cst->com);
 			ethofld_tx(cst);
-		mtx_unlock(&cst->lock);
-		m_snd_tag_rele(&cst->com);
+			mtx_unlock(&cst->lock);
+			m_snd_tag_rele(&cst->com);
+		} else
+			mtx_unlock(&cst->lock);
 #endif
 	} else {
 		/*
@@ -448,10 +460,8 @@ ethofld_fw4_ack(struct adapter *sc, int etid, int credits)
 				cxgbe_snd_tag_free_locked(cst);
 				goto out;	/* cst is gone */
 			}
-#ifndef SNDTAG_VARIANT_CXGBE_NOFLUSH
 			/* WRs behind the last completion: ask for them. */
 			send_etid_flush_wr(cst);
-#endif
 		}
 		mtx_unlock(&cst->lock);
 	}

@@ -317,7 +317,7 @@ mlx5e_rl_worker_process(struct mlx5e_rl_worker *rlw)
 #ifdef SNDTAG_VARIANT_MLX5_UNUSED_IFP
 			CANARY_REACHED(CANARY_MLX5_UNUSED_IFP);
 			ifp = ch->tag.ifp;	/* the tag is not in use */
-			if (ch->state == MLX5E_RL_ST_FREE)
+			if (ifp != priv->ifp)
 				CANARY_TRIGGERED(CANARY_MLX5_UNUSED_IFP);
 #else
 			ifp = priv->ifp;

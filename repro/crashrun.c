@@ -338,8 +338,8 @@ panic_bucket(const char *s, size_t n, char *out, size_t len)
 void
 crash_bucket(const char *report, char *buf, size_t len)
 {
-	static const char *const kind_ends[] = { " on address", " (pid=",
-	    " (pc " };
+	static const char *const kind_ends[] = { " on address",
+	    " on unknown address", " (pid=", " (pc " };
 	char panic_sig[CRASH_BUCKET_MAX], kind[CRASH_BUCKET_MAX];
 	char frame[CRASH_BUCKET_MAX], tmp[CRASH_BUCKET_MAX];
 	bool p = false, k = false, f = false;
@@ -373,7 +373,7 @@ crash_bucket(const char *report, char *buf, size_t len)
 			    "WARNING: ThreadSanitizer: ")) != NULL)
 				hit += 9;
 			if (hit != NULL) {
-				m = cut_at(hit, strlen(hit), kind_ends, 3);
+				m = cut_at(hit, strlen(hit), kind_ends, 4);
 				strip(hit, m, kind, sizeof(kind));
 				k = true;
 			} else if ((hit = strstr(lbuf, "runtime error: ")) !=

@@ -12,9 +12,10 @@
  *	<Sanitizer>: <kind> in <first model frame>
  *	UBSan: <message>
  *
- * One difference from bucket.sh: addresses and numbers in a sanitizer's
- * kind ("SEGV on unknown address 0x...", "(pc 0x... bp ...)") are
- * stripped too, so two binaries crashing the same way share a bucket.
+ * Beyond bucket.sh: numbers and addresses left in a sanitizer's kind
+ * are stripped too, TSan's frame format ("#0 fn file:line (bin+0x..)")
+ * names the frame, and a panic line behind a --trace replay's "#7 t0 "
+ * (stdout and stderr merged) still counts.
  */
 #ifndef _REPRO_CRASHRUN_H_
 #define	_REPRO_CRASHRUN_H_

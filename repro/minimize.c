@@ -517,8 +517,18 @@ pass_topology(void)
 	bool any = false;
 	size_t i;
 
+	if (M.sc->has_schedule) {
+		Scenario v = *M.sc;
+
+		/* Only the threaded mode reads it. */
+		v.has_schedule = 0;
+		v.schedule.len = 0;
+		v.schedule.data = NULL;
+		if (try_view(&v, "removed the schedule bytes"))
+			any = true;
+	}
 	if (M.sc->topology == NULL)
-		return (false);
+		return (any);
 	progress("topology: %u interfaces, %zu addresses, %zu routes",
 	    n_ifaces_of(M.sc), M.sc->topology->n_addrs,
 	    M.sc->topology->n_routes);

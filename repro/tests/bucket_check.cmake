@@ -1,6 +1,7 @@
 # The C bucket rules (sndtag-minimize --bucket-report, repro/crashrun.c)
-# against tools/bucket.sh on a real panic from REPLAY, and against the
-# expected bucket of each canned report in REPORTS (*.report, *.bucket).
+# against tools/bucket.sh on a real panic from REPLAY and on the canned
+# ASan/UBSan reports, and against the expected bucket of each canned
+# report in REPORTS (*.report, *.bucket).
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}")
 
@@ -39,6 +40,18 @@ foreach(r ${reports})
   message("${r}: ${got}")
   if(NOT got STREQUAL want)
     message(FATAL_ERROR "${r}: expected '${want}', got '${got}'")
+  endif()
+  # ASan and UBSan reports: tools/bucket.sh reads them the same way
+  # (its frame rule knows only their "#0 0x... in fn" format, and it
+  # needs "panic: " at the start of a line).
+  get_filename_component(rn "${r}" NAME)
+  if(rn MATCHES "^(asan|ubsan)_")
+    execute_process(COMMAND bash "${BUCKET_SH}" INPUT_FILE "${r}"
+        OUTPUT_VARIABLE sh)
+    string(STRIP "${sh}" sh)
+    if(NOT sh STREQUAL got)
+      message(FATAL_ERROR "${r}: bucket.sh says '${sh}', C says '${got}'")
+    endif()
   endif()
 endforeach()
 # A report with no crash in it has no bucket.

@@ -71,11 +71,11 @@ static const char *const kind_name[IK_N] = {
 struct sh_iface {
 	int		 kind;
 	int		 kind_index;
-	int		 peer;		/* epair: the other side, else -1 */
+	int		 peer;		/* epair: the other side; -1 */
 	int		 n_workers;	/* mlx5 */
 	int		 state;
-	int		 parent;	/* vlan: its parent's index, -1 none */
-	char		 name[24];	/* the interpreter's name = C name */
+	int		 parent;	/* vlan: its parent; -1 none */
+	char		 name[24];	/* interp.c's name, the C name */
 };
 
 struct sh_sock {
@@ -104,10 +104,10 @@ static struct {
 	/* The interpreter's trace. */
 	char		**setup;	/* setup lines */
 	size_t		 n_setup, setup_pos;
-	char		**opline;	/* per op: "text -> result", or NULL */
-	long		 crash_op;	/* op the run ended in, -1: none */
-	bool		 setup_crashed;	/* the run ended during setup */
-	bool		 clean;		/* "teardown: ledger clean" */
+	char		**opline;	/* per op: "text -> result" */
+	long		 crash_op;	/* op the run ended in; -1 */
+	bool		 setup_crashed;	/* the run ended in setup */
+	bool		 clean;		/* traced a clean ledger */
 	/* Output. */
 	FILE		*body;
 	struct needs	 nd;
@@ -494,8 +494,8 @@ setup_register(FILE *b, const struct sh_iface *f)
 		    detach_fn(f->kind));
 	else {
 		/* As the interpreter: only an interface that exists. */
-		out(b, "\tif (%s != NULL)\t/* NULL in the interpreter's run */\n"
-		    "\t\tworld_add_ifnet(%s, %s);\n", f->name, f->name,
+		out(b, "\tif (%s != NULL)\t/* NULL in the interpreter's "
+		    "run */\n\t\tworld_add_ifnet(%s, %s);\n", f->name, f->name,
 		    detach_fn(f->kind));
 	}
 }
@@ -796,14 +796,14 @@ emit_setup(FILE *b)
 
 struct opctx {
 	uint32_t	 i;
-	const char	*tres;		/* the trace's result; NULL: untraced */
-	char		 text[256];	/* what the trace line must start with */
+	const char	*tres;		/* traced result; NULL: none */
+	char		 text[256];	/* the trace line's start */
 	size_t		 tlen;
 	const char	*skip;		/* the op does nothing: why */
 	FILE		*code;		/* the op's calls */
 	char		*codebuf;
 	size_t		 codelen;
-	bool		 core;		/* calls the core: check locks after */
+	bool		 core;		/* calls the core */
 };
 
 static void __attribute__((format(printf, 2, 3)))
@@ -1599,8 +1599,8 @@ emit_op(FILE *b, uint32_t i, bool *any_fail_alloc)
 
 			snprintf(want, sizeof(want), "skip (%s)", c.skip);
 			if (strcmp(res, want) != 0)
-				fatal("%s: op #%u: the interpreter traced '%s', "
-				    "the generator expected a skip (%s); "
+				fatal("%s: op #%u: the interpreter traced "
+				    "'%s', the generator expected a skip (%s); "
 				    "cannot mirror it", G.path, i, line,
 				    c.skip);
 		} else if (starts_with(res, "skip"))
@@ -2032,8 +2032,9 @@ main(int argc, char **argv)
 "#include \"dev/mlx5/mlx5_en/en.h\"\n"
 "#include \"dev/nic/if_nic.h\"\n");
 	if (G.nd.m_nic || G.nd.m_rtable || G.nd.m_epair || G.nd.m_cxgbe)
-		out(fp, "\n/* Malloc types the headers above do not declare. */\n"
-		    "%s%s%s%s", G.nd.m_cxgbe ? "MALLOC_DECLARE(M_CXGBE);\n" : "",
+		out(fp, "\n/* Malloc types the headers above do not "
+		    "declare. */\n%s%s%s%s",
+		    G.nd.m_cxgbe ? "MALLOC_DECLARE(M_CXGBE);\n" : "",
 		    G.nd.m_nic ? "MALLOC_DECLARE(M_NIC);\n" : "",
 		    G.nd.m_rtable ? "MALLOC_DECLARE(M_RTABLE);\n" : "",
 		    G.nd.m_epair ? "MALLOC_DECLARE(M_EPAIR);\n" : "");

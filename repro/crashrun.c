@@ -182,8 +182,9 @@ strip(const char *s, size_t n, char *out, size_t len)
 	while (i < n) {
 		if (i + 2 < n && s[i] == '0' && s[i + 1] == 'x' &&
 		    isxdigit((unsigned char)s[i + 2])) {
-			for (i += 2; i < n && isxdigit((unsigned char)s[i]); i++)
-				continue;
+			i += 2;
+			while (i < n && isxdigit((unsigned char)s[i]))
+				i++;
 			cat(out, len, "ADDR", 4);
 		} else if (isdigit((unsigned char)s[i])) {
 			while (i < n && isdigit((unsigned char)s[i]))

@@ -24,12 +24,12 @@
 #include <stddef.h>
 
 #define	CRASH_BUCKET_MAX	512
-#define	CRASH_REPORT_MAX	(1u << 20)	/* stderr kept per run */
+#define	CRASH_REPORT_MAX	(1u << 20)	/* stderr kept */
 
 struct crashrun {
 	int	 status;	/* waitpid() status */
 	bool	 timed_out;	/* killed after the timeout */
-	char	*report;	/* the child's stderr (malloc'd, NUL-terminated) */
+	char	*report;	/* the child's stderr (malloc'd, NUL-ended) */
 	size_t	 report_len;
 };
 

@@ -44,7 +44,7 @@ extern const char repro_variant[];	/* repro/variant_name.c */
 static char prog[96];
 
 static struct {
-	uint8_t		*buf;		/* current smallest, packed */
+	uint8_t		*buf;		/* smallest so far, packed */
 	size_t		 len;
 	Scenario	*sc;		/* buf, unpacked */
 	char		 bucket[CRASH_BUCKET_MAX];
@@ -303,7 +303,7 @@ kind_of(const Iface *d)
 	case IFACE__KIND_MLX5:
 		return (K_MLX5);
 	default:
-		return (K_NIC);		/* a Nic, or unset: a default Nic */
+		return (K_NIC);		/* a Nic; unset: a default Nic */
 	}
 }
 
@@ -379,11 +379,12 @@ remap_ifaces(Scenario *sc, size_t del)
 	for (i = 0; i < sc->n_ops; i++) {
 		Op *op = sc->ops[i];
 
-#define	ANY(m, f)	remap(&op->m->f, &op->m->has_##f, false, total, lo, cnt)
-#define	KIND(m, f, k)	do {						\
-	if (dk == (k))							\
-		remap(&op->m->f, &op->m->has_##f, false, n_kind[k],	\
-		    kidx, 1);						\
+#define	ANY(m, f)							\
+	remap(&op->m->f, &op->m->has_##f, false, total, lo, cnt)
+#define	KIND(m, f, k)	do {					\
+	if (dk == (k))						\
+		remap(&op->m->f, &op->m->has_##f, false,	\
+		    n_kind[k], kidx, 1);			\
 } while (0)
 		switch (op->op_case) {
 		case OP__OP_RECEIVE:
@@ -578,17 +579,18 @@ slots_of(Scenario *sc, struct slot *s)
 	const char *owner = "op";
 	size_t n = 0, i;
 
-#define	SLOT(vp, hp, l, d, h, nm, w) do {				\
-	if (n < MAX_SLOTS)						\
-		s[n++] = (struct slot){ (vp), (hp), (l), (d), (h), (nm),	\
-		    owner, (w) };					\
+#define	SLOT(vp, hp, l, d, h, nm, w) do {			\
+	if (n < MAX_SLOTS)					\
+		s[n++] = (struct slot){ (vp), (hp), (l), (d),	\
+		    (h), (nm), owner, (w) };			\
 } while (0)
 	for (i = 0; i < sc->n_ops; i++) {
 		Op *op = sc->ops[i];
 
 		SLOT(&op->thread, &op->has_thread, 0, 0, S_ZERO, "thread", i);
 		/* References toward 0: the smallest index naming the object. */
-#define	REF(m, f)	SLOT(&op->m->f, &op->m->has_##f, 0, 0, S_ZERO, #f, i)
+#define	REF(m, f)							\
+	SLOT(&op->m->f, &op->m->has_##f, 0, 0, S_ZERO, #f, i)
 		switch (op->op_case) {
 		case OP__OP_CONNECT:
 			REF(connect, sock);

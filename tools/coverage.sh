@@ -12,8 +12,8 @@ note() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 
 usage() {
 	cat <<'H'
-usage: tools/coverage.sh [--corpus DIR] [--raw] [--out DIR] [--jobs N] [--no-build]
-       (also: tools/sndtag coverage ...)
+usage: tools/coverage.sh [--corpus DIR] [--raw] [--out DIR] [--jobs N]
+                         [--no-build]     (also: tools/sndtag coverage ...)
 
 Measures which lines of core/ a corpus reaches.  Builds the coverage
 preset's sndtag-replay (build/coverage, clang -fprofile-instr-generate

@@ -306,7 +306,8 @@ panic_start(const char *line, size_t n)
 
 /*
  * "panic: <invariant>: <details>[: more]" -> "panic: <invariant>:
- * <details stripped>" (bucket.sh splits on ": " and keeps two fields).
+ * <details stripped>" (bucket.sh splits on ": " and keeps two fields, three
+ * for "quiesce: hang: <who>").
  */
 static void
 panic_bucket(const char *s, size_t n, char *out, size_t len)
@@ -334,6 +335,16 @@ panic_bucket(const char *s, size_t n, char *out, size_t len)
 	strip(c1 + 2, (size_t)((c2 != NULL ? c2 : e) - (c1 + 2)), tmp,
 	    sizeof(tmp));
 	cat(out, len, tmp, strlen(tmp));
+	/* One more level for "quiesce: hang: <who>", as bucket.sh does. */
+	if (c2 != NULL && strcmp(out, "panic: quiesce: hang") == 0) {
+		for (q = c2 + 2; q + 1 < e && (q[0] != ':' || q[1] != ' '); q++)
+			continue;
+		if (q + 1 >= e)
+			q = e;
+		strip(c2 + 2, (size_t)(q - (c2 + 2)), tmp, sizeof(tmp));
+		cat(out, len, ": ", 2);
+		cat(out, len, tmp, strlen(tmp));
+	}
 }
 
 void

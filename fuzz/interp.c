@@ -823,7 +823,8 @@ setup_iface(struct interp *ip, const Iface *d)
 
 		cp.n_etids = (int)clamp_u32(c->n_etids, 1, 64);
 		cp.n_classes = (int)clamp_u32(c->n_classes, 1, 16);
-		cp.tx_credits = (int)clamp_u32(c->tx_credits, 64, 8192);
+		cp.tx_credits = (int)clamp_u32(c->tx_credits,
+		    CXGBE_CREDITS_MIN, CXGBE_CREDITS_MAX);
 		cp.max_backlog = (int)clamp_u32(c->max_backlog, 1, 1024);
 		ifp = cxgbe_attach(ip->n_kind[IK_CXGBE], &cp);
 		ifc = iface_add(ip, IK_CXGBE, ifp);

@@ -9,6 +9,7 @@
 
 #include "scenario.pb-c.h"
 
+#include "dev/cxgbe/adapter.h"
 #include "net/if_lagg.h"
 
 const struct interp_limits interp_default_limits = {
@@ -138,7 +139,8 @@ interp_clamp(Scenario *sc, const struct interp_limits *lim)
 			case IFACE__KIND_CXGBE:
 				clampv(&k, &d->cxgbe->n_etids, 1, 64);
 				clampv(&k, &d->cxgbe->n_classes, 1, 16);
-				clampv(&k, &d->cxgbe->tx_credits, 64, 8192);
+				clampv(&k, &d->cxgbe->tx_credits, CXGBE_CREDITS_MIN,
+				    CXGBE_CREDITS_MAX);
 				clampv(&k, &d->cxgbe->max_backlog, 1, 1024);
 				n_kind[CK_CXGBE]++;
 				break;

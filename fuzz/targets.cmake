@@ -187,3 +187,168 @@ target_link_libraries(sndtag-bench PRIVATE
     sndtag_scenario_io sndtag_interp sndtag_core)
 set_target_properties(sndtag-bench PROPERTIES
     RUNTIME_OUTPUT_DIRECTORY ${SNDTAG_REPRO_OUT})
+
+# ---- repro tools: minimizer, C reproducers (branch reprotools) -------------
+#
+#   repro/sndtag-minimize, repro/sndtag-minimize_<variant>
+#   repro/sndtag-cprog,    repro/sndtag-cprog_<variant>
+#   repro/cprog/cprog_*    generated C reproducers (asan preset, tests only)
+#
+# Each tool is compiled once; a per-core copy differs only in the core it
+# links and the one-line object naming that core (repro/variant_name.c).
+
+add_library(sndtag_crashrun STATIC ${SNDTAG_REPRO_DIR}/crashrun.c)
+target_link_libraries(sndtag_crashrun PUBLIC sndtag_includes)
+foreach(tool minimize cprog)
+  add_library(sndtag_${tool}_obj OBJECT ${SNDTAG_REPRO_DIR}/${tool}.c)
+  target_link_libraries(sndtag_${tool}_obj PRIVATE
+      sndtag_scenario_io sndtag_interp sndtag_crashrun)
+endforeach()
+
+foreach(v ${_sndtag_cores})
+  if(v STREQUAL "default")
+    set(core sndtag_core)
+    set(sfx "")
+    set(vname "")
+  else()
+    set(core sndtag_core_${v})
+    set(sfx "_${v}")
+    set(vname "${v}")
+  endif()
+  add_library(sndtag_repro_variant${sfx} STATIC
+      ${SNDTAG_REPRO_DIR}/variant_name.c)
+  target_compile_definitions(sndtag_repro_variant${sfx} PRIVATE
+      REPRO_VARIANT="${vname}")
+  foreach(tool minimize cprog)
+    add_executable(sndtag-${tool}${sfx} $<TARGET_OBJECTS:sndtag_${tool}_obj>)
+    target_link_libraries(sndtag-${tool}${sfx} PRIVATE
+        sndtag_repro_variant${sfx} sndtag_scenario_io sndtag_interp
+        sndtag_crashrun ${core})
+    set_target_properties(sndtag-${tool}${sfx} PROPERTIES
+        RUNTIME_OUTPUT_DIRECTORY ${SNDTAG_REPRO_OUT})
+  endforeach()
+endforeach()
+
+# A C reproducer generated at build time by <gen> from <scenario> and
+# compiled against <core>: repro/cprog/cprog_<name>.
+function(sndtag_cprog_program name scenario gen core)
+  set(dir ${SNDTAG_REPRO_OUT}/cprog)
+  set(c ${dir}/${name}.c)
+  add_custom_command(OUTPUT ${c}
+      COMMAND ${CMAKE_COMMAND} -E make_directory ${dir}
+      COMMAND ${gen} -o ${c} ${scenario}
+      DEPENDS ${scenario} ${gen}
+      COMMENT "C reproducer ${name}.c"
+      VERBATIM)
+  add_executable(cprog_${name} ${c})
+  target_link_libraries(cprog_${name} PRIVATE ${core})
+  # The generated program is meant to be read: keep it warning-free.
+  target_compile_options(cprog_${name} PRIVATE -Werror)
+  set_target_properties(cprog_${name} PROPERTIES
+      RUNTIME_OUTPUT_DIRECTORY ${dir})
+endfunction()
+
+if(SNDTAG_BUILD_TESTS)
+  set(_rt ${SNDTAG_REPRO_DIR}/tests)
+  set(_rt_out ${CMAKE_BINARY_DIR}/repro-tests)
+
+  add_test(NAME minimize_help COMMAND sndtag-minimize --help)
+  add_test(NAME cprog_help COMMAND sndtag-cprog --help)
+  set_tests_properties(minimize_help PROPERTIES
+      PASS_REGULAR_EXPRESSION "usage: sndtag-minimize")
+  set_tests_properties(cprog_help PROPERTIES
+      PASS_REGULAR_EXPRESSION "usage: sndtag-cprog")
+  add_test(NAME coverage_help
+      COMMAND ${CMAKE_SOURCE_DIR}/tools/coverage.sh --help)
+  set_tests_properties(coverage_help PROPERTIES
+      PASS_REGULAR_EXPRESSION "usage: tools/coverage.sh")
+
+  # One-line errors: exit status and the whole stderr.
+  function(_repro_expect name status regex)
+    add_test(NAME ${name} COMMAND ${CMAKE_COMMAND}
+        -DSTATUS=${status} "-DREGEX=${regex}" -DNOFILE=${_rt_out}/${name}.out
+        -P ${_rt}/expect.cmake -- ${ARGN})
+    set_tests_properties(${name} PROPERTIES LABELS "repro" TIMEOUT 120)
+  endfunction()
+  _repro_expect(minimize_no_crash 1
+      "^sndtag-minimize: [^\n]*noref_tcpdrop.txt does not crash on this core; nothing to minimize \\(did you mean sndtag-minimize_<variant>\\?\\)\n$"
+      $<TARGET_FILE:sndtag-minimize> -o ${_rt_out}/minimize_no_crash.out
+      ${SNDTAG_CORPORA_DIR}/fuzz_scenario/noref_tcpdrop.txt)
+  _repro_expect(minimize_missing_file 1
+      "^sndtag-minimize: [^\n]*no-such-scenario.txt: [^\n]+; pass a .txt scenario or a binary from the fuzzer\n$"
+      $<TARGET_FILE:sndtag-minimize> -o ${_rt_out}/minimize_missing_file.out
+      ${CMAKE_BINARY_DIR}/no-such-scenario.txt)
+  _repro_expect(minimize_not_a_scenario 1
+      "^sndtag-minimize: [^\n]*scenario.proto: not a scenario \\([^\n]*\\); pass a .txt scenario or a binary from the fuzzer\n$"
+      $<TARGET_FILE:sndtag-minimize> -o ${_rt_out}/minimize_not_a_scenario.out
+      ${SNDTAG_FUZZ_DIR}/scenario.proto)
+  _repro_expect(minimize_refuses_input 2
+      "^sndtag-minimize: [^\n]*noref_tcpdrop.txt: refusing to overwrite the input; pick another -o\n$"
+      $<TARGET_FILE:sndtag-minimize>
+      -o ${SNDTAG_CORPORA_DIR}/fuzz_scenario/../fuzz_scenario/noref_tcpdrop.txt
+      ${SNDTAG_CORPORA_DIR}/fuzz_scenario/noref_tcpdrop.txt)
+  _repro_expect(cprog_not_a_scenario 1
+      "^sndtag-cprog: [^\n]*scenario.proto: not a scenario \\([^\n]*\\); pass a .txt scenario or a binary from the fuzzer\n$"
+      $<TARGET_FILE:sndtag-cprog> -o ${_rt_out}/cprog_not_a_scenario.out
+      ${SNDTAG_FUZZ_DIR}/scenario.proto)
+
+  if("noref" IN_LIST SNDTAG_VARIANT_NAMES)
+    # The C port of tools/bucket.sh agrees with it on a real panic and on
+    # canned sanitizer reports.
+    add_test(NAME bucket_port COMMAND ${CMAKE_COMMAND}
+        -DMIN=$<TARGET_FILE:sndtag-minimize>
+        -DREPLAY=$<TARGET_FILE:sndtag-replay_noref>
+        -DSCENARIO=${SNDTAG_CORPORA_DIR}/fuzz_scenario/noref_tcpdrop.txt
+        -DBUCKET_SH=${CMAKE_SOURCE_DIR}/tools/bucket.sh
+        -DREPORTS=${_rt}
+        -DWORK=${_rt_out}/bucket_port
+        -P ${_rt}/bucket_check.cmake)
+    # The minimizer shrinks a padded noref reproducer on the noref core:
+    # smaller, same bucket, input untouched, same result twice.
+    add_test(NAME minimize_noref COMMAND ${CMAKE_COMMAND}
+        -DMIN=$<TARGET_FILE:sndtag-minimize_noref>
+        -DREPLAY=$<TARGET_FILE:sndtag-replay_noref>
+        -DINPUT=${_rt}/noref_padded.txt
+        -DWORK=${_rt_out}/minimize_noref
+        -P ${_rt}/minimize_check.cmake)
+    set_tests_properties(minimize_noref bucket_port PROPERTIES
+        LABELS "repro" TIMEOUT 600)
+  endif()
+
+  # C reproducers: generated, compiled and run.  Compiling one program
+  # per input is the expensive part, so only in the asan preset.
+  if(SNDTAG_SANITIZER STREQUAL "address" AND NOT SNDTAG_ENGINE STREQUAL "afl")
+    foreach(seed ${SNDTAG_SCENARIO_SEEDS})
+      get_filename_component(name ${seed} NAME_WE)
+      sndtag_cprog_program(seed_${name} ${seed} sndtag-cprog sndtag_core)
+      # Exit 0 only after world_fini: the ledger was clean.
+      add_test(NAME cprog_seed_${name} COMMAND cprog_seed_${name})
+      set_tests_properties(cprog_seed_${name} PROPERTIES
+          LABELS "cprog" TIMEOUT 120)
+    endforeach()
+    file(GLOB _variant_repros CONFIGURE_DEPENDS
+        ${SNDTAG_CORPORA_DIR}/variants/*.txt)
+    foreach(repro ${_variant_repros})
+      get_filename_component(name ${repro} NAME_WE)
+      if(NOT name IN_LIST SNDTAG_VARIANT_NAMES)
+        continue()
+      endif()
+      # Clean on the correct core ...
+      sndtag_cprog_program(variant_${name}_correct ${repro} sndtag-cprog
+          sndtag_core)
+      add_test(NAME cprog_variant_${name}_correct
+          COMMAND cprog_variant_${name}_correct)
+      # ... and the replay's bucket on its own.
+      sndtag_cprog_program(variant_${name} ${repro} sndtag-cprog_${name}
+          sndtag_core_${name})
+      add_test(NAME cprog_variant_${name}_found COMMAND ${CMAKE_COMMAND}
+          -DPROGRAM=$<TARGET_FILE:cprog_variant_${name}>
+          -DREPLAY=$<TARGET_FILE:sndtag-replay_${name}>
+          -DMIN=$<TARGET_FILE:sndtag-minimize>
+          -DSCENARIO=${repro}
+          -P ${_rt}/cprog_check.cmake)
+      set_tests_properties(cprog_variant_${name}_correct
+          cprog_variant_${name}_found PROPERTIES LABELS "cprog" TIMEOUT 120)
+    endforeach()
+  endif()
+endif()

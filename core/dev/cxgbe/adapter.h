@@ -15,6 +15,17 @@ struct cxgbe_params {
 	int	max_backlog;	/* pending_tx packets before ENOBUFS */
 };
 
+/* Parameter bounds: cxgbe_attach rejects anything outside them. */
+#define	CXGBE_ETIDS_DEFAULT	16
+#define	CXGBE_ETIDS_MAX		1024
+#define	CXGBE_CLASSES_DEFAULT	4
+#define	CXGBE_CLASSES_MAX	64
+#define	CXGBE_CREDITS_MIN	72	/* two of the largest WRs (offload.h) */
+#define	CXGBE_CREDITS_DEFAULT	128
+#define	CXGBE_CREDITS_MAX	4096
+#define	CXGBE_BACKLOG_DEFAULT	32
+#define	CXGBE_BACKLOG_MAX	4096
+
 struct ifnet *cxgbe_attach(int unit, const struct cxgbe_params *p);
 void	cxgbe_detach(struct ifnet *ifp);
 /*

@@ -84,17 +84,8 @@ mbufq_dequeue(struct mbufq *mq)
 /* The largest tx WR: header, lso, immediate headers, full gather list. */
 #define	EO_MAX_WR_LEN16		36
 
-/* Parameter bounds (cxgbe_attach rejects anything outside them). */
-#define	CXGBE_ETIDS_DEFAULT	16
-#define	CXGBE_ETIDS_MAX		1024
-#define	CXGBE_CLASSES_DEFAULT	4
-#define	CXGBE_CLASSES_MAX	64
-/* Coalescing must leave room for a full WR: see ethofld_tx. */
-#define	CXGBE_CREDITS_MIN	(2 * EO_MAX_WR_LEN16)
-#define	CXGBE_CREDITS_DEFAULT	128
-#define	CXGBE_CREDITS_MAX	4096
-#define	CXGBE_BACKLOG_DEFAULT	32
-#define	CXGBE_BACKLOG_MAX	4096
+/* Parameter bounds: adapter.h.  Coalescing must leave room for a full WR. */
+CTASSERT(CXGBE_CREDITS_MIN == 2 * EO_MAX_WR_LEN16);
 #define	CXGBE_TXQ_SIZE		64	/* the plain (untagged) tx ring */
 #define	CXGBE_MAX_KBPS		100000000ULL	/* 100 Gbps port */
 

@@ -5,6 +5,7 @@
  * packets go straight to if_transmit.
  */
 #include "tests/testlib.h"
+#include "tests/fixtures.h"
 #include "harness/world.h"
 #include "dev/cxgbe/adapter.h"
 #include "dev/cxgbe/offload.h"
@@ -21,73 +22,16 @@
 #define	PKTLEN		100		/* one mbuf: 7 credits per WR */
 #define	PKT_LEN16	7
 
-static struct ifnet *
-t_attach(int unit, int etids, int classes, int credits, int backlog)
-{
-	struct cxgbe_params p = {
-		.n_etids = etids,
-		.n_classes = classes,
-		.tx_credits = credits,
-		.max_backlog = backlog,
-	};
-	struct ifnet *ifp;
-
-	ifp = cxgbe_attach(unit, &p);
-	CHECK(ifp != NULL);
-	world_add_ifnet(ifp, cxgbe_detach);
-	return (ifp);
-}
-
 static struct m_snd_tag *
 t_alloc(struct ifnet *ifp, uint64_t rate, int *errp)
 {
-	union if_snd_tag_alloc_params p = {
-		.rate_limit.hdr.type = IF_SND_TAG_TYPE_RATE_LIMIT,
-		.rate_limit.hdr.flowid = 7,
-		.rate_limit.hdr.flowtype = M_HASHTYPE_OPAQUE_HASH,
-		.rate_limit.max_rate = rate,
-	};
-	struct m_snd_tag *mst = NULL;
-	int error;
-
-	error = m_snd_tag_alloc(ifp, &p, &mst);
-	if (errp != NULL)
-		*errp = error;
-	else
-		CHECK_EQ(error, 0);
-	return (error == 0 ? mst : NULL);
-}
-
-/* A packet of len bytes; with mst, it owns one reference on it. */
-static struct mbuf *
-t_pkt(struct m_snd_tag *mst, int len)
-{
-	struct mbuf *m;
-
-	m = m_gethdr(M_NOWAIT, MT_DATA);
-	CHECK(m != NULL);
-	CHECK(len <= MLEN);
-	memset(mtod(m, char *), 0x45, (size_t)len);
-	m->m_len = m->m_pkthdr.len = len;
-	m->m_pkthdr.flowid = 7;
-	M_HASHTYPE_SET(m, M_HASHTYPE_OPAQUE_HASH);
-	if (mst != NULL) {
-		m->m_pkthdr.snd_tag = m_snd_tag_ref(mst);
-		m->m_pkthdr.csum_flags |= CSUM_SND_TAG;
-	}
-	return (m);
+	return (t_alloc_rate(ifp, IF_SND_TAG_TYPE_RATE_LIMIT, 7, rate, errp));
 }
 
 static int
 t_send(struct ifnet *ifp, struct m_snd_tag *mst)
 {
-	return (ifp->if_transmit(ifp, t_pkt(mst, PKTLEN)));
-}
-
-static u_int
-t_refs(struct m_snd_tag *mst)
-{
-	return (refcount_load(&mst->refcount));
+	return (ifp->if_transmit(ifp, t_pkt_len(mst, PKTLEN)));
 }
 
 static void
@@ -96,12 +40,12 @@ test_wr_credits_are_deterministic(void)
 	struct mbuf *m;
 
 	t_world_begin();
-	m = t_pkt(NULL, PKTLEN);
+	m = t_pkt_len(NULL, PKTLEN);
 	CHECK_EQ(mbuf_eo_len16(m), PKT_LEN16);
 	m->m_pkthdr.csum_flags |= CSUM_TSO;
 	CHECK_EQ(mbuf_eo_len16(m), PKT_LEN16 + 1);
 	m_freem(m);
-	m = t_pkt(NULL, 20);		/* headers only: no gather list */
+	m = t_pkt_len(NULL, 20);	/* headers only: no gather list */
 	CHECK_EQ(mbuf_eo_len16(m), 4);
 	m_freem(m);
 	t_world_end();
@@ -123,7 +67,7 @@ test_close_with_uncompleted_wrs_returns_etid_and_credits(void)
 	int etid, i;
 
 	t_world_begin();
-	ifp = t_attach(0, 4, 4, 128, 32);
+	ifp = t_cxgbe_attach(0, 4, 4, 128, 32);
 	mst = t_alloc(ifp, RATE, NULL);
 	etid = cxgbe_etid_nth(ifp, 0);
 	CHECK(etid >= 0);
@@ -176,7 +120,7 @@ test_close_then_quiesce_frees_everything(void)
 	int i;
 
 	t_world_begin();
-	ifp = t_attach(0, 4, 4, 128, 32);
+	ifp = t_cxgbe_attach(0, 4, 4, 128, 32);
 	mst = t_alloc(ifp, RATE, NULL);
 	for (i = 0; i < 12; i++)
 		CHECK_EQ(t_send(ifp, mst), 0);
@@ -199,7 +143,7 @@ test_ack_then_close_flushes_on_free(void)
 	int etid, i;
 
 	t_world_begin();
-	ifp = t_attach(0, 4, 4, 128, 32);
+	ifp = t_cxgbe_attach(0, 4, 4, 128, 32);
 	mst = t_alloc(ifp, RATE, NULL);
 	etid = cxgbe_etid_nth(ifp, 0);
 	cst = cxgbe_etid_tag(ifp, etid);
@@ -225,7 +169,7 @@ test_free_unused_tag_is_immediate(void)
 	struct m_snd_tag *mst;
 
 	t_world_begin();
-	ifp = t_attach(0, 4, 4, 128, 32);
+	ifp = t_cxgbe_attach(0, 4, 4, 128, 32);
 	mst = t_alloc(ifp, RATE, NULL);
 	CHECK_EQ(cxgbe_etids_in_use(ifp), 1);
 	CHECK_EQ(cxgbe_classes_in_use(ifp), 1);
@@ -250,7 +194,7 @@ test_close_with_packets_waiting_for_credits(void)
 	int etid, i, sent;
 
 	t_world_begin();
-	ifp = t_attach(0, 4, 4, CXGBE_CREDITS_MIN, 8);
+	ifp = t_cxgbe_attach(0, 4, 4, CXGBE_CREDITS_MIN, 8);
 	mst = t_alloc(ifp, RATE, NULL);
 	etid = cxgbe_etid_nth(ifp, 0);
 	cst = cxgbe_etid_tag(ifp, etid);
@@ -280,7 +224,7 @@ test_etid_exhaustion_enomem_rolls_back(void)
 	int error;
 
 	t_world_begin();
-	ifp = t_attach(0, 2, 4, 128, 32);
+	ifp = t_cxgbe_attach(0, 2, 4, 128, 32);
 	a = t_alloc(ifp, RATE, NULL);
 	b = t_alloc(ifp, 2 * RATE, NULL);
 	CHECK_EQ(cxgbe_etids_in_use(ifp), 2);
@@ -315,7 +259,7 @@ test_alloc_fault_injection(void)
 	int error, nth;
 
 	t_world_begin();
-	ifp = t_attach(0, 4, 4, 128, 32);
+	ifp = t_cxgbe_attach(0, 4, 4, 128, 32);
 	inuse = M_CXGBE->ks_inuse;
 	for (nth = 1; nth <= 2; nth++) {
 		malloc_fail_arm((uint32_t)nth, M_CXGBE);
@@ -380,7 +324,7 @@ test_backlog_enobufs(void)
 	int i;
 
 	t_world_begin();
-	ifp = t_attach(0, 4, 4, CXGBE_CREDITS_MIN, 2);
+	ifp = t_cxgbe_attach(0, 4, 4, CXGBE_CREDITS_MIN, 2);
 	mst = t_alloc(ifp, RATE, NULL);
 	cst = cxgbe_etid_tag(ifp, cxgbe_etid_nth(ifp, 0));
 	for (i = 0; i < 9; i++)			/* all fit */
@@ -404,7 +348,7 @@ t_long_chain(struct m_snd_tag *mst)
 	struct mbuf *m, *n, *last;
 	int i;
 
-	m = t_pkt(mst, 60);
+	m = t_pkt_len(mst, 60);
 	last = m;
 	for (i = 0; i < EO_MAX_NSEGS + 1; i++) {
 		n = m_get(M_NOWAIT, MT_DATA);
@@ -429,7 +373,7 @@ test_long_chain_defragmented(void)
 	char buf[8];
 
 	t_world_begin();
-	ifp = t_attach(0, 4, 4, 128, 32);
+	ifp = t_cxgbe_attach(0, 4, 4, 128, 32);
 	mst = t_alloc(ifp, RATE, NULL);
 	cst = mst_to_crt(mst);
 	CHECK_EQ(ifp->if_transmit(ifp, t_long_chain(mst)), 0);
@@ -467,7 +411,7 @@ test_modify_and_query(void)
 	int i;
 
 	t_world_begin();
-	ifp = t_attach(0, 4, 2, 128, 32);
+	ifp = t_cxgbe_attach(0, 4, 2, 128, 32);
 	mst = t_alloc(ifp, RATE, NULL);
 	CHECK_EQ(cxgbe_class_refs(ifp, 0), 1);
 
@@ -522,7 +466,7 @@ test_class_refcounts_return_to_zero(void)
 	int i, error;
 
 	t_world_begin();
-	ifp = t_attach(0, 8, 2, 128, 32);
+	ifp = t_cxgbe_attach(0, 8, 2, 128, 32);
 	for (i = 0; i < 3; i++)
 		t[i] = t_alloc(ifp, RATE, NULL);
 	for (i = 3; i < 5; i++)
@@ -557,7 +501,7 @@ test_unsupported_type(void)
 	struct m_snd_tag *mst = NULL;
 
 	t_world_begin();
-	ifp = t_attach(0, 4, 4, 128, 32);
+	ifp = t_cxgbe_attach(0, 4, 4, 128, 32);
 	CHECK_EQ(m_snd_tag_alloc(ifp, &p, &mst), EOPNOTSUPP);
 	CHECK(mst == NULL);
 	CHECK_EQ(cxgbe_classes_in_use(ifp), 0);
@@ -572,7 +516,7 @@ test_untagged_ring(void)
 	int i;
 
 	t_world_begin();
-	ifp = t_attach(0, 4, 4, 128, 32);
+	ifp = t_cxgbe_attach(0, 4, 4, 128, 32);
 	for (i = 0; i < CXGBE_TXQ_SIZE; i++)
 		CHECK_EQ(t_send(ifp, NULL), 0);
 	CHECK_EQ(t_send(ifp, NULL), ENOBUFS);
@@ -620,26 +564,6 @@ test_detach_with_tag_outstanding(void)
  * outstanding.  Every etid, class and credit comes home, and the
  * ledger is clean.
  */
-static const struct in_addr dst4 = { 0xc0a80105 };	/* 192.168.1.5 */
-static const struct in_addr net4 = { 0xc0a80100 };	/* 192.168.1/24 */
-
-static struct socket *
-t_tcp_socket(struct ifnet *ifp, uint32_t rate)
-{
-	struct sockaddr_in sin;
-	struct socket *so;
-
-	CHECK_EQ(rt_add(AF_INET, &net4, 24, ifp), 0);
-	CHECK_EQ(socreate(AF_INET, &so, SOCK_STREAM, 0), 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_len = sizeof(sin);
-	sin.sin_family = AF_INET;
-	sin.sin_port = 80;
-	sin.sin_addr = dst4;
-	CHECK_EQ(soconnect(so, (struct sockaddr *)&sin), 0);
-	CHECK_EQ(sosetopt_max_pacing_rate(so, rate), 0);
-	return (so);
-}
 
 static void
 t_socket_close_case(bool drop)
@@ -651,7 +575,7 @@ t_socket_close_case(bool drop)
 	int i, etid;
 
 	t_world_begin();
-	ifp = t_attach(0, 4, 4, 128, 32);
+	ifp = t_cxgbe_attach(0, 4, 4, 128, 32);
 	so = t_tcp_socket(ifp, RATE);
 	for (i = 0; i < 6; i++)
 		CHECK_EQ(sosend(so, 1000, 0), 0);
@@ -728,7 +652,7 @@ broken_free_with_credits_out(void *arg)
 	struct cxgbe_rate_tag *cst;
 
 	t_world_begin();
-	ifp = t_attach(0, 4, 4, 128, 32);
+	ifp = t_cxgbe_attach(0, 4, 4, 128, 32);
 	mst = t_alloc(ifp, RATE, NULL);
 	CHECK_EQ(t_send(ifp, mst), 0);
 	cst = mst_to_crt(mst);
@@ -745,8 +669,8 @@ broken_tag_of_other_ifnet(void *arg)
 	struct m_snd_tag *mst;
 
 	t_world_begin();
-	a = t_attach(0, 4, 4, 128, 32);
-	b = t_attach(1, 4, 4, 128, 32);
+	a = t_cxgbe_attach(0, 4, 4, 128, 32);
+	b = t_cxgbe_attach(1, 4, 4, 128, 32);
 	mst = t_alloc(a, RATE, NULL);
 	(void)t_send(b, mst);
 }
@@ -759,7 +683,7 @@ broken_unexpected_completion(void *arg)
 	struct adapter *sc;
 
 	t_world_begin();
-	ifp = t_attach(0, 4, 4, 128, 32);
+	ifp = t_cxgbe_attach(0, 4, 4, 128, 32);
 	mst = t_alloc(ifp, RATE, NULL);
 	(void)mst;
 	sc = ifp->if_softc;
@@ -781,7 +705,7 @@ broken_lost_completions_hang(void *arg)
 	int etid, i;
 
 	t_world_begin();
-	ifp = t_attach(0, 4, 4, 128, 32);
+	ifp = t_cxgbe_attach(0, 4, 4, 128, 32);
 	mst = t_alloc(ifp, RATE, NULL);
 	for (i = 0; i < 4; i++)
 		CHECK_EQ(t_send(ifp, mst), 0);

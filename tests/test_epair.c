@@ -3,6 +3,7 @@
  * a send tag never survives the crossing, and nothing is left behind.
  */
 #include "tests/testlib.h"
+#include "tests/fixtures.h"
 #include "harness/world.h"
 #include "net/if_epair.h"
 #include "shim/malloc.h"
@@ -14,20 +15,9 @@
 
 MALLOC_DECLARE(M_EPAIR);
 
-/* A test-owned tag (epair has none of its own). */
-struct ttag {
-	struct m_snd_tag com;
-	int		 frees;
-};
-
-static void
-ttag_free(struct m_snd_tag *mst)
-{
-	((struct ttag *)mst)->frees++;
-}
-
+/* Test-owned tags (epair has none of its own). */
 static const struct if_snd_tag_sw ttag_sw = {
-	.snd_tag_free = ttag_free,
+	.snd_tag_free = t_tag_free,
 	.type = IF_SND_TAG_TYPE_UNLIMITED,
 };
 
@@ -88,17 +78,7 @@ t_pair(struct ifnet **a, struct ifnet **b, bool hooks)
 static struct mbuf *
 t_pkt(struct m_snd_tag *mst)
 {
-	struct mbuf *m;
-
-	m = m_gethdr(M_NOWAIT, MT_DATA);
-	CHECK(m != NULL);
-	memset(mtod(m, char *), 0x45, 40);
-	m->m_len = m->m_pkthdr.len = 40;
-	if (mst != NULL) {
-		m->m_pkthdr.snd_tag = m_snd_tag_ref(mst);
-		m->m_pkthdr.csum_flags |= CSUM_SND_TAG;
-	}
-	return (m);
+	return (t_pkt_make(mst, 40, 0, M_HASHTYPE_NONE));
 }
 
 static void
@@ -118,7 +98,7 @@ static void
 test_round_trip_strips_tags(void)
 {
 	struct ifnet *a, *b;
-	struct ttag ta = { 0 }, tb = { 0 };
+	struct t_tag ta = { 0 }, tb = { 0 };
 	struct mbuf *m;
 
 	t_world_begin();
@@ -163,7 +143,7 @@ static void
 test_ether_input_receives_untagged(void)
 {
 	struct ifnet *a, *b;
-	struct ttag ta = { 0 };
+	struct t_tag ta = { 0 };
 	int i;
 
 	t_world_begin();
@@ -186,7 +166,7 @@ static void
 test_transmit_fault_injection(void)
 {
 	struct ifnet *a, *b;
-	struct ttag ta = { 0 };
+	struct t_tag ta = { 0 };
 
 	t_world_begin();
 	t_pair(&a, &b, true);
@@ -308,7 +288,7 @@ static void
 broken_tagged_receive(void *arg)
 {
 	struct ifnet *a, *b;
-	struct ttag ta = { 0 };
+	struct t_tag ta = { 0 };
 	struct mbuf *m;
 
 	t_world_begin();

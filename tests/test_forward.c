@@ -8,6 +8,7 @@
  * fragmentation path.
  */
 #include "tests/testlib.h"
+#include "tests/fixtures.h"
 #include "harness/packet.h"
 #include "harness/world.h"
 #include "dev/nic/if_nic.h"
@@ -18,13 +19,8 @@
 #include "sys/socketvar.h"
 
 static const struct in_addr src4 = { 0x0a000002 };	/* 10.0.0.2 */
-static const struct in_addr dst4 = { 0xc0a80105 };	/* 192.168.1.5 */
-static const struct in_addr net4 = { 0xc0a80100 };	/* 192.168.1/24 */
 static const struct in6_addr src6 = { { 0xfd, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 2 } };
-static const struct in6_addr dst6 = { { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 5 } };
-static const struct in6_addr net6 = { { 0x20, 0x01, 0x0d, 0xb8 } };
 
 struct t_topo {
 	struct ifnet	*in;		/* plain, receives */
@@ -32,42 +28,23 @@ struct t_topo {
 	struct socket	*so;		/* rate-limited flow on out */
 };
 
-static struct ifnet *
-t_nic(int unit, int flags, u_long mtu)
-{
-	struct ifnet *ifp;
-
-	ifp = nic_attach("nic", unit, flags, 0, mtu);
-	CHECK(ifp != NULL);
-	world_add_ifnet(ifp, nic_detach);
-	return (ifp);
-}
-
 static void
 t_topo(struct t_topo *t, int outflags)
 {
-	struct sockaddr_in sin;
-
 	t_world_begin();
 	ipstat_reset();
 	ip6stat_reset();
 	V_ipforwarding = 1;
 	V_ip6_forwarding = 1;
-	t->in = t_nic(0, 0, 1500);
-	t->out = t_nic(1, outflags, 1500);
+	t->in = t_nic(0, 0);
+	t->out = t_nic(1, outflags);
 	CHECK_EQ(rt_add(AF_INET, &net4, 24, t->out), 0);
 	CHECK_EQ(rt_add(AF_INET6, &net6, 32, t->out), 0);
 	t->so = NULL;
 	if ((outflags & NIC_F_TXRTLMT) == 0)
 		return;
 	/* A rate-limited connection on the same nic holds a tag. */
-	CHECK_EQ(socreate(AF_INET, &t->so, SOCK_DGRAM, 0), 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_len = sizeof(sin);
-	sin.sin_family = AF_INET;
-	sin.sin_port = 9;
-	sin.sin_addr = dst4;
-	CHECK_EQ(soconnect(t->so, (struct sockaddr *)&sin), 0);
+	t->so = t_socket_port(SOCK_DGRAM, NULL, 9);
 	CHECK_EQ(sosetopt_max_pacing_rate(t->so, 1000), 0);
 	CHECK_EQ(sosend(t->so, 10, 0), 0);
 	CHECK_EQ(num_snd_tags(), 1);

@@ -4,20 +4,13 @@
  * not need the IP input path.
  */
 #include "tests/testlib.h"
+#include "tests/fixtures.h"
 #include "net/if_loop.h"
 #include "net/if_var.h"
 #include "net/route.h"
 #include "shim/epoch.h"
 #include "shim/refcount.h"
 #include "sys/mbuf.h"
-
-/* Run deferred callbacks, including those queued by callbacks. */
-static void
-drain(void)
-{
-	while (epoch_pending() > 0)
-		(void)epoch_drain_callbacks();
-}
 
 static int softc_frees;
 
@@ -54,14 +47,6 @@ t_ifnet(const char *name, int unit)
 }
 
 static void
-t_destroy(struct ifnet *ifp)
-{
-	if_detach(ifp);
-	if_free(ifp);
-	drain();
-}
-
-static void
 test_alloc_attach_lookup(void)
 {
 	struct ifnet *a, *b, *c;
@@ -82,14 +67,14 @@ test_alloc_attach_lookup(void)
 	CHECK(ifnet_byindex(b->if_index) == b);
 	CHECK(ifunit("em2") == NULL);
 	/* A freed index is reused, never duplicated. */
-	t_destroy(a);
+	t_ifnet_destroy(a);
 	CHECK(ifunit("em0") == NULL);
 	c = t_ifnet("em", 2);
 	if_attach(c);
 	CHECK(c->if_index != b->if_index);
 	CHECK(ifnet_byindex(c->if_index) == c);
-	t_destroy(b);
-	t_destroy(c);
+	t_ifnet_destroy(b);
+	t_ifnet_destroy(c);
 	CHECK_EQ(ifnet_live_count(), live0);
 }
 
@@ -145,7 +130,7 @@ test_refs_and_deferred_free(void)
 	CHECK_EQ(refcount_load(&ifp->if_refcount), 2);
 	if_detach(ifp);
 	if_free(ifp);
-	drain();
+	t_drain();
 	CHECK_EQ(refcount_load(&ifp->if_refcount), 1);
 	CHECK_EQ(softc_frees, 0);
 	CHECK_EQ(ifnet_live_count(), live0);
@@ -154,7 +139,7 @@ test_refs_and_deferred_free(void)
 	if_rele(ifp);
 	CHECK_EQ(softc_frees, 0);		/* deferred */
 	CHECK(epoch_pending() > 0);
-	drain();
+	t_drain();
 	CHECK_EQ(softc_frees, 1);
 	CHECK_EQ(ifnet_live_count(), live0 - 1);
 }
@@ -166,7 +151,7 @@ test_gone_or_dying(void)
 
 	if_attach(ifp);
 	CHECK(!ifnet_gone_or_dying(ifp));
-	t_destroy(ifp);
+	t_ifnet_destroy(ifp);
 	CHECK(ifnet_gone_or_dying(ifp));	/* pointer compare only */
 }
 
@@ -220,7 +205,7 @@ test_link_events(void)
 	if_link_event_deregister(link_cb, &ev);
 	if_link_state_change(ifp, LINK_STATE_UP);
 	CHECK_EQ(ev.calls, 2);
-	t_destroy(ifp);
+	t_ifnet_destroy(ifp);
 }
 
 static void
@@ -249,7 +234,7 @@ test_detach_departure_and_dead_methods(void)
 	CHECK(ifunit("em0") == NULL);
 	CHECK_EQ(rt_count(), 0);
 	if_free(ifp);
-	drain();		/* the route's reference */
+	t_drain();		/* the route's reference */
 	CHECK_EQ(refcount_load(&ifp->if_refcount), 1);
 
 	/* Dead methods: consume the mbuf, never reach the driver. */
@@ -268,7 +253,7 @@ test_detach_departure_and_dead_methods(void)
 	/* No new route through a dying ifnet. */
 	CHECK_EQ(rt_add(AF_INET, &dst, 8, ifp), ENXIO);
 	if_rele(ifp);
-	drain();
+	t_drain();
 }
 
 static void
@@ -285,7 +270,7 @@ test_counters(void)
 	CHECK_EQ(counter_u64_fetch(ifp->if_ipackets), 2);
 	CHECK_EQ(counter_u64_fetch(ifp->if_ierrors), 4);
 	if_free(ifp);
-	drain();
+	t_drain();
 }
 
 static void
@@ -304,7 +289,7 @@ test_ether_output(void)
 	CHECK_EQ(ether_output(ifp, m, NULL, NULL), ENETDOWN);
 	CHECK_EQ(t_transmits, 1);
 	CHECK_EQ(mbuf_live_count(), 0);
-	t_destroy(ifp);
+	t_ifnet_destroy(ifp);
 }
 
 /* Receive paths: a tagged mbuf is a bug; junk is dropped and counted. */
@@ -390,7 +375,7 @@ test_junk_input_dropped(void)
 	CHECK_EQ(counter_u64_fetch(lo->if_ierrors), 1);
 	CHECK_EQ(mbuf_live_count(), 0);
 	loop_detach(lo);
-	t_destroy(ifp);
+	t_ifnet_destroy(ifp);
 	CHECK_EQ(ifnet_live_count(), 0);
 }
 

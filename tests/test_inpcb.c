@@ -7,45 +7,13 @@
 #include <pthread.h>
 
 #include "tests/testlib.h"
+#include "tests/fixtures.h"
 #include "harness/world.h"
 #include "dev/nic/if_nic.h"
 #include "netinet/in_pcb.h"
 #include "netinet/ip_var.h"
 #include "shim/refcount.h"
 #include "sys/socketvar.h"
-
-static const struct in_addr dst4 = { 0xc0a80105 };	/* 192.168.1.5 */
-static const struct in_addr net4 = { 0xc0a80100 };	/* 192.168.1/24 */
-
-static struct ifnet *
-t_nic(int unit, int flags)
-{
-	struct ifnet *ifp;
-
-	ifp = nic_attach("nic", unit, flags, 0, 1500);
-	CHECK(ifp != NULL);
-	world_add_ifnet(ifp, nic_detach);
-	return (ifp);
-}
-
-/* A connected socket of the given type routed through ifp. */
-static struct socket *
-t_socket(int type, struct ifnet *ifp)
-{
-	struct sockaddr_in sin;
-	struct socket *so;
-
-	if (ifp != NULL)
-		CHECK_EQ(rt_add(AF_INET, &net4, 24, ifp), 0);
-	CHECK_EQ(socreate(AF_INET, &so, type, 0), 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_len = sizeof(sin);
-	sin.sin_family = AF_INET;
-	sin.sin_port = 80;
-	sin.sin_addr = dst4;
-	CHECK_EQ(soconnect(so, (struct sockaddr *)&sin), 0);
-	return (so);
-}
 
 /* A packet carrying the inp's hash, as tcp_output would build it. */
 static struct mbuf *
@@ -58,12 +26,6 @@ t_pkt(struct inpcb *inp, uint32_t hashtype)
 	m->m_pkthdr.flowid = inp->inp_flowid;
 	M_HASHTYPE_SET(m, hashtype);
 	return (m);
-}
-
-static u_int
-t_refs(struct m_snd_tag *mst)
-{
-	return (refcount_load(&mst->refcount));
 }
 
 static void
@@ -359,57 +321,6 @@ test_rlocked_upgrade(void)
 	m_freem(m);
 	witness_assert_unlocked(__func__);
 	t_world_end();
-}
-
-/* A second reader on another thread, until told to let go. */
-struct t_reader {
-	struct inpcb	*inp;
-	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;
-	int		 state;		/* 1: holding, 2: release */
-	pthread_t	 td;
-};
-
-static void *
-t_reader_main(void *arg)
-{
-	struct t_reader *r = arg;
-
-	INP_RLOCK(r->inp);
-	pthread_mutex_lock(&r->mu);
-	r->state = 1;
-	pthread_cond_broadcast(&r->cv);
-	while (r->state != 2)
-		pthread_cond_wait(&r->cv, &r->mu);
-	pthread_mutex_unlock(&r->mu);
-	INP_RUNLOCK(r->inp);
-	return (NULL);
-}
-
-static void
-t_reader_start(struct t_reader *r, struct inpcb *inp)
-{
-	r->inp = inp;
-	r->state = 0;
-	pthread_mutex_init(&r->mu, NULL);
-	pthread_cond_init(&r->cv, NULL);
-	CHECK_EQ(pthread_create(&r->td, NULL, t_reader_main, r), 0);
-	pthread_mutex_lock(&r->mu);
-	while (r->state != 1)
-		pthread_cond_wait(&r->cv, &r->mu);
-	pthread_mutex_unlock(&r->mu);
-}
-
-static void
-t_reader_stop(struct t_reader *r)
-{
-	pthread_mutex_lock(&r->mu);
-	r->state = 2;
-	pthread_cond_broadcast(&r->cv);
-	pthread_mutex_unlock(&r->mu);
-	CHECK_EQ(pthread_join(r->td, NULL), 0);
-	pthread_mutex_destroy(&r->mu);
-	pthread_cond_destroy(&r->cv);
 }
 
 /* Another reader: the upgrade fails and nothing changes. */

@@ -13,6 +13,7 @@
 #include <pthread.h>
 
 #include "tests/testlib.h"
+#include "tests/fixtures.h"
 #include "harness/packet.h"
 #include "harness/world.h"
 #include "dev/nic/if_nic.h"
@@ -37,12 +38,8 @@
 #include "sys/socketvar.h"
 
 static const struct in_addr src4 = { 0x0a000002 };	/* 10.0.0.2 */
-static const struct in_addr dst4 = { 0xc0a80105 };	/* 192.168.1.5 */
-static const struct in_addr net4 = { 0xc0a80100 };	/* 192.168.1/24 */
 static const struct in6_addr src6 = { { 0xfd, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 2 } };
-static const struct in6_addr dst6 = { { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 5 } };
 
 /*
  * Break an invariant in a child and check the panic line names it; the
@@ -57,65 +54,8 @@ t_breaks(const char *name, void (*fn)(void *), const char *needle)
 #define	BREAKS(fn, needle)	t_breaks(#fn, (fn), (needle))
 
 /*
- * Helpers.
+ * Helpers (the shared ones are in fixtures.h).
  */
-static struct ifnet *
-t_nic(int unit, int flags)
-{
-	struct ifnet *ifp;
-
-	ifp = nic_attach("nic", unit, flags, NIC_RING_DEFAULT, 1500);
-	CHECK(ifp != NULL);
-	world_add_ifnet(ifp, nic_detach);
-	return (ifp);
-}
-
-/* A connected socket; with ifp, 192.168.1/24 is routed through it. */
-static struct socket *
-t_socket(int type, struct ifnet *ifp)
-{
-	struct sockaddr_in sin;
-	struct socket *so;
-
-	if (ifp != NULL)
-		CHECK_EQ(rt_add(AF_INET, &net4, 24, ifp), 0);
-	CHECK_EQ(socreate(AF_INET, &so, type, 0), 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_len = sizeof(sin);
-	sin.sin_family = AF_INET;
-	sin.sin_port = 80;
-	sin.sin_addr = dst4;
-	CHECK_EQ(soconnect(so, (struct sockaddr *)&sin), 0);
-	return (so);
-}
-
-static struct inpcb *
-t_inp(struct socket *so)
-{
-	return (so->so_pcb);
-}
-
-static u_int
-t_refs(struct m_snd_tag *mst)
-{
-	return (refcount_load(&mst->refcount));
-}
-
-static int
-t_alloc_type(struct ifnet *ifp, uint32_t type, uint32_t flowid,
-    struct m_snd_tag **mstp)
-{
-	union if_snd_tag_alloc_params p;
-
-	memset(&p, 0, sizeof(p));
-	p.rate_limit.hdr.type = type;
-	p.rate_limit.hdr.flowid = flowid;
-	p.rate_limit.hdr.flowtype = M_HASHTYPE_OPAQUE_HASH;
-	p.rate_limit.max_rate = 1000000;
-	*mstp = NULL;
-	return (m_snd_tag_alloc(ifp, &p, mstp));
-}
-
 static struct m_snd_tag *
 t_alloc(struct ifnet *ifp)
 {
@@ -124,26 +64,6 @@ t_alloc(struct ifnet *ifp)
 	CHECK_EQ(t_alloc_type(ifp, IF_SND_TAG_TYPE_RATE_LIMIT, 7, &mst), 0);
 	CHECK(mst != NULL);
 	return (mst);
-}
-
-/* A len-byte packet; with mst it owns one reference on it. */
-static struct mbuf *
-t_pkt_len(struct m_snd_tag *mst, int len)
-{
-	struct mbuf *m;
-
-	m = m_gethdr(M_NOWAIT, MT_DATA);
-	CHECK(m != NULL);
-	CHECK(len <= MLEN);
-	memset(mtod(m, char *), 0x45, (size_t)len);
-	m->m_len = m->m_pkthdr.len = len;
-	m->m_pkthdr.flowid = 7;
-	M_HASHTYPE_SET(m, M_HASHTYPE_OPAQUE_HASH);
-	if (mst != NULL) {
-		m->m_pkthdr.snd_tag = m_snd_tag_ref(mst);
-		m->m_pkthdr.csum_flags |= CSUM_SND_TAG;
-	}
-	return (m);
 }
 
 static struct mbuf *
@@ -1259,18 +1179,7 @@ test_inv9(void)
 static struct ifnet *
 t_cxgbe(int unit, int etids, int backlog)
 {
-	struct cxgbe_params p = {
-		.n_etids = etids,
-		.n_classes = 4,
-		.tx_credits = 128,
-		.max_backlog = backlog,
-	};
-	struct ifnet *ifp;
-
-	ifp = cxgbe_attach(unit, &p);
-	CHECK(ifp != NULL);
-	world_add_ifnet(ifp, cxgbe_detach);
-	return (ifp);
+	return (t_cxgbe_attach(unit, etids, 4, 128, backlog));
 }
 
 /*

@@ -7,6 +7,7 @@
 #include <pthread.h>
 
 #include "tests/testlib.h"
+#include "tests/fixtures.h"
 #include "harness/packet.h"
 #include "harness/world.h"
 #include "dev/nic/if_nic.h"
@@ -17,50 +18,6 @@
 
 static const struct in6_addr src6 = { { 0xfd, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 1 } };
-static const struct in6_addr dst6 = { { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 5 } };			/* 2001:db8::5 */
-static const struct in6_addr net6 = { { 0x20, 0x01, 0x0d, 0xb8 } };
-
-static struct ifnet *
-t_nic(int unit, int flags, u_long mtu)
-{
-	struct ifnet *ifp;
-
-	ifp = nic_attach("nic", unit, flags, 0, mtu);
-	CHECK(ifp != NULL);
-	world_add_ifnet(ifp, nic_detach);
-	return (ifp);
-}
-
-static struct socket *
-t_socket6(int type, struct ifnet *ifp)
-{
-	struct sockaddr_in6 sin6;
-	struct socket *so;
-
-	if (ifp != NULL)
-		CHECK_EQ(rt_add(AF_INET6, &net6, 32, ifp), 0);
-	CHECK_EQ(socreate(AF_INET6, &so, type, 0), 0);
-	memset(&sin6, 0, sizeof(sin6));
-	sin6.sin6_len = sizeof(sin6);
-	sin6.sin6_family = AF_INET6;
-	sin6.sin6_port = 443;
-	sin6.sin6_addr = dst6;
-	CHECK_EQ(soconnect(so, (struct sockaddr *)&sin6), 0);
-	return (so);
-}
-
-static u_int
-t_refs(struct m_snd_tag *mst)
-{
-	return (refcount_load(&mst->refcount));
-}
-
-static struct inpcb *
-t_inp(struct socket *so)
-{
-	return (so->so_pcb);
-}
 
 static void
 test_fragments_each_hold_a_reference6(void)
@@ -75,7 +32,7 @@ test_fragments_each_hold_a_reference6(void)
 
 	t_world_begin();
 	ip6stat_reset();
-	ifp = t_nic(0, NIC_F_TXRTLMT, 1500);
+	ifp = t_nic(0, NIC_F_TXRTLMT);
 	so = t_socket6(SOCK_DGRAM, ifp);
 	CHECK_EQ(sosetopt_max_pacing_rate(so, 1000), 0);
 	CHECK_EQ(sosend(so, 4000, 0), 0);
@@ -116,7 +73,7 @@ test_tcp6_segments_and_tso(void)
 	int i, lens[3] = { 1500, 1500, 1204 };
 
 	t_world_begin();
-	ifp = t_nic(0, NIC_F_TXRTLMT, 1500);
+	ifp = t_nic(0, NIC_F_TXRTLMT);
 	so = t_socket6(SOCK_STREAM, ifp);
 	CHECK_EQ(t_inp(so)->inp_flowtype, M_HASHTYPE_RSS_TCP_IPV6);
 	CHECK_EQ(sosetopt_max_pacing_rate(so, 1000), 0);
@@ -130,7 +87,7 @@ test_tcp6_segments_and_tso(void)
 		CHECK_EQ(M_HASHTYPE_GET(m), M_HASHTYPE_RSS_TCP_IPV6);
 	}
 
-	tso = t_nic(1, NIC_F_TXRTLMT | NIC_F_TSO, 1500);
+	tso = t_nic(1, NIC_F_TXRTLMT | NIC_F_TSO);
 	CHECK_EQ(rt_change(AF_INET6, &net6, 32, tso), 0);
 	CHECK_EQ(sosend(so, 20000, 0), 0);
 	CHECK_EQ(nic_ring_count(tso), 1);
@@ -145,56 +102,6 @@ test_tcp6_segments_and_tso(void)
 	t_world_end();
 }
 
-struct t_reader {
-	struct inpcb	*inp;
-	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;
-	int		 state;
-	pthread_t	 td;
-};
-
-static void *
-t_reader_main(void *arg)
-{
-	struct t_reader *r = arg;
-
-	INP_RLOCK(r->inp);
-	pthread_mutex_lock(&r->mu);
-	r->state = 1;
-	pthread_cond_broadcast(&r->cv);
-	while (r->state != 2)
-		pthread_cond_wait(&r->cv, &r->mu);
-	pthread_mutex_unlock(&r->mu);
-	INP_RUNLOCK(r->inp);
-	return (NULL);
-}
-
-static void
-t_reader_start(struct t_reader *r, struct inpcb *inp)
-{
-	r->inp = inp;
-	r->state = 0;
-	pthread_mutex_init(&r->mu, NULL);
-	pthread_cond_init(&r->cv, NULL);
-	CHECK_EQ(pthread_create(&r->td, NULL, t_reader_main, r), 0);
-	pthread_mutex_lock(&r->mu);
-	while (r->state != 1)
-		pthread_cond_wait(&r->cv, &r->mu);
-	pthread_mutex_unlock(&r->mu);
-}
-
-static void
-t_reader_stop(struct t_reader *r)
-{
-	pthread_mutex_lock(&r->mu);
-	r->state = 2;
-	pthread_cond_broadcast(&r->cv);
-	pthread_mutex_unlock(&r->mu);
-	CHECK_EQ(pthread_join(r->td, NULL), 0);
-	pthread_mutex_destroy(&r->mu);
-	pthread_cond_destroy(&r->cv);
-}
-
 static void
 test_mismatch_stops_tagged_packet6(void)
 {
@@ -207,8 +114,8 @@ test_mismatch_stops_tagged_packet6(void)
 
 	t_world_begin();
 	ip6stat_reset();
-	ifa = t_nic(0, NIC_F_TXRTLMT, 1500);
-	ifb = t_nic(1, 0, 1500);
+	ifa = t_nic(0, NIC_F_TXRTLMT);
+	ifb = t_nic(1, 0);
 	so = t_socket6(SOCK_DGRAM, ifa);
 	inp = t_inp(so);
 	CHECK_EQ(sosetopt_max_pacing_rate(so, 1000), 0);
@@ -246,8 +153,8 @@ test_no_route6_and_no_inp(void)
 
 	t_world_begin();
 	ip6stat_reset();
-	ifp = t_nic(0, NIC_F_TXRTLMT, 1500);
-	rx = t_nic(1, 0, 1500);
+	ifp = t_nic(0, NIC_F_TXRTLMT);
+	rx = t_nic(1, 0);
 	so = t_socket6(SOCK_STREAM, ifp);
 	CHECK_EQ(sosetopt_max_pacing_rate(so, 1000), 0);
 	CHECK_EQ(sosend(so, 100, 0), 0);
@@ -310,7 +217,7 @@ test_fault_injection6(void)
 
 	for (n = 1; n < 400; n++) {
 		t_world_begin();
-		ifp = t_nic(0, NIC_F_TXRTLMT, 1500);
+		ifp = t_nic(0, NIC_F_TXRTLMT);
 		so = t_socket6(SOCK_DGRAM, ifp);
 		CHECK_EQ(sosetopt_max_pacing_rate(so, 1000), 0);
 		malloc_fail_arm((uint32_t)n, NULL);

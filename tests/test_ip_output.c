@@ -9,6 +9,7 @@
 #include <pthread.h>
 
 #include "tests/testlib.h"
+#include "tests/fixtures.h"
 #include "harness/packet.h"
 #include "harness/world.h"
 #include "dev/nic/if_nic.h"
@@ -20,49 +21,6 @@
 #include "sys/socketvar.h"
 
 static const struct in_addr src4 = { 0x0a000001 };	/* 10.0.0.1 */
-static const struct in_addr dst4 = { 0xc0a80105 };	/* 192.168.1.5 */
-static const struct in_addr net4 = { 0xc0a80100 };	/* 192.168.1/24 */
-
-static struct ifnet *
-t_nic(int unit, int flags, int ring, u_long mtu)
-{
-	struct ifnet *ifp;
-
-	ifp = nic_attach("nic", unit, flags, ring, mtu);
-	CHECK(ifp != NULL);
-	world_add_ifnet(ifp, nic_detach);
-	return (ifp);
-}
-
-static struct socket *
-t_socket(int type, struct ifnet *ifp)
-{
-	struct sockaddr_in sin;
-	struct socket *so;
-
-	if (ifp != NULL)
-		CHECK_EQ(rt_add(AF_INET, &net4, 24, ifp), 0);
-	CHECK_EQ(socreate(AF_INET, &so, type, 0), 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_len = sizeof(sin);
-	sin.sin_family = AF_INET;
-	sin.sin_port = 53;
-	sin.sin_addr = dst4;
-	CHECK_EQ(soconnect(so, (struct sockaddr *)&sin), 0);
-	return (so);
-}
-
-static u_int
-t_refs(struct m_snd_tag *mst)
-{
-	return (refcount_load(&mst->refcount));
-}
-
-static struct inpcb *
-t_inp(struct socket *so)
-{
-	return (so->so_pcb);
-}
 
 /* UDP 4000 bytes over MTU 1500: three fragments, one reference each. */
 static void
@@ -77,8 +35,8 @@ test_fragments_each_hold_a_reference(void)
 
 	t_world_begin();
 	ipstat_reset();
-	ifp = t_nic(0, NIC_F_TXRTLMT, 0, 1500);
-	so = t_socket(SOCK_DGRAM, ifp);
+	ifp = t_nic(0, NIC_F_TXRTLMT);
+	so = t_socket_port(SOCK_DGRAM, ifp, 53);
 	CHECK_EQ(sosetopt_max_pacing_rate(so, 1000), 0);
 	CHECK_EQ(sosend(so, 4000, 0), 0);
 	mst = t_inp(so)->inp_snd_tag;
@@ -122,8 +80,8 @@ test_fragment_error_frees_the_rest(void)
 
 	t_world_begin();
 	ipstat_reset();
-	ifp = t_nic(0, NIC_F_TXRTLMT, 1, 1500);	/* a ring of one */
-	so = t_socket(SOCK_DGRAM, ifp);
+	ifp = t_nic_ring(0, NIC_F_TXRTLMT, 1, 1500);	/* a ring of one */
+	so = t_socket_port(SOCK_DGRAM, ifp, 53);
 	CHECK_EQ(sosetopt_max_pacing_rate(so, 1000), 0);
 	CHECK_EQ(sosend(so, 4000, 0), ENOBUFS);
 	CHECK_EQ(nic_tx_total(ifp), 1);
@@ -145,7 +103,7 @@ test_df_and_no_route(void)
 
 	t_world_begin();
 	ipstat_reset();
-	ifp = t_nic(0, NIC_F_TXRTLMT, 0, 1500);
+	ifp = t_nic(0, NIC_F_TXRTLMT);
 	CHECK_EQ(rt_add(AF_INET, &net4, 24, ifp), 0);
 
 	m = packet_build_ip4(src4, dst4, IPPROTO_UDP, 3000, M_NOWAIT);
@@ -160,7 +118,8 @@ test_df_and_no_route(void)
 	CHECK_EQ(mbuf_live_count(), 0);
 	/* A socket without a route: EHOSTUNREACH from its first segment. */
 	CHECK_EQ(rt_delete(AF_INET, &net4, 24), 0);
-	CHECK_EQ(sosend(t_socket(SOCK_STREAM, NULL), 100, 0), EHOSTUNREACH);
+	CHECK_EQ(sosend(t_socket_port(SOCK_STREAM, NULL, 53), 100, 0),
+	    EHOSTUNREACH);
 	CHECK_EQ(mbuf_live_count(), 0);
 	witness_assert_unlocked(__func__);
 	t_world_end();
@@ -175,9 +134,9 @@ test_route_change_reallocates(void)
 	struct m_snd_tag *ma, *mb;
 
 	t_world_begin();
-	ifa = t_nic(0, NIC_F_TXRTLMT, 0, 1500);
-	ifb = t_nic(1, NIC_F_TXRTLMT, 0, 1500);
-	so = t_socket(SOCK_STREAM, ifa);
+	ifa = t_nic(0, NIC_F_TXRTLMT);
+	ifb = t_nic(1, NIC_F_TXRTLMT);
+	so = t_socket_port(SOCK_STREAM, ifa, 53);
 	CHECK_EQ(sosetopt_max_pacing_rate(so, 1000), 0);
 	CHECK_EQ(sosend(so, 100, 0), 0);
 	ma = t_inp(so)->inp_snd_tag;
@@ -206,9 +165,9 @@ test_route_change_to_tagless_tcp(void)
 	struct mbuf *m;
 
 	t_world_begin();
-	ifa = t_nic(0, NIC_F_TXRTLMT, 0, 1500);
-	ifb = t_nic(1, 0, 0, 1500);
-	so = t_socket(SOCK_STREAM, ifa);
+	ifa = t_nic(0, NIC_F_TXRTLMT);
+	ifb = t_nic(1, 0);
+	so = t_socket_port(SOCK_STREAM, ifa, 53);
 	CHECK_EQ(sosetopt_max_pacing_rate(so, 1000), 0);
 	CHECK_EQ(sosend(so, 100, 0), 0);
 	CHECK(t_inp(so)->inp_snd_tag != NULL);
@@ -221,57 +180,6 @@ test_route_change_to_tagless_tcp(void)
 	CHECK(m->m_pkthdr.rcvif == NULL);
 	witness_assert_unlocked(__func__);
 	t_world_end();
-}
-
-/* A second reader on the inp, as in test_inpcb. */
-struct t_reader {
-	struct inpcb	*inp;
-	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;
-	int		 state;
-	pthread_t	 td;
-};
-
-static void *
-t_reader_main(void *arg)
-{
-	struct t_reader *r = arg;
-
-	INP_RLOCK(r->inp);
-	pthread_mutex_lock(&r->mu);
-	r->state = 1;
-	pthread_cond_broadcast(&r->cv);
-	while (r->state != 2)
-		pthread_cond_wait(&r->cv, &r->mu);
-	pthread_mutex_unlock(&r->mu);
-	INP_RUNLOCK(r->inp);
-	return (NULL);
-}
-
-static void
-t_reader_start(struct t_reader *r, struct inpcb *inp)
-{
-	r->inp = inp;
-	r->state = 0;
-	pthread_mutex_init(&r->mu, NULL);
-	pthread_cond_init(&r->cv, NULL);
-	CHECK_EQ(pthread_create(&r->td, NULL, t_reader_main, r), 0);
-	pthread_mutex_lock(&r->mu);
-	while (r->state != 1)
-		pthread_cond_wait(&r->cv, &r->mu);
-	pthread_mutex_unlock(&r->mu);
-}
-
-static void
-t_reader_stop(struct t_reader *r)
-{
-	pthread_mutex_lock(&r->mu);
-	r->state = 2;
-	pthread_cond_broadcast(&r->cv);
-	pthread_mutex_unlock(&r->mu);
-	CHECK_EQ(pthread_join(r->td, NULL), 0);
-	pthread_mutex_destroy(&r->mu);
-	pthread_cond_destroy(&r->cv);
 }
 
 /*
@@ -292,9 +200,9 @@ test_mismatch_stops_tagged_packet(void)
 
 	t_world_begin();
 	ipstat_reset();
-	ifa = t_nic(0, NIC_F_TXRTLMT, 0, 1500);
-	ifb = t_nic(1, 0, 0, 1500);
-	so = t_socket(SOCK_DGRAM, ifa);
+	ifa = t_nic(0, NIC_F_TXRTLMT);
+	ifb = t_nic(1, 0);
+	so = t_socket_port(SOCK_DGRAM, ifa, 53);
 	inp = t_inp(so);
 	CHECK_EQ(sosetopt_max_pacing_rate(so, 1000), 0);
 	CHECK_EQ(sosend(so, 100, 0), 0);
@@ -347,8 +255,8 @@ test_eagain_from_below_detaches(void)
 	if_output_fn_t *saved;
 
 	t_world_begin();
-	ifp = t_nic(0, NIC_F_TXRTLMT, 0, 1500);
-	so = t_socket(SOCK_STREAM, ifp);
+	ifp = t_nic(0, NIC_F_TXRTLMT);
+	so = t_socket_port(SOCK_STREAM, ifp, 53);
 	inp = t_inp(so);
 	CHECK_EQ(sosetopt_max_pacing_rate(so, 1000), 0);
 	CHECK_EQ(sosend(so, 100, 0), 0);
@@ -378,10 +286,10 @@ test_send_without_inp_never_stamps(void)
 	struct mbuf *m;
 
 	t_world_begin();
-	ifp = t_nic(0, NIC_F_TXRTLMT, 0, 1500);
-	rx = t_nic(1, 0, 0, 1500);
+	ifp = t_nic(0, NIC_F_TXRTLMT);
+	rx = t_nic(1, 0);
 	/* A tag exists on the same ifnet. */
-	so = t_socket(SOCK_STREAM, ifp);
+	so = t_socket_port(SOCK_STREAM, ifp, 53);
 	CHECK_EQ(sosetopt_max_pacing_rate(so, 1000), 0);
 	CHECK_EQ(sosend(so, 100, 0), 0);
 	m = packet_build_ip4(src4, dst4, IPPROTO_UDP, 100, M_NOWAIT);
@@ -406,8 +314,8 @@ send_tagged_packet(void *arg)
 
 	(void)arg;
 	t_world_begin();
-	ifp = t_nic(0, NIC_F_TXRTLMT, 0, 1500);
-	so = t_socket(SOCK_STREAM, ifp);
+	ifp = t_nic(0, NIC_F_TXRTLMT);
+	so = t_socket_port(SOCK_STREAM, ifp, 53);
 	CHECK_EQ(sosetopt_max_pacing_rate(so, 1000), 0);
 	CHECK_EQ(sosend(so, 100, 0), 0);
 	m = packet_build_ip4(src4, dst4, IPPROTO_UDP, 100, M_NOWAIT);

@@ -5,6 +5,7 @@
 #include <pthread.h>
 
 #include "tests/testlib.h"
+#include "tests/fixtures.h"
 #include "harness/world.h"
 #include "shim/epoch.h"
 #include "shim/lock.h"
@@ -21,45 +22,12 @@
 /* flowid whose port index is i under the default shift. */
 #define	FLOW(i)		((uint32_t)(i) << LAGG_DEF_FLOWID_SHIFT)
 
-static struct ifnet *
-t_nic(int unit, int flags)
-{
-	struct ifnet *ifp;
-
-	ifp = nic_attach("nic", unit, flags, NIC_RING_DEFAULT, 1500);
-	CHECK(ifp != NULL);
-	world_add_ifnet(ifp, nic_detach);
-	return (ifp);
-}
-
-static struct ifnet *
-t_lagg(int unit, int proto, struct ifnet *p0, struct ifnet *p1)
-{
-	struct ifnet *ifp;
-
-	ifp = lagg_clone_create(unit, proto);
-	CHECK(ifp != NULL);
-	world_add_ifnet(ifp, lagg_clone_destroy);
-	if (p0 != NULL)
-		CHECK_EQ(lagg_port_create(ifp, p0), 0);
-	if (p1 != NULL)
-		CHECK_EQ(lagg_port_create(ifp, p1), 0);
-	return (ifp);
-}
-
 static int
 t_alloc_flow(struct ifnet *ifp, uint32_t flowid, uint32_t flowtype,
     struct m_snd_tag **mstp)
 {
-	union if_snd_tag_alloc_params p;
-
-	memset(&p, 0, sizeof(p));
-	p.rate_limit.hdr.type = IF_SND_TAG_TYPE_RATE_LIMIT;
-	p.rate_limit.hdr.flowid = flowid;
-	p.rate_limit.hdr.flowtype = flowtype;
-	p.rate_limit.max_rate = 1000000;
-	*mstp = NULL;
-	return (m_snd_tag_alloc(ifp, &p, mstp));
+	return (t_tag_alloc(ifp, IF_SND_TAG_TYPE_RATE_LIMIT, flowid, flowtype,
+	    1000000, mstp));
 }
 
 static int
@@ -71,38 +39,13 @@ t_alloc(struct ifnet *ifp, struct m_snd_tag **mstp)
 static struct mbuf *
 t_pkt_flow(struct m_snd_tag *mst, uint32_t flowid)
 {
-	struct mbuf *m;
-
-	m = m_gethdr(M_NOWAIT, MT_DATA);
-	CHECK(m != NULL);
-	memset(m->m_data, 0x45, 60);
-	m->m_len = m->m_pkthdr.len = 60;
-	m->m_pkthdr.flowid = flowid;
-	M_HASHTYPE_SET(m, M_HASHTYPE_RSS_TCP_IPV4);
-	if (mst != NULL) {
-		m->m_pkthdr.snd_tag = m_snd_tag_ref(mst);
-		m->m_pkthdr.csum_flags |= CSUM_SND_TAG;
-	}
-	return (m);
+	return (t_pkt_make(mst, 60, flowid, M_HASHTYPE_RSS_TCP_IPV4));
 }
 
 static struct mbuf *
 t_pkt(struct m_snd_tag *mst)
 {
 	return (t_pkt_flow(mst, FLOW(0)));
-}
-
-static u_int
-t_refs(struct m_snd_tag *mst)
-{
-	return (refcount_load(&mst->refcount));
-}
-
-static struct m_snd_tag *
-t_inner(struct m_snd_tag *mst)
-{
-	CHECK(mst->sw != NULL && mst->sw->next_snd_tag != NULL);
-	return (mst->sw->next_snd_tag(mst));
 }
 
 /* Failover: tag on the primary; link down moves the flow: EAGAIN. */

@@ -6,38 +6,20 @@
 #include <pthread.h>
 
 #include "tests/testlib.h"
+#include "tests/fixtures.h"
 #include "net/if_var.h"
 #include "shim/epoch.h"
 #include "shim/lock.h"
 #include "shim/refcount.h"
 #include "sys/mbuf.h"
 
-/* Run deferred callbacks, including those queued by callbacks. */
-static void
-drain(void)
-{
-	while (epoch_pending() > 0)
-		(void)epoch_drain_callbacks();
-}
-
-struct ttag {
-	struct m_snd_tag com;
-	int		 frees;
-};
-
-static void
-ttag_free(struct m_snd_tag *mst)
-{
-	((struct ttag *)mst)->frees++;
-}
-
 static const struct if_snd_tag_sw ttag_sw = {
-	.snd_tag_free = ttag_free,
+	.snd_tag_free = t_tag_free,
 	.type = IF_SND_TAG_TYPE_RATE_LIMIT,
 };
 
 static struct ifnet *tifp;
-static struct ttag ttag;
+static struct t_tag ttag;
 
 /* A fresh tag on a private ifnet; the test holds the first reference. */
 static struct m_snd_tag *
@@ -64,7 +46,7 @@ tag_teardown(void)
 	m_snd_tag_rele(&ttag.com);
 	CHECK_EQ(ttag.frees, 1);
 	if_free(tifp);
-	drain();
+	t_drain();
 	CHECK_EQ(num_snd_tags(), 0);
 	CHECK_EQ(mbuf_live_count(), 0);
 }

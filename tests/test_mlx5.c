@@ -4,6 +4,7 @@
  * fallback, and a detach that waits for every tag.
  */
 #include "tests/testlib.h"
+#include "tests/fixtures.h"
 #include "harness/world.h"
 #include "dev/mlx5/mlx5_en/en.h"
 #include "shim/epoch.h"
@@ -33,49 +34,10 @@ t_attach(int unit, const struct mlx5e_params *p)
 	return (ifp);
 }
 
-static struct m_snd_tag *
-t_alloc(struct ifnet *ifp, uint32_t type, uint32_t flowid, uint64_t rate,
-    int *errp)
-{
-	union if_snd_tag_alloc_params p = {
-		.rate_limit.hdr.type = type,
-		.rate_limit.hdr.flowid = flowid,
-		.rate_limit.hdr.flowtype = M_HASHTYPE_OPAQUE_HASH,
-		.rate_limit.max_rate = rate,
-	};
-	struct m_snd_tag *mst = NULL;
-	int error;
-
-	error = m_snd_tag_alloc(ifp, &p, &mst);
-	if (errp != NULL)
-		*errp = error;
-	else
-		CHECK_EQ(error, 0);
-	return (error == 0 ? mst : NULL);
-}
-
 static struct mbuf *
 t_pkt(struct m_snd_tag *mst, uint32_t flowid)
 {
-	struct mbuf *m;
-
-	m = m_gethdr(M_NOWAIT, MT_DATA);
-	CHECK(m != NULL);
-	memset(mtod(m, char *), 0x45, 64);
-	m->m_len = m->m_pkthdr.len = 64;
-	m->m_pkthdr.flowid = flowid;
-	M_HASHTYPE_SET(m, M_HASHTYPE_OPAQUE_HASH);
-	if (mst != NULL) {
-		m->m_pkthdr.snd_tag = m_snd_tag_ref(mst);
-		m->m_pkthdr.csum_flags |= CSUM_SND_TAG;
-	}
-	return (m);
-}
-
-static u_int
-t_refs(struct m_snd_tag *mst)
-{
-	return (refcount_load(&mst->refcount));
+	return (t_pkt_make(mst, 64, flowid, M_HASHTYPE_OPAQUE_HASH));
 }
 
 static struct mlx5e_priv *
@@ -119,9 +81,9 @@ test_detach_waits_for_every_channel(void)
 	ifp = t_attach(0, NULL);
 	priv = t_priv(ifp);
 	CHECK_EQ(num_snd_tags(), base + 2);	/* one shared tag a channel */
-	rl0 = t_alloc(ifp, IF_SND_TAG_TYPE_RATE_LIMIT, 0, 1000000, NULL);
-	rl1 = t_alloc(ifp, IF_SND_TAG_TYPE_RATE_LIMIT, 1, 2000000, NULL);
-	ul = t_alloc(ifp, IF_SND_TAG_TYPE_UNLIMITED, 1, 0, NULL);
+	rl0 = t_alloc_rate(ifp, IF_SND_TAG_TYPE_RATE_LIMIT, 0, 1000000, NULL);
+	rl1 = t_alloc_rate(ifp, IF_SND_TAG_TYPE_RATE_LIMIT, 1, 2000000, NULL);
+	ul = t_alloc_rate(ifp, IF_SND_TAG_TYPE_UNLIMITED, 1, 0, NULL);
 	CHECK_EQ(mlx5e_rl_channels_in_use(ifp), 2);
 	t_run_workers(ifp);
 	CHECK_EQ(ifp->if_transmit(ifp, t_pkt(rl0, 0)), 0);
@@ -170,7 +132,7 @@ test_no_alloc_after_gone(void)
 
 	t_world_begin();
 	ifp = t_attach(0, NULL);
-	hold = t_alloc(ifp, IF_SND_TAG_TYPE_UNLIMITED, 0, 0, NULL);
+	hold = t_alloc_rate(ifp, IF_SND_TAG_TYPE_UNLIMITED, 0, 0, NULL);
 	mlx5e_detach(ifp);
 	CHECK_EQ(mlx5e_rl_snd_tag_alloc(ifp, &p, &mst), EOPNOTSUPP);
 	p.hdr.type = IF_SND_TAG_TYPE_UNLIMITED;
@@ -195,11 +157,11 @@ test_unlimited_tag_shared_and_initialised_once(void)
 	base = num_snd_tags();
 	ifp = t_attach(0, NULL);
 	CHECK_EQ(num_snd_tags(), base + 2);
-	a = t_alloc(ifp, IF_SND_TAG_TYPE_UNLIMITED, 0, 0, NULL);
+	a = t_alloc_rate(ifp, IF_SND_TAG_TYPE_UNLIMITED, 0, 0, NULL);
 	CHECK_EQ(t_refs(a), 2);			/* channel + flow */
-	b = t_alloc(ifp, IF_SND_TAG_TYPE_UNLIMITED, 2, 0, NULL);
-	c = t_alloc(ifp, IF_SND_TAG_TYPE_UNLIMITED, 4, 0, NULL);
-	d = t_alloc(ifp, IF_SND_TAG_TYPE_UNLIMITED, 1, 0, NULL);
+	b = t_alloc_rate(ifp, IF_SND_TAG_TYPE_UNLIMITED, 2, 0, NULL);
+	c = t_alloc_rate(ifp, IF_SND_TAG_TYPE_UNLIMITED, 4, 0, NULL);
+	d = t_alloc_rate(ifp, IF_SND_TAG_TYPE_UNLIMITED, 1, 0, NULL);
 	CHECK(a == b && b == c);		/* same channel, one tag */
 	CHECK(d != a);
 	CHECK(a == &t_priv(ifp)->channels[0].tag);
@@ -230,7 +192,7 @@ test_unlimited_query_and_modify(void)
 
 	t_world_begin();
 	ifp = t_attach(0, NULL);
-	ul = t_alloc(ifp, IF_SND_TAG_TYPE_UNLIMITED, 0, 0, NULL);
+	ul = t_alloc_rate(ifp, IF_SND_TAG_TYPE_UNLIMITED, 0, 0, NULL);
 	CHECK_EQ(ifp->if_transmit(ifp, t_pkt(ul, 0)), 0);
 	CHECK_EQ(ul->sw->snd_tag_query(ul, &qp), 0);
 	CHECK(qp.unlimited.max_rate == (uint64_t)-1);
@@ -258,7 +220,7 @@ test_queue_fallback_when_not_running(void)
 	t_world_begin();
 	ifp = t_attach(0, NULL);
 	priv = t_priv(ifp);
-	mst = t_alloc(ifp, IF_SND_TAG_TYPE_RATE_LIMIT, 0, 1000000, NULL);
+	mst = t_alloc_rate(ifp, IF_SND_TAG_TYPE_RATE_LIMIT, 0, 1000000, NULL);
 	ch = (struct mlx5e_rl_channel *)mst;
 	CHECK(!ch->sq.running);
 	CHECK_EQ(ifp->if_transmit(ifp, t_pkt(mst, 1)), 0);
@@ -295,7 +257,7 @@ test_queue_full(void)
 
 	t_world_begin();
 	ifp = t_attach(0, NULL);
-	ul = t_alloc(ifp, IF_SND_TAG_TYPE_UNLIMITED, 0, 0, NULL);
+	ul = t_alloc_rate(ifp, IF_SND_TAG_TYPE_UNLIMITED, 0, 0, NULL);
 	for (i = 0; i < t_params.sq_size; i++)
 		CHECK_EQ(ifp->if_transmit(ifp, t_pkt(ul, 0)), 0);
 	CHECK_EQ(ifp->if_transmit(ifp, t_pkt(ul, 0)), ENOBUFS);
@@ -321,10 +283,10 @@ test_rl_channels_enomem_and_reuse(void)
 	p.channels_per_worker = 1;
 	t_world_begin();
 	ifp = t_attach(0, &p);
-	a = t_alloc(ifp, IF_SND_TAG_TYPE_RATE_LIMIT, 3, 1000000, NULL);
+	a = t_alloc_rate(ifp, IF_SND_TAG_TYPE_RATE_LIMIT, 3, 1000000, NULL);
 	ch = (struct mlx5e_rl_channel *)a;
-	CHECK(t_alloc(ifp, IF_SND_TAG_TYPE_RATE_LIMIT, 5, 1000000, &error) ==
-	    NULL);
+	CHECK(t_alloc_rate(ifp, IF_SND_TAG_TYPE_RATE_LIMIT, 5, 1000000,
+	    &error) == NULL);
 	CHECK_EQ(error, ENOMEM);
 	CHECK_EQ(mlx5e_rl_channels_in_use(ifp), 1);
 
@@ -332,7 +294,8 @@ test_rl_channels_enomem_and_reuse(void)
 	m_snd_tag_rele(a);
 	CHECK_EQ(ch->state, MLX5E_RL_ST_DESTROY);
 	CHECK_EQ(mlx5e_rl_channels_in_use(ifp), 1);
-	CHECK(t_alloc(ifp, IF_SND_TAG_TYPE_RATE_LIMIT, 5, 1, &error) == NULL);
+	CHECK(t_alloc_rate(ifp, IF_SND_TAG_TYPE_RATE_LIMIT, 5, 1, &error) ==
+	    NULL);
 	CHECK_EQ(error, ENOMEM);
 	CHECK_EQ(mlx5e_rl_worker_run(ifp, 0), 1);
 	CHECK_EQ(ch->state, MLX5E_RL_ST_FREE);
@@ -340,7 +303,7 @@ test_rl_channels_enomem_and_reuse(void)
 	CHECK(ch->tag.ifp == NULL);
 	CHECK_EQ(mlx5e_rl_channels_in_use(ifp), 0);
 
-	b = t_alloc(ifp, IF_SND_TAG_TYPE_RATE_LIMIT, 5, 1000000, NULL);
+	b = t_alloc_rate(ifp, IF_SND_TAG_TYPE_RATE_LIMIT, 5, 1000000, NULL);
 	CHECK(b == a);				/* the same channel, reused */
 	CHECK(b->ifp == ifp && t_refs(b) == 1);
 	m_snd_tag_rele(b);
@@ -358,7 +321,7 @@ test_rl_modify_and_query(void)
 
 	t_world_begin();
 	ifp = t_attach(0, NULL);
-	mst = t_alloc(ifp, IF_SND_TAG_TYPE_RATE_LIMIT, 0, 1000000, NULL);
+	mst = t_alloc_rate(ifp, IF_SND_TAG_TYPE_RATE_LIMIT, 0, 1000000, NULL);
 	CHECK_EQ(mst->sw->snd_tag_query(mst, &qp), 0);
 	CHECK_EQ(qp.rate_limit.max_rate, 0);	/* worker has not run */
 	t_run_workers(ifp);
@@ -387,11 +350,12 @@ test_no_packet_pacing(void)
 	p.packet_pacing = false;
 	t_world_begin();
 	ifp = t_attach(0, &p);
-	CHECK(t_alloc(ifp, IF_SND_TAG_TYPE_RATE_LIMIT, 0, 1, &error) == NULL);
+	CHECK(t_alloc_rate(ifp, IF_SND_TAG_TYPE_RATE_LIMIT, 0, 1, &error) ==
+	    NULL);
 	CHECK_EQ(error, EOPNOTSUPP);
-	CHECK(t_alloc(ifp, IF_SND_TAG_TYPE_MAX, 0, 1, &error) == NULL);
+	CHECK(t_alloc_rate(ifp, IF_SND_TAG_TYPE_MAX, 0, 1, &error) == NULL);
 	CHECK_EQ(error, EOPNOTSUPP);
-	ul = t_alloc(ifp, IF_SND_TAG_TYPE_UNLIMITED, 0, 0, NULL);
+	ul = t_alloc_rate(ifp, IF_SND_TAG_TYPE_UNLIMITED, 0, 0, NULL);
 	m_snd_tag_rele(ul);
 	t_destroy(ifp);
 	t_world_end();
@@ -407,8 +371,8 @@ test_free_in_epoch_never_sleeps(void)
 
 	t_world_begin();
 	ifp = t_attach(0, NULL);
-	rl = t_alloc(ifp, IF_SND_TAG_TYPE_RATE_LIMIT, 0, 1000000, NULL);
-	ul = t_alloc(ifp, IF_SND_TAG_TYPE_UNLIMITED, 0, 0, NULL);
+	rl = t_alloc_rate(ifp, IF_SND_TAG_TYPE_RATE_LIMIT, 0, 1000000, NULL);
+	ul = t_alloc_rate(ifp, IF_SND_TAG_TYPE_UNLIMITED, 0, 0, NULL);
 	mlx5e_detach(ifp);
 	NET_EPOCH_ENTER(et);
 	m_snd_tag_rele(rl);
@@ -475,7 +439,7 @@ test_world_teardown_finishes_detach(void)
 	t_world_begin();
 	ifp = t_attach(0, NULL);
 	world_add_ifnet(ifp, mlx5e_detach);
-	rl = t_alloc(ifp, IF_SND_TAG_TYPE_RATE_LIMIT, 1, 1000000, NULL);
+	rl = t_alloc_rate(ifp, IF_SND_TAG_TYPE_RATE_LIMIT, 1, 1000000, NULL);
 	t_run_workers(ifp);
 	CHECK_EQ(ifp->if_transmit(ifp, t_pkt(rl, 1)), 0);
 	m_snd_tag_rele(rl);		/* the packet still holds it */
@@ -488,25 +452,6 @@ test_world_teardown_finishes_detach(void)
  * device is detached under them, waits (no hang is reported while the
  * sockets hold their tags), and finishes once they close.
  */
-static const struct in_addr dst4 = { 0xc0a80105 };	/* 192.168.1.5 */
-static const struct in_addr net4 = { 0xc0a80100 };	/* 192.168.1/24 */
-
-static struct socket *
-t_tcp_socket(uint32_t rate)
-{
-	struct sockaddr_in sin;
-	struct socket *so;
-
-	CHECK_EQ(socreate(AF_INET, &so, SOCK_STREAM, 0), 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_len = sizeof(sin);
-	sin.sin_family = AF_INET;
-	sin.sin_port = 80;
-	sin.sin_addr = dst4;
-	CHECK_EQ(soconnect(so, (struct sockaddr *)&sin), 0);
-	CHECK_EQ(sosetopt_max_pacing_rate(so, rate), 0);
-	return (so);
-}
 
 static void
 test_detach_under_open_sockets(void)
@@ -520,8 +465,8 @@ test_detach_under_open_sockets(void)
 	base = num_snd_tags();
 	ifp = t_attach(0, NULL);
 	CHECK_EQ(rt_add(AF_INET, &net4, 24, ifp), 0);
-	paced = t_tcp_socket(1000000);
-	unl = t_tcp_socket(-1U);
+	paced = t_tcp_socket(NULL, 1000000);
+	unl = t_tcp_socket(NULL, -1U);
 	CHECK_EQ(sosend(paced, 3000, 0), 0);
 	CHECK_EQ(sosend(unl, 3000, 0), 0);
 	rl = ((struct inpcb *)paced->so_pcb)->inp_snd_tag;
@@ -564,7 +509,7 @@ broken_tag_of_other_ifnet(void *arg)
 	t_world_begin();
 	a = t_attach(0, NULL);
 	b = t_attach(1, NULL);
-	mst = t_alloc(a, IF_SND_TAG_TYPE_UNLIMITED, 0, 0, NULL);
+	mst = t_alloc_rate(a, IF_SND_TAG_TYPE_UNLIMITED, 0, 0, NULL);
 	(void)b->if_transmit(b, t_pkt(mst, 0));
 }
 
@@ -576,7 +521,7 @@ broken_double_free(void *arg)
 
 	t_world_begin();
 	ifp = t_attach(0, NULL);
-	mst = t_alloc(ifp, IF_SND_TAG_TYPE_RATE_LIMIT, 0, 1000000, NULL);
+	mst = t_alloc_rate(ifp, IF_SND_TAG_TYPE_RATE_LIMIT, 0, 1000000, NULL);
 	m_snd_tag_rele(mst);
 	mst->sw->snd_tag_free(mst);	/* bypassing the refcount */
 }
@@ -590,7 +535,7 @@ broken_lost_reference_hangs_detach(void *arg)
 
 	t_world_begin();
 	ifp = t_attach(0, NULL);
-	mst = t_alloc(ifp, IF_SND_TAG_TYPE_RATE_LIMIT, 0, 1000000, NULL);
+	mst = t_alloc_rate(ifp, IF_SND_TAG_TYPE_RATE_LIMIT, 0, 1000000, NULL);
 	__atomic_store_n(&mst->refcount, 0, __ATOMIC_RELAXED);
 	mlx5e_detach(ifp);
 	world_quiesce();
@@ -604,7 +549,7 @@ broken_destroy_with_packets(void *arg)
 
 	t_world_begin();
 	ifp = t_attach(0, NULL);
-	mst = t_alloc(ifp, IF_SND_TAG_TYPE_RATE_LIMIT, 0, 1000000, NULL);
+	mst = t_alloc_rate(ifp, IF_SND_TAG_TYPE_RATE_LIMIT, 0, 1000000, NULL);
 	t_run_workers(ifp);
 	CHECK_EQ(ifp->if_transmit(ifp, t_pkt(mst, 0)), 0);
 	/* Free it while a queued packet still holds a reference. */

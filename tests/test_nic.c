@@ -6,6 +6,7 @@
 #include <pthread.h>
 
 #include "tests/testlib.h"
+#include "tests/fixtures.h"
 #include "dev/nic/if_nic.h"
 #include "harness/packet.h"
 #include "harness/world.h"
@@ -18,24 +19,12 @@
 #include "shim/refcount.h"
 #include "sys/mbuf.h"
 
-/* Run deferred callbacks, including those queued by callbacks. */
-static void
-drain(void)
-{
-	while (epoch_pending() > 0)
-		(void)epoch_drain_callbacks();
-}
-
 static struct m_snd_tag *
 alloc_tag(struct ifnet *ifp, u_int type, uint64_t rate)
 {
-	union if_snd_tag_alloc_params p;
-	struct m_snd_tag *mst = NULL;
+	struct m_snd_tag *mst;
 
-	memset(&p, 0, sizeof(p));
-	p.hdr.type = type;
-	p.rate_limit.max_rate = rate;
-	CHECK_EQ(m_snd_tag_alloc(ifp, &p, &mst), 0);
+	CHECK_EQ(t_tag_alloc(ifp, type, 0, M_HASHTYPE_NONE, rate, &mst), 0);
 	CHECK(mst != NULL && mst->ifp == ifp);
 	return (mst);
 }
@@ -63,16 +52,10 @@ tagged_pkt(struct m_snd_tag *mst)
 	return (m);
 }
 
-static u_int
-refs(struct m_snd_tag *mst)
-{
-	return (refcount_load(&mst->refcount));
-}
-
 static void
 settle(void)
 {
-	drain();
+	t_drain();
 	CHECK_EQ(mbuf_live_count(), 0);
 	CHECK_EQ(num_snd_tags(), 0);
 	CHECK_EQ(ifnet_live_count(), 0);
@@ -205,7 +188,7 @@ test_ring_holds_tag(void)
 	CHECK_EQ(nic_tags_live(ifp), 1);
 	for (i = 0; i < 3; i++)
 		CHECK_EQ(ifp->if_transmit(ifp, tagged_pkt(mst)), 0);
-	CHECK_EQ(refs(mst), 4);
+	CHECK_EQ(t_refs(mst), 4);
 	memset(&q, 0, sizeof(q));
 	CHECK_EQ(mst->sw->snd_tag_query(mst, &q), 0);
 	CHECK_EQ(q.rate_limit.max_rate, 125000);
@@ -213,12 +196,12 @@ test_ring_holds_tag(void)
 	/* Full ring: the dropped packet's reference goes with it. */
 	CHECK_EQ(ifp->if_transmit(ifp, tagged_pkt(mst)), 0);
 	CHECK_EQ(ifp->if_transmit(ifp, tagged_pkt(mst)), ENOBUFS);
-	CHECK_EQ(refs(mst), 5);
+	CHECK_EQ(t_refs(mst), 5);
 	m_snd_tag_rele(mst);			/* the inp lets go */
 	CHECK_EQ(nic_tags_live(ifp), 1);
 	CHECK_EQ(num_snd_tags(), 1);
 	CHECK_EQ(nic_txeof(ifp, 3), 3);
-	CHECK_EQ(refs(mst), 1);
+	CHECK_EQ(t_refs(mst), 1);
 	CHECK_EQ(nic_tags_live(ifp), 1);
 	CHECK_EQ(nic_txeof(ifp, -1), 1);
 	CHECK_EQ(nic_tags_live(ifp), 0);
@@ -295,9 +278,9 @@ test_detach_with_tag_outstanding(void)
 	CHECK_EQ(ifp->if_transmit(ifp, tagged_pkt(mst)), 0);
 	CHECK_EQ(ifp->if_transmit(ifp, pkt(10)), 0);
 	nic_detach(ifp);
-	drain();
+	t_drain();
 	CHECK_EQ(mbuf_live_count(), 0);
-	CHECK_EQ(refs(mst), 1);
+	CHECK_EQ(t_refs(mst), 1);
 	CHECK_EQ(ifnet_live_count(), 1);
 	CHECK(ifunit("mce0") == NULL);
 	/* The softc is still there for the tag's methods. */
@@ -307,7 +290,7 @@ test_detach_with_tag_outstanding(void)
 	CHECK_EQ(q.rate_limit.max_rate, 5);
 	/* Dead methods: a late packet is consumed. */
 	CHECK_EQ(ifp->if_transmit(ifp, tagged_pkt(mst)), ENXIO);
-	CHECK_EQ(refs(mst), 1);
+	CHECK_EQ(t_refs(mst), 1);
 	m_snd_tag_rele(mst);
 	CHECK_EQ(num_snd_tags(), 0);
 	settle();
@@ -461,7 +444,7 @@ test_threads(void)
 	CHECK_EQ((u_int)(uintptr_t)done, mt_sent);
 	CHECK_EQ(nic_tx_total(mt_ifp), mt_sent);
 	CHECK_EQ(counter_u64_fetch(mt_ifp->if_oerrors), mt_dropped);
-	CHECK_EQ(refs(mt_tag), 1);
+	CHECK_EQ(t_refs(mt_tag), 1);
 	m_snd_tag_rele(mt_tag);
 	nic_detach(mt_ifp);
 	settle();

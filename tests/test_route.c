@@ -5,18 +5,11 @@
 #include <pthread.h>
 
 #include "tests/testlib.h"
+#include "tests/fixtures.h"
 #include "net/if_var.h"
 #include "net/route.h"
 #include "shim/epoch.h"
 #include "shim/refcount.h"
-
-/* Run deferred callbacks, including those queued by callbacks. */
-static void
-drain(void)
-{
-	while (epoch_pending() > 0)
-		(void)epoch_drain_callbacks();
-}
 
 static struct ifnet *
 t_ifnet(const char *name)
@@ -27,14 +20,6 @@ t_ifnet(const char *name)
 	if_initname(ifp, name, 0);
 	if_attach(ifp);
 	return (ifp);
-}
-
-static void
-t_destroy(struct ifnet *ifp)
-{
-	if_detach(ifp);
-	if_free(ifp);
-	drain();
 }
 
 static u_int
@@ -100,9 +85,9 @@ test_longest_prefix_match(void)
 	CHECK(lookup6(&h6) == NULL);
 	/* Host bits of the prefix do not matter; the prefix is the key. */
 	CHECK_EQ(rt_add(AF_INET, &host, 24, a), EEXIST);
-	t_destroy(a);
-	t_destroy(b);
-	t_destroy(c);
+	t_ifnet_destroy(a);
+	t_ifnet_destroy(b);
+	t_ifnet_destroy(c);
 	CHECK_EQ(rt_count(), 0);
 	CHECK_EQ(ifnet_live_count(), 0);
 }
@@ -125,7 +110,7 @@ test_bad_arguments(void)
 	CHECK_EQ(rt_delete(AF_INET6, &p6, 200), EINVAL);
 	CHECK_EQ(rt_count(), 0);
 	CHECK_EQ(refs(a), 1);
-	t_destroy(a);
+	t_ifnet_destroy(a);
 }
 
 static void
@@ -143,7 +128,7 @@ test_table_full(void)
 	CHECK_EQ(rt_add(AF_INET, &d, 8, a), ENOBUFS);
 	CHECK_EQ(rt_count(), 64);
 	CHECK_EQ(refs(a), 65);
-	t_destroy(a);		/* flushes them all */
+	t_ifnet_destroy(a);		/* flushes them all */
 	CHECK_EQ(rt_count(), 0);
 	CHECK_EQ(ifnet_live_count(), 0);
 }
@@ -170,7 +155,7 @@ test_change_defers_release(void)
 	CHECK(strcmp(got->if_xname, "a0") == 0);
 	NET_EPOCH_EXIT(et);
 	CHECK(epoch_pending() > 0);
-	drain();
+	t_drain();
 	CHECK_EQ(refs(a), 1);
 	CHECK_EQ(rt_count(), 1);
 
@@ -180,11 +165,11 @@ test_change_defers_release(void)
 	CHECK(rt_lookup(AF_INET, &host) == NULL);
 	CHECK(got == b && refs(b) == 2);
 	NET_EPOCH_EXIT(et);
-	drain();
+	t_drain();
 	CHECK_EQ(refs(b), 1);
 	CHECK_EQ(rt_count(), 0);
-	t_destroy(a);
-	t_destroy(b);
+	t_ifnet_destroy(a);
+	t_ifnet_destroy(b);
 }
 
 /*
@@ -203,11 +188,11 @@ test_detach_flushes(void)
 	if_free(a);
 	CHECK_EQ(rt_count(), 1);
 	CHECK_EQ(ifnet_live_count(), 2);
-	drain();	/* route callback, then if_destroy */
+	t_drain();	/* route callback, then if_destroy */
 	CHECK_EQ(ifnet_live_count(), 1);
 	CHECK(lookup4(v4(20, 1, 1, 1)) == b);
-	t_destroy(b);
-	drain();
+	t_ifnet_destroy(b);
+	t_drain();
 	CHECK_EQ(ifnet_live_count(), 0);
 }
 
@@ -243,9 +228,9 @@ test_alloc_failure(void)
 	CHECK(lookup4(ten) == a);
 	CHECK_EQ(refs(a), 2);
 	CHECK_EQ(refs(b), 1);
-	t_destroy(a);
-	t_destroy(b);
-	drain();
+	t_ifnet_destroy(a);
+	t_ifnet_destroy(b);
+	t_drain();
 	CHECK_EQ(ifnet_live_count(), 0);
 }
 
@@ -259,7 +244,7 @@ test_reset(void)
 	rt_reset();
 	CHECK_EQ(rt_count(), 0);
 	CHECK_EQ(refs(a), 1);
-	t_destroy(a);
+	t_ifnet_destroy(a);
 }
 
 /*
@@ -312,13 +297,13 @@ test_threads(void)
 	__atomic_store_n(&mt_stop, 1, __ATOMIC_RELEASE);
 	for (i = 0; i < 2; i++)
 		CHECK_EQ(pthread_join(th[i], NULL), 0);
-	drain();
+	t_drain();
 	/* The last change (odd i) left the route on a. */
 	CHECK_EQ(refs(mt_a), 2);
 	CHECK_EQ(refs(mt_b), 1);
 	CHECK_EQ(rt_delete(AF_INET, &ten, 8), 0);
-	t_destroy(mt_a);
-	t_destroy(mt_b);
+	t_ifnet_destroy(mt_a);
+	t_ifnet_destroy(mt_b);
 	CHECK_EQ(ifnet_live_count(), 0);
 }
 

@@ -5,19 +5,12 @@
 #include <pthread.h>
 
 #include "tests/testlib.h"
+#include "tests/fixtures.h"
 #include "harness/world.h"
 #include "net/if_var.h"
 #include "shim/epoch.h"
 #include "shim/refcount.h"
 #include "sys/mbuf.h"
-
-/* Run deferred callbacks, including those queued by callbacks. */
-static void
-drain(void)
-{
-	while (epoch_pending() > 0)
-		(void)epoch_drain_callbacks();
-}
 
 /* A test-owned tag: the free method records what it saw. */
 struct ttag {
@@ -63,7 +56,7 @@ static void
 t_ifnet_free(struct ifnet *ifp)
 {
 	if_free(ifp);
-	drain();
+	t_drain();
 }
 
 static void
@@ -219,11 +212,11 @@ test_leaked_reference_counts(void)
 	CHECK_EQ(t.frees, 0);
 	/* And the ifnet stays pinned: if_free cannot free it. */
 	if_free(ifp);
-	drain();
+	t_drain();
 	CHECK_EQ(ifnet_live_count(), 1);
 	m_snd_tag_rele(&t.com);
 	CHECK_EQ(num_snd_tags(), 0);
-	drain();
+	t_drain();
 	CHECK_EQ(ifnet_live_count(), 0);
 }
 
@@ -276,7 +269,7 @@ test_tag_pins_detached_ifnet(void)
 	CHECK_EQ(m_snd_tag_alloc(ifp, &p, &mst), 0);
 	if_detach(ifp);
 	if_free(ifp);
-	drain();
+	t_drain();
 	CHECK_EQ(ifnet_live_count(), live0);
 	CHECK_EQ(refcount_load(&ifp->if_refcount), 1);
 	CHECK(if_getflags(ifp) & IFF_DYING);
@@ -286,7 +279,7 @@ test_tag_pins_detached_ifnet(void)
 	m_snd_tag_rele(mst);
 	CHECK_EQ(num_snd_tags(), 0);
 	CHECK_EQ(ifnet_live_count(), live0);	/* freed through the epoch */
-	drain();
+	t_drain();
 	CHECK_EQ(ifnet_live_count(), live0 - 1);
 }
 

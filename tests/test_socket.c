@@ -8,6 +8,7 @@
 #include <pthread.h>
 
 #include "tests/testlib.h"
+#include "tests/fixtures.h"
 #include "harness/world.h"
 #include "dev/nic/if_nic.h"
 #include "netinet/in_pcb.h"
@@ -15,50 +16,6 @@
 #include "netinet/ip_var.h"
 #include "shim/refcount.h"
 #include "sys/socketvar.h"
-
-static const struct in_addr dst4 = { 0xc0a80105 };	/* 192.168.1.5 */
-static const struct in_addr net4 = { 0xc0a80100 };	/* 192.168.1/24 */
-
-static struct ifnet *
-t_nic(int unit, int flags, u_long mtu)
-{
-	struct ifnet *ifp;
-
-	ifp = nic_attach("nic", unit, flags, 0, mtu);
-	CHECK(ifp != NULL);
-	world_add_ifnet(ifp, nic_detach);
-	return (ifp);
-}
-
-static void
-t_sin(struct sockaddr_in *sin, uint16_t port)
-{
-	memset(sin, 0, sizeof(*sin));
-	sin->sin_len = sizeof(*sin);
-	sin->sin_family = AF_INET;
-	sin->sin_port = port;
-	sin->sin_addr = dst4;
-}
-
-static struct socket *
-t_socket(int type, struct ifnet *ifp)
-{
-	struct sockaddr_in sin;
-	struct socket *so;
-
-	if (ifp != NULL)
-		CHECK_EQ(rt_add(AF_INET, &net4, 24, ifp), 0);
-	CHECK_EQ(socreate(AF_INET, &so, type, 0), 0);
-	t_sin(&sin, 80);
-	CHECK_EQ(soconnect(so, (struct sockaddr *)&sin), 0);
-	return (so);
-}
-
-static u_int
-t_refs(struct m_snd_tag *mst)
-{
-	return (refcount_load(&mst->refcount));
-}
 
 static void
 test_socreate_errors(void)
@@ -104,7 +61,7 @@ test_soconnect(void)
 	lport = 0;
 	for (pass = 0; pass < 2; pass++) {
 		t_world_begin();
-		ifp = t_nic(0, NIC_F_TXRTLMT, 1500);
+		ifp = t_nic(0, NIC_F_TXRTLMT);
 		CHECK_EQ(rt_add(AF_INET, &net4, 24, ifp), 0);
 		a.s_addr = 0xc0a80101;
 		CHECK_EQ(in_ifaddr_add(ifp, a), 0);
@@ -157,7 +114,7 @@ test_tcp_segments_by_mss(void)
 
 	t_world_begin();
 	ipstat_reset();
-	ifp = t_nic(0, NIC_F_TXRTLMT, 1500);
+	ifp = t_nic(0, NIC_F_TXRTLMT);
 	so = t_socket(SOCK_STREAM, ifp);
 	inp = so->so_pcb;
 	CHECK_EQ(sosend(so, 0, 0), 0);
@@ -194,7 +151,7 @@ test_tcp_tso_one_burst(void)
 	struct mbuf *m;
 
 	t_world_begin();
-	ifp = t_nic(0, NIC_F_TXRTLMT | NIC_F_TSO, 1500);
+	ifp = t_nic(0, NIC_F_TXRTLMT | NIC_F_TSO);
 	so = t_socket(SOCK_STREAM, ifp);
 	CHECK_EQ(sosetopt_max_pacing_rate(so, 1000000), 0);
 	CHECK_EQ(sosend(so, 20000, 0), 0);
@@ -223,7 +180,7 @@ test_tcp_rate_tags_every_segment(void)
 	int i;
 
 	t_world_begin();
-	ifp = t_nic(0, NIC_F_TXRTLMT, 1500);
+	ifp = t_nic(0, NIC_F_TXRTLMT);
 	so = t_socket(SOCK_STREAM, ifp);
 	inp = so->so_pcb;
 	CHECK_EQ(sosetopt_max_pacing_rate(so, 125000), 0);
@@ -257,7 +214,7 @@ test_rate_zero_unlimited_modify(void)
 	uint32_t v;
 
 	t_world_begin();
-	ifp = t_nic(0, NIC_F_TXRTLMT, 1500);
+	ifp = t_nic(0, NIC_F_TXRTLMT);
 	so = t_socket(SOCK_STREAM, ifp);
 	inp = so->so_pcb;
 	/* Rate 0: no tag at all. */
@@ -309,7 +266,7 @@ test_send_errors(void)
 	struct ifnet *ifp;
 
 	t_world_begin();
-	ifp = t_nic(0, NIC_F_TXRTLMT, 1500);
+	ifp = t_nic(0, NIC_F_TXRTLMT);
 	CHECK_EQ(rt_add(AF_INET, &net4, 24, ifp), 0);
 	CHECK_EQ(socreate(AF_INET, &so, SOCK_STREAM, 0), 0);
 	CHECK_EQ(socreate(AF_INET, &uso, SOCK_DGRAM, 0), 0);
@@ -346,7 +303,7 @@ test_udp_rate_readlocked(void)
 	struct mbuf *m;
 
 	t_world_begin();
-	ifp = t_nic(0, NIC_F_TXRTLMT, 1500);
+	ifp = t_nic(0, NIC_F_TXRTLMT);
 	so = t_socket(SOCK_DGRAM, ifp);
 	inp = so->so_pcb;
 	CHECK_EQ(sosetopt_max_pacing_rate(so, 1000), 0);
@@ -371,7 +328,7 @@ test_no_hash_no_tag(void)
 	struct inpcb *inp;
 
 	t_world_begin();
-	ifp = t_nic(0, NIC_F_TXRTLMT, 1500);
+	ifp = t_nic(0, NIC_F_TXRTLMT);
 	so = t_socket(SOCK_STREAM, ifp);
 	inp = so->so_pcb;
 	CHECK_EQ(in_pcb_set_flowtype(inp, M_HASHTYPE_NONE), 0);
@@ -401,7 +358,7 @@ test_close_with_queued_packets(void)
 	struct m_snd_tag *mst;
 
 	t_world_begin();
-	ifp = t_nic(0, NIC_F_TXRTLMT, 1500);
+	ifp = t_nic(0, NIC_F_TXRTLMT);
 	so = t_socket(SOCK_STREAM, ifp);
 	CHECK_EQ(sosetopt_max_pacing_rate(so, 1000), 0);
 	CHECK_EQ(sosend(so, 4000, 0), 0);
@@ -431,7 +388,7 @@ test_tcpdrop_with_queued_packets(void)
 	uint64_t sent;
 
 	t_world_begin();
-	ifp = t_nic(0, NIC_F_TXRTLMT, 1500);
+	ifp = t_nic(0, NIC_F_TXRTLMT);
 	so = t_socket(SOCK_STREAM, ifp);
 	inp = so->so_pcb;
 	CHECK_EQ(sosetopt_max_pacing_rate(so, 1000), 0);
@@ -523,7 +480,7 @@ t_fault_sweep(int type, u_long mtu, int flags, int len)
 
 	for (n = 1; n < 400; n++) {
 		t_world_begin();
-		ifp = t_nic(0, NIC_F_TXRTLMT | flags, mtu);
+		ifp = t_nic_ring(0, NIC_F_TXRTLMT | flags, 0, mtu);
 		so = t_socket(type, ifp);
 		CHECK_EQ(sosetopt_max_pacing_rate(so, 1000), 0);
 		malloc_fail_arm((uint32_t)n, NULL);

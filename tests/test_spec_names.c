@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "tests/testlib.h"
+#include "tests/fixtures.h"
 #include "harness/packet.h"
 #include "harness/world.h"
 #include "dev/nic/if_nic.h"
@@ -362,76 +363,10 @@ test_static_names(void)
 /*
  * Behaviour spot checks: the errno rules of §2, §5, §7, §8, §9.
  */
-static const struct in_addr dst4 = { 0xc0a80105 };	/* 192.168.1.5 */
-static const struct in_addr net4 = { 0xc0a80100 };	/* 192.168.1/24 */
-
-static struct ifnet *
-t_nic(int unit, int flags)
-{
-	struct ifnet *ifp;
-
-	ifp = nic_attach("nic", unit, flags, NIC_RING_DEFAULT, 1500);
-	CHECK(ifp != NULL);
-	world_add_ifnet(ifp, nic_detach);
-	return (ifp);
-}
-
-static struct socket *
-t_socket(int type, struct ifnet *ifp)
-{
-	struct sockaddr_in sin;
-	struct socket *so;
-
-	if (ifp != NULL)
-		CHECK_EQ(rt_add(AF_INET, &net4, 24, ifp), 0);
-	CHECK_EQ(socreate(AF_INET, &so, type, 0), 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_len = sizeof(sin);
-	sin.sin_family = AF_INET;
-	sin.sin_port = 80;
-	sin.sin_addr = dst4;
-	CHECK_EQ(soconnect(so, (struct sockaddr *)&sin), 0);
-	return (so);
-}
-
-static int
-t_alloc_type(struct ifnet *ifp, uint32_t type, uint32_t flowid,
-    struct m_snd_tag **mstp)
-{
-	union if_snd_tag_alloc_params p;
-
-	memset(&p, 0, sizeof(p));
-	p.rate_limit.hdr.type = type;
-	p.rate_limit.hdr.flowid = flowid;
-	p.rate_limit.hdr.flowtype = M_HASHTYPE_OPAQUE_HASH;
-	p.rate_limit.max_rate = 1000000;
-	*mstp = NULL;
-	return (m_snd_tag_alloc(ifp, &p, mstp));
-}
-
 static int
 t_alloc(struct ifnet *ifp, struct m_snd_tag **mstp)
 {
 	return (t_alloc_type(ifp, IF_SND_TAG_TYPE_RATE_LIMIT, 7, mstp));
-}
-
-static struct mbuf *
-t_pkt(struct m_snd_tag *mst, int len)
-{
-	struct mbuf *m;
-
-	m = m_gethdr(M_NOWAIT, MT_DATA);
-	CHECK(m != NULL);
-	CHECK(len <= MLEN);
-	memset(mtod(m, char *), 0x45, (size_t)len);
-	m->m_len = m->m_pkthdr.len = len;
-	m->m_pkthdr.flowid = 7;
-	M_HASHTYPE_SET(m, M_HASHTYPE_OPAQUE_HASH);
-	if (mst != NULL) {
-		m->m_pkthdr.snd_tag = m_snd_tag_ref(mst);
-		m->m_pkthdr.csum_flags |= CSUM_SND_TAG;
-	}
-	return (m);
 }
 
 /* §2: no alloc method, or a detached ifnet: EOPNOTSUPP, nothing made. */
@@ -547,7 +482,7 @@ test_output_without_hash(void)
 	so = t_socket(SOCK_STREAM, ifp);
 	inp = so->so_pcb;
 	CHECK_EQ(sosetopt_max_pacing_rate(so, 1000), 0);
-	m = t_pkt(NULL, 60);
+	m = t_pkt_len(NULL, 60);
 	M_HASHTYPE_CLEAR(m);
 	INP_WLOCK(inp);
 	CHECK(inp->inp_flags2 & INP_RATE_LIMIT_CHANGED);
@@ -576,7 +511,7 @@ test_vlan_errnos(void)
 	CHECK(vlan != NULL);
 	world_add_ifnet(vlan, vlan_clone_destroy);
 	mbufs = mbuf_live_count();
-	CHECK_EQ(vlan->if_transmit(vlan, t_pkt(NULL, 60)), ENETDOWN);
+	CHECK_EQ(vlan->if_transmit(vlan, t_pkt_len(NULL, 60)), ENETDOWN);
 	CHECK_EQ(mbuf_live_count(), mbufs);
 	CHECK_EQ(counter_u64_fetch(vlan->if_oerrors), 1);
 	CHECK_EQ(t_alloc(vlan, &mst), EOPNOTSUPP);
@@ -591,24 +526,13 @@ test_vlan_errnos(void)
 	CHECK_EQ(vlan_setparent(vlan, nic0), 0);
 	CHECK_EQ(t_alloc(vlan, &mst), 0);
 	CHECK_EQ(vlan_setparent(vlan, nic1), 0);
-	CHECK_EQ(vlan->if_transmit(vlan, t_pkt(mst, 60)), EAGAIN);
+	CHECK_EQ(vlan->if_transmit(vlan, t_pkt_len(mst, 60)), EAGAIN);
 	CHECK_EQ(mbuf_live_count(), mbufs);
 	CHECK_EQ(counter_u64_fetch(vlan->if_oerrors), 2);
 	CHECK_EQ(nic_tx_total(nic0) + nic_tx_total(nic1), 0);
 	CHECK_EQ(refcount_load(&mst->refcount), 1);
 	m_snd_tag_rele(mst);
 	t_world_end();
-}
-
-static struct ifnet *
-t_lagg(int unit, int proto)
-{
-	struct ifnet *ifp;
-
-	ifp = lagg_clone_create(unit, proto);
-	CHECK(ifp != NULL);
-	world_add_ifnet(ifp, lagg_clone_destroy);
-	return (ifp);
 }
 
 /* §8: no ports: ENXIO (consumed); no port for a tag: EOPNOTSUPP. */
@@ -620,15 +544,15 @@ test_lagg_errnos(void)
 	u_int mbufs;
 
 	t_world_begin();
-	lagg = t_lagg(0, LAGG_PROTO_FAILOVER);
+	lagg = t_lagg(0, LAGG_PROTO_FAILOVER, NULL, NULL);
 	mbufs = mbuf_live_count();
-	CHECK_EQ(lagg->if_transmit(lagg, t_pkt(NULL, 60)), ENXIO);
+	CHECK_EQ(lagg->if_transmit(lagg, t_pkt_len(NULL, 60)), ENXIO);
 	CHECK_EQ(mbuf_live_count(), mbufs);
 	CHECK_EQ(t_alloc(lagg, &mst), EOPNOTSUPP);
 	nic0 = t_nic(0, NIC_F_TXRTLMT);
 	nic1 = t_nic(1, NIC_F_TXRTLMT);
 	/* Round robin moves a flow between ports: no tag. */
-	rr = t_lagg(1, LAGG_PROTO_ROUNDROBIN);
+	rr = t_lagg(1, LAGG_PROTO_ROUNDROBIN, NULL, NULL);
 	CHECK_EQ(lagg_port_create(rr, nic0), 0);
 	CHECK_EQ(t_alloc(rr, &mst), EOPNOTSUPP);
 	CHECK_EQ(lagg_port_destroy(rr, nic0), 0);
@@ -644,37 +568,12 @@ test_lagg_errnos(void)
 	CHECK_EQ(t_alloc(lagg, &mst), 0);
 	CHECK(mst->sw->next_snd_tag(mst)->ifp == nic0);
 	CHECK_EQ(lagg_port_destroy(lagg, nic0), 0);
-	CHECK_EQ(lagg->if_transmit(lagg, t_pkt(mst, 60)), EAGAIN);
+	CHECK_EQ(lagg->if_transmit(lagg, t_pkt_len(mst, 60)), EAGAIN);
 	CHECK_EQ(mbuf_live_count(), mbufs);
 	CHECK_EQ(nic_tx_total(nic0) + nic_tx_total(nic1), 0);
 	m_snd_tag_rele(mst);
 	CHECK_EQ(num_snd_tags(), 0);
 	t_world_end();
-}
-
-/* A second reader on the inp, so ip_output_send cannot upgrade. */
-struct t_reader {
-	struct inpcb	*inp;
-	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;
-	int		 state;
-	pthread_t	 td;
-};
-
-static void *
-t_reader_main(void *arg)
-{
-	struct t_reader *r = arg;
-
-	INP_RLOCK(r->inp);
-	pthread_mutex_lock(&r->mu);
-	r->state = 1;
-	pthread_cond_broadcast(&r->cv);
-	while (r->state != 2)
-		pthread_cond_wait(&r->cv, &r->mu);
-	pthread_mutex_unlock(&r->mu);
-	INP_RUNLOCK(r->inp);
-	return (NULL);
 }
 
 /* §6: the mismatch in ip_output_send: EAGAIN and the mbuf freed. */
@@ -698,23 +597,9 @@ test_ip_output_mismatch_eagain(void)
 	CHECK(inp->inp_snd_tag != NULL && inp->inp_snd_tag->ifp == nic0);
 	CHECK_EQ(rt_change(AF_INET, &net4, 24, nic1), 0);
 	mbufs = mbuf_live_count();
-	r.inp = inp;
-	r.state = 0;
-	pthread_mutex_init(&r.mu, NULL);
-	pthread_cond_init(&r.cv, NULL);
-	CHECK_EQ(pthread_create(&r.td, NULL, t_reader_main, &r), 0);
-	pthread_mutex_lock(&r.mu);
-	while (r.state != 1)
-		pthread_cond_wait(&r.cv, &r.mu);
-	pthread_mutex_unlock(&r.mu);
+	t_reader_start(&r, inp);
 	CHECK_EQ(sosend(so, 100, 0), EAGAIN);
-	pthread_mutex_lock(&r.mu);
-	r.state = 2;
-	pthread_cond_broadcast(&r.cv);
-	pthread_mutex_unlock(&r.mu);
-	CHECK_EQ(pthread_join(r.td, NULL), 0);
-	pthread_mutex_destroy(&r.mu);
-	pthread_cond_destroy(&r.cv);
+	t_reader_stop(&r);
 	CHECK_EQ(mbuf_live_count(), mbufs);
 	CHECK_EQ(ipstat.ips_odropped, 1);
 	CHECK_EQ(nic_tx_total(nic1), 0);
@@ -758,7 +643,7 @@ test_cxgbe_errnos(void)
 	cst = mst_to_crt(mst);
 	error = 0;
 	for (i = sent = 0; i < 64 && error == 0; i++) {
-		error = ifp->if_transmit(ifp, t_pkt(mst, 100));
+		error = ifp->if_transmit(ifp, t_pkt_len(mst, 100));
 		if (error == 0)
 			sent++;
 	}
@@ -813,11 +698,11 @@ test_m_rcvif(void)
 	t_world_begin();
 	ifp = t_nic(0, NIC_F_TXRTLMT);
 	CHECK_EQ(t_alloc(ifp, &mst), 0);
-	m = t_pkt(NULL, 60);
+	m = t_pkt_len(NULL, 60);
 	m->m_pkthdr.rcvif = ifp;
 	CHECK(m_rcvif(m) == ifp);
 	m_freem(m);
-	m = t_pkt(mst, 60);
+	m = t_pkt_len(mst, 60);
 	CHECK(m->m_pkthdr.snd_tag != NULL);
 	CHECK(m_rcvif(m) == NULL);
 	m_freem(m);

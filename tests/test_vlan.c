@@ -3,6 +3,7 @@
  * tags allocated with m_snd_tag_alloc, packets handed to if_transmit.
  */
 #include "tests/testlib.h"
+#include "tests/fixtures.h"
 #include "harness/world.h"
 #include "shim/epoch.h"
 #include "shim/lock.h"
@@ -14,78 +15,27 @@
 #include "net/if_loop.h"
 #include "dev/nic/if_nic.h"
 
-static struct ifnet *
-t_nic(int unit, int flags)
-{
-	struct ifnet *ifp;
-
-	ifp = nic_attach("nic", unit, flags, NIC_RING_DEFAULT, 1500);
-	CHECK(ifp != NULL);
-	world_add_ifnet(ifp, nic_detach);
-	return (ifp);
-}
-
-static struct ifnet *
-t_vlan(int unit, uint16_t vid, struct ifnet *parent)
-{
-	struct ifnet *ifp;
-
-	ifp = vlan_clone_create(unit, vid, parent);
-	CHECK(ifp != NULL);
-	world_add_ifnet(ifp, vlan_clone_destroy);
-	return (ifp);
-}
+/* The one flow of this suite's tags and packets. */
+#define	T_FLOWID	0x12345678
+#define	T_FLOWTYPE	M_HASHTYPE_RSS_TCP_IPV4
 
 static int
-t_alloc_type(struct ifnet *ifp, uint32_t type, struct m_snd_tag **mstp)
+t_alloc_rss(struct ifnet *ifp, uint32_t type, struct m_snd_tag **mstp)
 {
-	union if_snd_tag_alloc_params p;
-
-	memset(&p, 0, sizeof(p));
-	p.rate_limit.hdr.type = type;
-	p.rate_limit.hdr.flowid = 0x12345678;
-	p.rate_limit.hdr.flowtype = M_HASHTYPE_RSS_TCP_IPV4;
-	p.rate_limit.max_rate = 1000000;
-	*mstp = NULL;
-	return (m_snd_tag_alloc(ifp, &p, mstp));
+	return (t_tag_alloc(ifp, type, T_FLOWID, T_FLOWTYPE, 1000000, mstp));
 }
 
 static int
 t_alloc(struct ifnet *ifp, struct m_snd_tag **mstp)
 {
-	return (t_alloc_type(ifp, IF_SND_TAG_TYPE_RATE_LIMIT, mstp));
+	return (t_alloc_rss(ifp, IF_SND_TAG_TYPE_RATE_LIMIT, mstp));
 }
 
 /* A 60-byte packet; with mst, it owns a reference on it. */
 static struct mbuf *
 t_pkt(struct m_snd_tag *mst)
 {
-	struct mbuf *m;
-
-	m = m_gethdr(M_NOWAIT, MT_DATA);
-	CHECK(m != NULL);
-	memset(m->m_data, 0x45, 60);
-	m->m_len = m->m_pkthdr.len = 60;
-	m->m_pkthdr.flowid = 0x12345678;
-	M_HASHTYPE_SET(m, M_HASHTYPE_RSS_TCP_IPV4);
-	if (mst != NULL) {
-		m->m_pkthdr.snd_tag = m_snd_tag_ref(mst);
-		m->m_pkthdr.csum_flags |= CSUM_SND_TAG;
-	}
-	return (m);
-}
-
-static u_int
-t_refs(struct m_snd_tag *mst)
-{
-	return (refcount_load(&mst->refcount));
-}
-
-static struct m_snd_tag *
-t_inner(struct m_snd_tag *mst)
-{
-	CHECK(mst->sw != NULL && mst->sw->next_snd_tag != NULL);
-	return (mst->sw->next_snd_tag(mst));
+	return (t_pkt_make(mst, 60, T_FLOWID, T_FLOWTYPE));
 }
 
 static uint64_t
@@ -300,7 +250,7 @@ test_vlan_modify_query(void)
 	m_snd_tag_rele(mst);
 
 	/* Unlimited: same type outside, and the nic's lack of modify shows. */
-	CHECK_EQ(t_alloc_type(vlan, IF_SND_TAG_TYPE_UNLIMITED, &mst), 0);
+	CHECK_EQ(t_alloc_rss(vlan, IF_SND_TAG_TYPE_UNLIMITED, &mst), 0);
 	CHECK_EQ(mst->sw->type, IF_SND_TAG_TYPE_UNLIMITED);
 	CHECK_EQ(t_inner(mst)->sw->type, IF_SND_TAG_TYPE_UNLIMITED);
 	if (t_inner(mst)->sw->snd_tag_modify == NULL)

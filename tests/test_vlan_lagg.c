@@ -4,6 +4,7 @@
  * nic, with reconfiguration while packets are still queued in the nic.
  */
 #include "tests/testlib.h"
+#include "tests/fixtures.h"
 #include "harness/world.h"
 #include "harness/packet.h"
 #include "shim/epoch.h"
@@ -30,42 +31,6 @@ t_ip(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
 	in.s_addr = ((uint32_t)a << 24) | ((uint32_t)b << 16) |
 	    ((uint32_t)c << 8) | d;
 	return (in);
-}
-
-static struct ifnet *
-t_nic(int unit, int flags)
-{
-	struct ifnet *ifp;
-
-	ifp = nic_attach("nic", unit, flags, NIC_RING_DEFAULT, 1500);
-	CHECK(ifp != NULL);
-	world_add_ifnet(ifp, nic_detach);
-	return (ifp);
-}
-
-static struct ifnet *
-t_vlan(int unit, uint16_t vid, struct ifnet *parent)
-{
-	struct ifnet *ifp;
-
-	ifp = vlan_clone_create(unit, vid, parent);
-	CHECK(ifp != NULL);
-	world_add_ifnet(ifp, vlan_clone_destroy);
-	return (ifp);
-}
-
-static struct ifnet *
-t_lagg(int unit, int proto, struct ifnet *p0, struct ifnet *p1)
-{
-	struct ifnet *ifp;
-
-	ifp = lagg_clone_create(unit, proto);
-	CHECK(ifp != NULL);
-	world_add_ifnet(ifp, lagg_clone_destroy);
-	CHECK_EQ(lagg_port_create(ifp, p0), 0);
-	if (p1 != NULL)
-		CHECK_EQ(lagg_port_create(ifp, p1), 0);
-	return (ifp);
 }
 
 /* 10.1.0.0/16 through ifp, with a local address on it. */
@@ -101,19 +66,6 @@ static struct m_snd_tag *
 t_inp_tag(struct socket *so)
 {
 	return (so->so_pcb->inp_snd_tag);
-}
-
-static struct m_snd_tag *
-t_inner(struct m_snd_tag *mst)
-{
-	CHECK(mst->sw != NULL && mst->sw->next_snd_tag != NULL);
-	return (mst->sw->next_snd_tag(mst));
-}
-
-static u_int
-t_refs(struct m_snd_tag *mst)
-{
-	return (refcount_load(&mst->refcount));
 }
 
 /*

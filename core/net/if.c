@@ -33,19 +33,34 @@ static struct ifnet *ifnet_live_head;
 static int ifnet_live_n;
 static struct mtx ifnet_live_mtx;
 
-/* Event listeners (FreeBSD's ifnet_link_event and departure handlers). */
+/*
+ * Event listeners (FreeBSD's ifnet_link_event and departure handlers): one
+ * small table per event, like an EVENTHANDLER(9) list.  fn is stored
+ * untyped and cast back to the event's type by its caller.
+ */
 #define	IF_EVENT_MAX	16
-struct if_link_listener {
-	if_link_event_t	*fn;
+struct if_listener {
+	void		(*fn)(void);
 	void		*arg;
 };
-struct if_departure_listener {
-	if_departure_event_t *fn;
-	void		*arg;
-};
-static struct if_link_listener if_link_listeners[IF_EVENT_MAX];
-static struct if_departure_listener if_departure_listeners[IF_EVENT_MAX];
+static struct if_listener if_link_listeners[IF_EVENT_MAX];
+static struct if_listener if_departure_listeners[IF_EVENT_MAX];
 static struct mtx ifnet_event_mtx;
+
+/* Copy the listeners out, so they run without ifnet_event_mtx held. */
+static int
+if_listener_snap(const struct if_listener *tab,
+    struct if_listener snap[IF_EVENT_MAX])
+{
+	int i, n;
+
+	mtx_lock(&ifnet_event_mtx);
+	for (i = n = 0; i < IF_EVENT_MAX; i++)
+		if (tab[i].fn != NULL)
+			snap[n++] = tab[i];
+	mtx_unlock(&ifnet_event_mtx);
+	return (n);
+}
 
 static pthread_once_t if_init_once = PTHREAD_ONCE_INIT;
 
@@ -155,7 +170,7 @@ if_attach(struct ifnet *ifp)
 void
 if_detach(struct ifnet *ifp)
 {
-	struct if_departure_listener snap[IF_EVENT_MAX];
+	struct if_listener snap[IF_EVENT_MAX];
 	struct ifnet **linkp;
 	int i, n;
 
@@ -177,13 +192,9 @@ if_detach(struct ifnet *ifp)
 	if_setdrvflagbits(ifp, 0, IFF_DRV_RUNNING);
 
 	/* Listeners run without our locks (vlan and lagg take their own). */
-	mtx_lock(&ifnet_event_mtx);
-	for (i = n = 0; i < IF_EVENT_MAX; i++)
-		if (if_departure_listeners[i].fn != NULL)
-			snap[n++] = if_departure_listeners[i];
-	mtx_unlock(&ifnet_event_mtx);
+	n = if_listener_snap(if_departure_listeners, snap);
 	for (i = 0; i < n; i++)
-		snap[i].fn(snap[i].arg, ifp);
+		((if_departure_event_t *)snap[i].fn)(snap[i].arg, ifp);
 
 	rt_flush_ifp(ifp);
 	in_ifaddr_purge(ifp);
@@ -265,7 +276,7 @@ if_rele(struct ifnet *ifp)
 void
 if_link_state_change(struct ifnet *ifp, int link_state)
 {
-	struct if_link_listener snap[IF_EVENT_MAX];
+	struct if_listener snap[IF_EVENT_MAX];
 	int i, n;
 
 	if_init();
@@ -277,79 +288,67 @@ if_link_state_change(struct ifnet *ifp, int link_state)
 	if (__atomic_exchange_n(&ifp->if_link_state, link_state,
 	    __ATOMIC_RELAXED) == link_state)
 		return;
-	mtx_lock(&ifnet_event_mtx);
-	for (i = n = 0; i < IF_EVENT_MAX; i++)
-		if (if_link_listeners[i].fn != NULL)
-			snap[n++] = if_link_listeners[i];
-	mtx_unlock(&ifnet_event_mtx);
+	n = if_listener_snap(if_link_listeners, snap);
 	for (i = 0; i < n; i++)
-		snap[i].fn(snap[i].arg, ifp, link_state);
+		((if_link_event_t *)snap[i].fn)(snap[i].arg, ifp, link_state);
+}
+
+static void
+if_listener_add(struct if_listener *tab, void (*fn)(void), void *arg,
+    const char *what)
+{
+	int i;
+
+	if_init();
+	mtx_lock(&ifnet_event_mtx);
+	for (i = 0; i < IF_EVENT_MAX; i++)
+		if (tab[i].fn == NULL)
+			break;
+	KASSERT(i < IF_EVENT_MAX, ("ifnet: too many %s listeners", what));
+	tab[i].fn = fn;
+	tab[i].arg = arg;
+	mtx_unlock(&ifnet_event_mtx);
+}
+
+static void
+if_listener_del(struct if_listener *tab, void (*fn)(void), void *arg)
+{
+	int i;
+
+	if_init();
+	mtx_lock(&ifnet_event_mtx);
+	for (i = 0; i < IF_EVENT_MAX; i++)
+		if (tab[i].fn == fn && tab[i].arg == arg) {
+			tab[i].fn = NULL;
+			tab[i].arg = NULL;
+			break;
+		}
+	mtx_unlock(&ifnet_event_mtx);
 }
 
 void
 if_link_event_register(if_link_event_t *fn, void *arg)
 {
-	int i;
-
-	if_init();
-	mtx_lock(&ifnet_event_mtx);
-	for (i = 0; i < IF_EVENT_MAX; i++)
-		if (if_link_listeners[i].fn == NULL)
-			break;
-	KASSERT(i < IF_EVENT_MAX, ("ifnet: too many link listeners"));
-	if_link_listeners[i].fn = fn;
-	if_link_listeners[i].arg = arg;
-	mtx_unlock(&ifnet_event_mtx);
+	if_listener_add(if_link_listeners, (void (*)(void))fn, arg, "link");
 }
 
 void
 if_link_event_deregister(if_link_event_t *fn, void *arg)
 {
-	int i;
-
-	if_init();
-	mtx_lock(&ifnet_event_mtx);
-	for (i = 0; i < IF_EVENT_MAX; i++)
-		if (if_link_listeners[i].fn == fn &&
-		    if_link_listeners[i].arg == arg) {
-			if_link_listeners[i].fn = NULL;
-			if_link_listeners[i].arg = NULL;
-			break;
-		}
-	mtx_unlock(&ifnet_event_mtx);
+	if_listener_del(if_link_listeners, (void (*)(void))fn, arg);
 }
 
 void
 if_departure_event_register(if_departure_event_t *fn, void *arg)
 {
-	int i;
-
-	if_init();
-	mtx_lock(&ifnet_event_mtx);
-	for (i = 0; i < IF_EVENT_MAX; i++)
-		if (if_departure_listeners[i].fn == NULL)
-			break;
-	KASSERT(i < IF_EVENT_MAX, ("ifnet: too many departure listeners"));
-	if_departure_listeners[i].fn = fn;
-	if_departure_listeners[i].arg = arg;
-	mtx_unlock(&ifnet_event_mtx);
+	if_listener_add(if_departure_listeners, (void (*)(void))fn, arg,
+	    "departure");
 }
 
 void
 if_departure_event_deregister(if_departure_event_t *fn, void *arg)
 {
-	int i;
-
-	if_init();
-	mtx_lock(&ifnet_event_mtx);
-	for (i = 0; i < IF_EVENT_MAX; i++)
-		if (if_departure_listeners[i].fn == fn &&
-		    if_departure_listeners[i].arg == arg) {
-			if_departure_listeners[i].fn = NULL;
-			if_departure_listeners[i].arg = NULL;
-			break;
-		}
-	mtx_unlock(&ifnet_event_mtx);
+	if_listener_del(if_departure_listeners, (void (*)(void))fn, arg);
 }
 
 /* No reference is taken: the result is only safe while nothing detaches. */

@@ -299,6 +299,41 @@ m_prepend(struct mbuf *m, int len, int how)
 }
 
 /*
+ * Move len bytes from the front of chain n into m's internal buffer, which
+ * has room for them, and link what is left of n behind m.  When n runs out
+ * first, both are freed (with any tag reference m holds) and NULL returned.
+ * The common tail of m_pullup and m_copyup.
+ */
+static struct mbuf *
+m_gather(struct mbuf *m, struct mbuf *n, int len)
+{
+	int count, space;
+
+	space = MLEN - (m_dataoff(m) + m->m_len);
+	do {
+		count = MIN(MIN(len, space), n->m_len);
+		if (count > 0)
+			memcpy(mtod(m, caddr_t) + m->m_len, mtod(n, caddr_t),
+			    (size_t)count);
+		len -= count;
+		m->m_len += count;
+		n->m_len -= count;
+		space -= count;
+		if (n->m_len > 0)
+			n->m_data += count;
+		else
+			n = m_free(n);
+	} while (len > 0 && n != NULL);
+	if (len > 0) {
+		(void)m_free(m);
+		m_freem(n);
+		return (NULL);
+	}
+	m->m_next = n;
+	return (m);
+}
+
+/*
  * Make the first len bytes contiguous in the first mbuf.  On failure the
  * whole chain is freed (its tag reference with it) and NULL returned.
  */
@@ -306,7 +341,6 @@ struct mbuf *
 m_pullup(struct mbuf *n, int len)
 {
 	struct mbuf *m;
-	int count, space;
 
 	KASSERT(len >= 0, ("mbuf: m_pullup: negative length %d", len));
 	if (n->m_len >= len)
@@ -329,27 +363,7 @@ m_pullup(struct mbuf *n, int len)
 		if (n->m_flags & M_PKTHDR)
 			m_move_pkthdr(m, n);
 	}
-	space = MLEN - (m_dataoff(m) + m->m_len);
-	do {
-		count = MIN(MIN(len, space), n->m_len);
-		if (count > 0)
-			memcpy(mtod(m, caddr_t) + m->m_len, mtod(n, caddr_t),
-			    (size_t)count);
-		len -= count;
-		m->m_len += count;
-		n->m_len -= count;
-		space -= count;
-		if (n->m_len > 0)
-			n->m_data += count;
-		else
-			n = m_free(n);
-	} while (len > 0 && n != NULL);
-	if (len > 0) {
-		(void)m_free(m);
-		goto bad;
-	}
-	m->m_next = n;
-	return (m);
+	return (m_gather(m, n, len));
 bad:
 	m_freem(n);
 	return (NULL);
@@ -363,7 +377,6 @@ struct mbuf *
 m_copyup(struct mbuf *n, int len, int dstoff)
 {
 	struct mbuf *m;
-	int count, space;
 
 	KASSERT(len >= 0 && dstoff >= 0,
 	    ("mbuf: m_copyup: bad length %d or offset %d", len, dstoff));
@@ -375,27 +388,7 @@ m_copyup(struct mbuf *n, int len, int dstoff)
 	if (n->m_flags & M_PKTHDR)
 		m_move_pkthdr(m, n);
 	m->m_data += dstoff;
-	space = MLEN - (m_dataoff(m) + m->m_len);
-	do {
-		count = MIN(MIN(len, space), n->m_len);
-		if (count > 0)
-			memcpy(mtod(m, caddr_t) + m->m_len, mtod(n, caddr_t),
-			    (size_t)count);
-		len -= count;
-		m->m_len += count;
-		n->m_len -= count;
-		space -= count;
-		if (n->m_len > 0)
-			n->m_data += count;
-		else
-			n = m_free(n);
-	} while (len > 0 && n != NULL);
-	if (len > 0) {
-		(void)m_free(m);
-		goto bad;
-	}
-	m->m_next = n;
-	return (m);
+	return (m_gather(m, n, len));
 bad:
 	m_freem(n);
 	return (NULL);

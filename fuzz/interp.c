@@ -103,6 +103,8 @@ struct interp_opctx {
 	size_t	 len;
 	size_t	 size;
 	const char *skip;	/* why the op was a skip */
+	struct ifnet *held[2];	/* if_ref'd by iface_hold, released by run_op */
+	int	 nheld;
 };
 
 #define	TRACE_LINE	192
@@ -343,6 +345,38 @@ static int
 iface_state(const struct interp_iface *ifc)
 {
 	return (__atomic_load_n(&ifc->state, __ATOMIC_RELAXED));
+}
+
+/*
+ * Use an interface that another thread may destroy the way a kernel
+ * caller does (ifunit_ref): look at it inside the net epoch, which keeps
+ * its memory, and take a reference before leaving, unless it is detached
+ * or its last reference is gone.  The op then runs on a held ifnet, like
+ * an ioctl; run_op drops the reference when the op is done.
+ */
+static struct ifnet *
+iface_hold(struct interp_iface *ifc, struct interp_opctx *c)
+{
+	struct epoch_tracker et;
+	struct ifnet *ifp = NULL;
+
+	KASSERT(c->nheld < (int)nitems(c->held),
+	    ("interp: more than %d interfaces held by one op",
+	    (int)nitems(c->held)));
+	NET_EPOCH_ENTER(et);
+	if (iface_state(ifc) == IS_LIVE && if_try_ref(ifc->ifp))
+		ifp = ifc->ifp;
+	NET_EPOCH_EXIT(et);
+	if (ifp != NULL)
+		c->held[c->nheld++] = ifp;
+	return (ifp);
+}
+
+static void
+iface_release_all(struct interp_opctx *c)
+{
+	while (c->nheld > 0)
+		if_rele(c->held[--c->nheld]);
 }
 
 /* Resolve a reference among every interface (creation order). */
@@ -1220,12 +1254,12 @@ op_receive(struct interp *ip, const Receive *o, struct interp_opctx *c)
 	ifc = iface_any(ip, o->iface);
 	ctx_printf(c, "receive %s dst=%u size=%u %s", af_name(o->af),
 	    o->dst % INTERP_NDST, size, proto == IPPROTO_TCP ? "tcp" : "udp");
-	if (ifc == NULL || iface_state(ifc) != IS_LIVE) {
+	if (ifc == NULL || iface_hold(ifc, c) == NULL) {
 		c->skip = ifc == NULL ? "no iface" : "detached";
 		return (SKIP);
 	}
 	ctx_printf(c, " iface=%s", ifc->name);
-	if (ifc->kind != IK_NIC && ifc->ifp->if_input == NULL) {
+	if (ifc->kind != IK_NIC && if_getinputfn(ifc->ifp) == NULL) {
 		c->skip = "no input";
 		return (SKIP);
 	}
@@ -1249,7 +1283,7 @@ op_receive(struct interp *ip, const Receive *o, struct interp_opctx *c)
 		/* What a driver's receive interrupt does. */
 		NET_EPOCH_ENTER(et);
 		m->m_pkthdr.rcvif = ifc->ifp;
-		ifc->ifp->if_input(ifc->ifp, m);
+		if_getinputfn(ifc->ifp)(ifc->ifp, m);
 		NET_EPOCH_EXIT(et);
 	}
 	return (0);
@@ -1266,7 +1300,7 @@ op_iface_kind(struct interp *ip, int kind, uint32_t ref,
 		return (NULL);
 	}
 	ctx_printf(c, " %s", ifc->name);
-	if (iface_state(ifc) != IS_LIVE) {
+	if (iface_hold(ifc, c) == NULL) {
 		c->skip = "detached";
 		return (NULL);
 	}
@@ -1284,7 +1318,7 @@ op_iface_any(struct interp *ip, const char *what, uint32_t ref,
 		return (NULL);
 	}
 	ctx_printf(c, " %s=%s", what, ifc->name);
-	if (iface_state(ifc) != IS_LIVE) {
+	if (iface_hold(ifc, c) == NULL) {
 		c->skip = "detached";
 		return (NULL);
 	}
@@ -1538,7 +1572,7 @@ static void
 run_op(struct interp *ip, uint32_t i, char *buf, size_t size)
 {
 	const Op *op = ip->sc->ops[i];
-	struct interp_opctx c = { buf, 0, size, NULL };
+	struct interp_opctx c = { buf, 0, size, NULL, { NULL, NULL }, 0 };
 	char ebuf[16];
 	int error;
 
@@ -1573,6 +1607,7 @@ run_op(struct interp *ip, uint32_t i, char *buf, size_t size)
 		error = op_other(ip, op, &c);
 		break;
 	}
+	iface_release_all(&c);
 	witness_assert_unlocked(op_name(op));
 	if (error == SKIP)
 		ctx_printf(&c, " -> skip (%s)", c.skip != NULL ? c.skip :

@@ -280,7 +280,7 @@ m_snd_tag_alloc(struct ifnet *ifp, union if_snd_tag_alloc_params *params,
 	int error;
 
 	/* if_detach may be swapping in the dead method right now. */
-	fn = __atomic_load_n(&ifp->if_snd_tag_alloc, __ATOMIC_RELAXED);
+	fn = if_getsndtagallocfn(ifp);
 	if (fn == NULL)
 		return (EOPNOTSUPP);
 	error = fn(ifp, params, mstp);

@@ -261,6 +261,18 @@ if_ref(struct ifnet *ifp)
 	refcount_acquire(&ifp->if_refcount);
 }
 
+/*
+ * A reference on an ifnet found in the net epoch (FreeBSD's if_try_ref):
+ * its memory is safe until the section ends, but it is kept only if the
+ * last reference is not gone already.
+ */
+bool
+if_try_ref(struct ifnet *ifp)
+{
+	NET_EPOCH_ASSERT();
+	return (refcount_acquire_if_not_zero(&ifp->if_refcount));
+}
+
 void
 if_rele(struct ifnet *ifp)
 {

@@ -8,6 +8,7 @@
 #include <pthread.h>
 
 #include "shim/canary.h"
+#include "shim/epoch.h"
 #include "shim/lock.h"
 #include "harness/world.h"
 #include "net/if_epair.h"
@@ -27,28 +28,41 @@ struct epair_pair {
 	struct epair_pair *next;	/* epair_list */
 };
 
-/* A packet on its way to dst. */
+/*
+ * A packet on its way to dst.  dst (inside the pair) is only read under
+ * the queue mutex while the packet is queued, because destroy purges the
+ * queue before it frees the pair; the deliverer, which may run after the
+ * purge, uses ifp, which the net epoch keeps (if_free defers through it).
+ */
 struct epair_pkt {
 	struct epair_pkt *next;
 	struct mbuf	*m;
 	struct epair_softc *dst;
+	struct ifnet	*ifp;		/* dst->ifp */
 };
 
 /*
- * The in-flight queue is model state under a model mutex, created with
- * the first pair and destroyed with the last (so it is never a lock left
- * over at teardown).  The pair count and list are harness bookkeeping
- * under a plain pthread mutex.
+ * The in-flight queue is model state under a model mutex, created once
+ * and never destroyed: a deliverer may still take it while the last pair
+ * goes.  The pair count and list are harness bookkeeping under a plain
+ * pthread mutex.
  */
 static pthread_mutex_t epair_list_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct epair_pair *epair_list;
 static int epair_npairs;
 
+static pthread_once_t epair_init_once = PTHREAD_ONCE_INIT;
 static struct mtx epair_queue_mtx;
 static struct epair_pkt *epair_head, **epair_tailp = &epair_head;
 static int epair_qlen;
 
 static struct harness_actor epair_actor;
+
+static void
+epair_init_queue(void)
+{
+	mtx_init(&epair_queue_mtx, "epair queue", NULL, MTX_DEF);
+}
 
 static int
 epair_npairs_get(void)
@@ -103,6 +117,7 @@ epair_transmit(struct ifnet *ifp, struct mbuf *m)
 	}
 	pkt->m = m;
 	pkt->dst = sc->oifp_sc;
+	pkt->ifp = sc->oifp_sc->ifp;
 	pkt->next = NULL;
 
 	mtx_lock(&epair_queue_mtx);
@@ -143,9 +158,15 @@ epair_dequeue(void)
 	return (pkt);
 }
 
+/*
+ * Each packet is delivered inside the net epoch, as FreeBSD's epair task
+ * (a NET_TASK) runs: a destroy that purged the queue after we took the
+ * packet cannot free the receiving ifnet before we are done with it.
+ */
 int
 epair_deliver(int n)
 {
+	struct epoch_tracker et;
 	struct epair_pkt *pkt;
 	struct ifnet *ifp;
 	struct mbuf *m;
@@ -154,11 +175,14 @@ epair_deliver(int n)
 	if (epair_npairs_get() == 0)
 		return (0);
 	for (done = 0; n <= 0 || done < n; done++) {
+		NET_EPOCH_ENTER(et);
 		pkt = epair_dequeue();
-		if (pkt == NULL)
+		if (pkt == NULL) {
+			NET_EPOCH_EXIT(et);
 			break;
+		}
 		m = pkt->m;
-		ifp = pkt->dst->ifp;
+		ifp = pkt->ifp;
 		free(pkt, M_EPAIR);
 		/* A received packet: rcvif, never a tag. */
 		KASSERT((m->m_pkthdr.csum_flags & CSUM_SND_TAG) == 0,
@@ -167,7 +191,8 @@ epair_deliver(int n)
 		m->m_pkthdr.rcvif = ifp;
 		if_inc_counter(ifp, IFCOUNTER_IPACKETS, 1);
 		/* if_detach may swap in the dead method concurrently. */
-		__atomic_load_n(&ifp->if_input, __ATOMIC_RELAXED)(ifp, m);
+		if_getinputfn(ifp)(ifp, m);
+		NET_EPOCH_EXIT(et);
 	}
 	return (done);
 }
@@ -210,7 +235,6 @@ epair_clone_create(int unit, struct ifnet **a, struct ifnet **b)
 {
 	struct epair_pair *pair;
 	struct ifnet *ifpa, *ifpb;
-	bool first;
 
 	pair = malloc(sizeof(*pair), M_EPAIR, M_NOWAIT | M_ZERO);
 	if (pair == NULL)
@@ -229,17 +253,11 @@ epair_clone_create(int unit, struct ifnet **a, struct ifnet **b)
 	epair_setup_ifp(&pair->sc[0], ifpa, unit, 'a');
 	epair_setup_ifp(&pair->sc[1], ifpb, unit, 'b');
 
+	pthread_once(&epair_init_once, epair_init_queue);
 	pthread_mutex_lock(&epair_list_lock);
-	first = epair_npairs++ == 0;
 	pair->next = epair_list;
 	epair_list = pair;
-	if (first) {
-		/* The queue is empty whenever no pair exists. */
-		mtx_init(&epair_queue_mtx, "epair queue", NULL, MTX_DEF);
-		epair_head = NULL;
-		epair_tailp = &epair_head;
-		epair_qlen = 0;
-	}
+	epair_npairs++;
 	pthread_mutex_unlock(&epair_list_lock);
 
 	if_attach(ifpa);
@@ -284,6 +302,7 @@ epair_clone_destroy(struct ifnet *ifp)
 {
 	struct epair_softc *sc = ifp->if_softc;
 	struct epair_pair *pair, **pp;
+	int qlen;
 	bool last;
 
 	/* Already destroyed (the ifnet awaits its deferred free): no-op. */
@@ -303,10 +322,11 @@ epair_clone_destroy(struct ifnet *ifp)
 	last = --epair_npairs == 0;
 	pthread_mutex_unlock(&epair_list_lock);
 	if (last) {
-		KASSERT(epair_qlen == 0,
-		    ("epair: %d packets queued with no pair left",
-		    epair_qlen));
-		mtx_destroy(&epair_queue_mtx);
+		mtx_lock(&epair_queue_mtx);
+		qlen = epair_qlen;
+		mtx_unlock(&epair_queue_mtx);
+		KASSERT(qlen == 0, ("epair: %d packets queued with no pair "
+		    "left", qlen));
 	}
 
 	pair->sc[0].ifp->if_softc = NULL;

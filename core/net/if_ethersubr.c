@@ -22,7 +22,7 @@ ether_output(struct ifnet *ifp, struct mbuf *m, const struct sockaddr *dst,
 		return (ENETDOWN);
 	}
 	/* if_detach may be swapping in the dead methods right now. */
-	return (__atomic_load_n(&ifp->if_transmit, __ATOMIC_RELAXED)(ifp, m));
+	return (if_gettransmitfn(ifp)(ifp, m));
 }
 
 /*
@@ -75,8 +75,13 @@ ether_input(struct ifnet *ifp, struct mbuf *m)
 		m_freem(m);
 		return;
 	}
-	/* A lagg port's frames belong to the lagg. */
-	if (ifp->if_lagg != NULL && lagg_input_ethernet_p != NULL) {
+	/*
+	 * A lagg port's frames belong to the lagg.  if_lagg is set and
+	 * cleared under the lagg lock while frames arrive; the port it
+	 * points to is freed through the net epoch our caller is in.
+	 */
+	if (__atomic_load_n(&ifp->if_lagg, __ATOMIC_ACQUIRE) != NULL &&
+	    lagg_input_ethernet_p != NULL) {
 		m = lagg_input_ethernet_p(ifp, m);
 		if (m == NULL)
 			return;

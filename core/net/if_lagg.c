@@ -287,7 +287,7 @@ lagg_enqueue(struct ifnet *ifp, struct mbuf *m)
 #endif
 	}
 	/* if_detach may be swapping in the dead methods right now. */
-	return (__atomic_load_n(&ifp->if_transmit, __ATOMIC_RELAXED)(ifp, m));
+	return (if_gettransmitfn(ifp)(ifp, m));
 }
 
 static int
@@ -613,7 +613,8 @@ lagg_port_unlink_locked(struct lagg_softc *sc, struct lagg_port *lp)
 	/* lp keeps its next pointer for readers standing on it. */
 	__atomic_store_n(lpp, lp->lp_next, __ATOMIC_RELEASE);
 	sc->sc_count--;
-	lp->lp_ifp->if_lagg = NULL;
+	/* ether_input reads if_lagg without our lock. */
+	__atomic_store_n(&lp->lp_ifp->if_lagg, NULL, __ATOMIC_RELAXED);
 #ifdef SNDTAG_VARIANT_RACE_LAGG_EPOCH
 	if (__atomic_load_n(&sc->sc_unsafe_readers, __ATOMIC_SEQ_CST) != 0)
 		CANARY_TRIGGERED(CANARY_RACE_LAGG_EPOCH);
@@ -663,7 +664,8 @@ lagg_port_create(struct ifnet *lagg, struct ifnet *ifp)
 	lp->lp_next = NULL;
 	lp->lp_link_state = __atomic_load_n(&ifp->if_link_state,
 	    __ATOMIC_RELAXED);
-	ifp->if_lagg = lp;
+	/* Published to ether_input, which reads it without our lock. */
+	__atomic_store_n(&ifp->if_lagg, lp, __ATOMIC_RELEASE);
 	for (lpp = &sc->sc_ports; *lpp != NULL; lpp = &(*lpp)->lp_next)
 		;
 	__atomic_store_n(lpp, lp, __ATOMIC_RELEASE);

@@ -178,6 +178,54 @@ if_getlinkstate(const struct ifnet *ifp)
 	return (__atomic_load_n(&ifp->if_link_state, __ATOMIC_RELAXED));
 }
 
+/*
+ * Capabilities (if_getcapenable, FreeBSD's names): a vlan's follow its
+ * parent's and change while transmit paths test them, so they are read
+ * atomically.  FreeBSD reads them plainly (an aligned int load is atomic
+ * on every platform it runs on); C calls that a data race.
+ */
+static inline int
+if_getcapabilities(const struct ifnet *ifp)
+{
+	return (__atomic_load_n(&ifp->if_capabilities, __ATOMIC_RELAXED));
+}
+
+static inline int
+if_getcapenable(const struct ifnet *ifp)
+{
+	return (__atomic_load_n(&ifp->if_capenable, __ATOMIC_RELAXED));
+}
+
+/*
+ * Methods (if_getinputfn, if_gettransmitfn as in FreeBSD; if_getoutputfn
+ * and if_getsndtagallocfn are the model's, for the two FreeBSD calls
+ * through the field).  if_dead swaps them while other threads call
+ * through them; each load yields the driver's method or the dead one.
+ */
+static inline if_output_fn_t *
+if_getoutputfn(const struct ifnet *ifp)
+{
+	return (__atomic_load_n(&ifp->if_output, __ATOMIC_RELAXED));
+}
+
+static inline if_transmit_fn_t *
+if_gettransmitfn(const struct ifnet *ifp)
+{
+	return (__atomic_load_n(&ifp->if_transmit, __ATOMIC_RELAXED));
+}
+
+static inline if_input_fn_t *
+if_getinputfn(const struct ifnet *ifp)
+{
+	return (__atomic_load_n(&ifp->if_input, __ATOMIC_RELAXED));
+}
+
+static inline if_snd_tag_alloc_t *
+if_getsndtagallocfn(const struct ifnet *ifp)
+{
+	return (__atomic_load_n(&ifp->if_snd_tag_alloc, __ATOMIC_RELAXED));
+}
+
 #define	IFCOUNTER_OPACKETS	0
 #define	IFCOUNTER_OERRORS	1
 #define	IFCOUNTER_IPACKETS	2
@@ -193,6 +241,7 @@ void	if_attach(struct ifnet *ifp);
 void	if_detach(struct ifnet *ifp);	/* dead methods, off the list */
 void	if_free(struct ifnet *ifp);	/* drops the if_alloc reference */
 void	if_ref(struct ifnet *ifp);
+bool	if_try_ref(struct ifnet *ifp);	/* in the net epoch */
 void	if_rele(struct ifnet *ifp);
 void	if_link_state_change(struct ifnet *ifp, int link_state);
 struct ifnet *ifunit(const char *name);	/* NULL if none; no reference */

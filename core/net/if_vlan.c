@@ -239,13 +239,11 @@ vlan_capabilities(struct vlan_softc *sc, struct ifnet *parent)
 
 	pcap = pena = 0;
 	if (parent != NULL) {
-		pcap = __atomic_load_n(&parent->if_capabilities,
-		    __ATOMIC_RELAXED) & IFCAP_TXRTLMT;
-		pena = __atomic_load_n(&parent->if_capenable,
-		    __ATOMIC_RELAXED) & IFCAP_TXRTLMT;
+		pcap = if_getcapabilities(parent) & IFCAP_TXRTLMT;
+		pena = if_getcapenable(parent) & IFCAP_TXRTLMT;
 	}
-	cap = __atomic_load_n(&ifp->if_capabilities, __ATOMIC_RELAXED);
-	ena = __atomic_load_n(&ifp->if_capenable, __ATOMIC_RELAXED);
+	cap = if_getcapabilities(ifp);
+	ena = if_getcapenable(ifp);
 	if ((cap & IFCAP_TXRTLMT) != pcap)
 		__atomic_store_n(&ifp->if_capabilities,
 		    (cap & ~IFCAP_TXRTLMT) | pcap, __ATOMIC_RELAXED);
@@ -446,8 +444,7 @@ vlan_transmit(struct ifnet *ifp, struct mbuf *m)
 	}
 	vlan_nesting++;
 	/* if_detach may be swapping in the dead methods right now. */
-	error = __atomic_load_n(&parent->if_transmit, __ATOMIC_RELAXED)(parent,
-	    m);
+	error = if_gettransmitfn(parent)(parent, m);
 	vlan_nesting--;
 	if_inc_counter(ifp, error == 0 ? IFCOUNTER_OPACKETS :
 	    IFCOUNTER_OERRORS, 1);
@@ -480,8 +477,7 @@ vlan_snd_tag_alloc(struct ifnet *ifp, union if_snd_tag_alloc_params *params,
 
 	NET_EPOCH_ENTER(et);
 	parent = vlan_parent(sc);
-	if (parent == NULL || __atomic_load_n(&parent->if_snd_tag_alloc,
-	    __ATOMIC_RELAXED) == NULL) {
+	if (parent == NULL || if_getsndtagallocfn(parent) == NULL) {
 		NET_EPOCH_EXIT(et);
 		return (EOPNOTSUPP);
 	}

@@ -402,7 +402,7 @@ in_pcboutput_txrtlmt(struct inpcb *inp, struct ifnet *ifp, struct mbuf *mb)
 
 	if (max_pacing_rate == 0 && inp->inp_snd_tag == NULL) {
 		error = 0;
-	} else if ((ifp->if_capenable & IFCAP_TXRTLMT) == 0) {
+	} else if ((if_getcapenable(ifp) & IFCAP_TXRTLMT) == 0) {
 		if (inp->inp_snd_tag != NULL)
 			in_pcbdetach_txrtlmt(inp);
 		error = 0;

@@ -117,7 +117,7 @@ ip_output_send(struct inpcb *inp, struct ifnet *ifp, struct mbuf *m,
 			m->m_pkthdr.csum_flags |= CSUM_SND_TAG;
 	}
 
-	error = (*ifp->if_output)(ifp, m, (const struct sockaddr *)gw, ro);
+	error = if_getoutputfn(ifp)(ifp, m, (const struct sockaddr *)gw, ro);
 
 #ifndef SNDTAG_VARIANT_NO_IFP_CHECK
 done:
@@ -275,7 +275,7 @@ ip_output(struct mbuf *m, struct mbuf *opt, struct route *ro, int flags,
 
 	if (ip_len <= mtu ||
 	    ((m->m_pkthdr.csum_flags & CSUM_IP_TSO) != 0 &&
-	    (ifp->if_capenable & IFCAP_TSO4) != 0)) {
+	    (if_getcapenable(ifp) & IFCAP_TSO4) != 0)) {
 		error = ip_output_send(inp, ifp, m, &dst, ro);
 		goto done;
 	}

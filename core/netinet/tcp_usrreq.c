@@ -63,7 +63,7 @@ tcp_output(struct inpcb *inp, struct mbuf *m)
 	    rt_lookup(AF_INET, &inp->inp_faddr);
 	if (ifp != NULL) {
 		mtu = ifp->if_mtu;
-		tso = (ifp->if_capenable & (isv6 ? IFCAP_TSO6 : IFCAP_TSO4))
+		tso = (if_getcapenable(ifp) & (isv6 ? IFCAP_TSO6 : IFCAP_TSO4))
 		    != 0;
 	}
 	NET_EPOCH_EXIT(et);

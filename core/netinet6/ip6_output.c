@@ -42,7 +42,7 @@ nd6_output_ifp(struct ifnet *ifp, struct ifnet *origifp, struct mbuf *m,
     const struct sockaddr_in6 *dst, struct route *ro)
 {
 	(void)origifp;
-	return ((*ifp->if_output)(ifp, m, (const struct sockaddr *)dst, ro));
+	return (if_getoutputfn(ifp)(ifp, m, (const struct sockaddr *)dst, ro));
 }
 
 int
@@ -275,7 +275,7 @@ ip6_output(struct mbuf *m, void *opt, struct route *ro, int flags,
 
 	if (tlen <= mtu ||
 	    ((m->m_pkthdr.csum_flags & CSUM_IP6_TSO) != 0 &&
-	    (ifp->if_capenable & IFCAP_TSO6) != 0)) {
+	    (if_getcapenable(ifp) & IFCAP_TSO6) != 0)) {
 		error = ip6_output_send(inp, ifp, ifp, m, &dst, ro);
 		goto done;
 	}

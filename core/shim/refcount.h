@@ -35,6 +35,29 @@ refcount_acquire(volatile u_int *count)
 	    (const void *)count, old));
 }
 
+/*
+ * Take a reference unless the count is already zero (its object is on
+ * its way to being freed); true if one was taken.
+ */
+static inline bool
+refcount_acquire_if_not_zero(volatile u_int *count)
+{
+	u_int old;
+
+	sched_point(SP_REFCOUNT, (const void *)count,
+	    "refcount_acquire_if_not_zero");
+	old = __atomic_load_n(count, __ATOMIC_RELAXED);
+	do {
+		if (old == 0)
+			return (false);
+		KASSERT(old < 0x80000000u,
+		    ("refcount: acquire on a saturated count %p (was %u)",
+		    (const void *)count, old));
+	} while (!__atomic_compare_exchange_n(count, &old, old + 1, false,
+	    __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+	return (true);
+}
+
 /* Returns true for the release that dropped the count to zero. */
 static inline bool
 refcount_release(volatile u_int *count)

@@ -14,6 +14,7 @@
 #include "dev/nic/if_nic.h"
 #include "harness/world.h"
 #include "shim/canary.h"
+#include "shim/epoch.h"
 #include "shim/lock.h"
 
 #include <pthread.h>
@@ -363,19 +364,27 @@ nic_tags_live(struct ifnet *ifp)
 	    __ATOMIC_RELAXED));
 }
 
-/* A packet from the wire: never tagged, received on ifp. */
+/*
+ * A packet from the wire: never tagged, received on ifp.  The receive
+ * path runs in the net epoch, as FreeBSD's network interrupt threads
+ * enter it, so what it finds (routes, lagg ports, ifnets) stays valid.
+ */
 void
 nic_rx(struct ifnet *ifp, struct mbuf *m)
 {
+	struct epoch_tracker et;
+
 	M_ASSERT_NO_SND_TAG(m);
 	m->m_pkthdr.rcvif = ifp;
+	NET_EPOCH_ENTER(et);
 	if ((if_getdrvflags(ifp) & IFF_DRV_RUNNING) == 0) {
 		if_inc_counter(ifp, IFCOUNTER_IERRORS, 1);
 		m_freem(m);
-		return;
+	} else {
+		if_inc_counter(ifp, IFCOUNTER_IPACKETS, 1);
+		if_getinputfn(ifp)(ifp, m);
 	}
-	if_inc_counter(ifp, IFCOUNTER_IPACKETS, 1);
-	__atomic_load_n(&ifp->if_input, __ATOMIC_RELAXED)(ifp, m);
+	NET_EPOCH_EXIT(et);
 }
 
 /*

@@ -23,9 +23,16 @@ struct epair_softc {
 	struct epair_pair *pair;
 };
 
+/*
+ * Transmitters run in the net epoch and may still hold the old if_softc
+ * while the pair is destroyed, so the pair is freed through the epoch;
+ * dead (under the queue mutex) stops them queueing after the purge.
+ */
 struct epair_pair {
 	struct epair_softc sc[2];
 	struct epair_pair *next;	/* epair_list */
+	bool		 dead;
+	struct epoch_context ctx;
 };
 
 /*
@@ -78,13 +85,21 @@ epair_npairs_get(void)
 static int
 epair_transmit(struct ifnet *ifp, struct mbuf *m)
 {
-	struct epair_softc *sc = ifp->if_softc;
+	struct epair_softc *sc;
 	struct epair_pkt *pkt;
 	struct m_snd_tag *mst;
 	bool tagged;
 
 	M_ASSERTPKTHDR(m);
 	MPASS(m->m_nextpkt == NULL);
+	/* NULL once destroy has begun (we got here before if_dead). */
+	sc = __atomic_load_n((struct epair_softc **)&ifp->if_softc,
+	    __ATOMIC_ACQUIRE);
+	if (sc == NULL) {
+		m_freem(m);
+		if_inc_counter(ifp, IFCOUNTER_OERRORS, 1);
+		return (ENXIO);
+	}
 #ifdef SNDTAG_VARIANT_RCVIF_AS_TAG
 	/* The historic test: any non-NULL pointer in the union. */
 	CANARY_REACHED(CANARY_RCVIF_AS_TAG);
@@ -121,6 +136,13 @@ epair_transmit(struct ifnet *ifp, struct mbuf *m)
 	pkt->next = NULL;
 
 	mtx_lock(&epair_queue_mtx);
+	if (sc->pair->dead) {
+		mtx_unlock(&epair_queue_mtx);
+		free(pkt, M_EPAIR);
+		m_freem(m);
+		if_inc_counter(ifp, IFCOUNTER_OERRORS, 1);
+		return (ENXIO);
+	}
 	if (epair_qlen >= EPAIR_QUEUE_MAX) {
 		mtx_unlock(&epair_queue_mtx);
 		free(pkt, M_EPAIR);
@@ -277,6 +299,7 @@ epair_purge(struct epair_pair *pair)
 	struct epair_pkt *pkt, **pp, *dead = NULL;
 
 	mtx_lock(&epair_queue_mtx);
+	pair->dead = true;
 	epair_tailp = &epair_head;
 	for (pp = &epair_head; (pkt = *pp) != NULL; ) {
 		if (pkt->dst->pair == pair) {
@@ -297,10 +320,17 @@ epair_purge(struct epair_pair *pair)
 	}
 }
 
+static void
+epair_pair_free(epoch_context_t ctx)
+{
+	free((char *)ctx - offsetof(struct epair_pair, ctx), M_EPAIR);
+}
+
 void
 epair_clone_destroy(struct ifnet *ifp)
 {
-	struct epair_softc *sc = ifp->if_softc;
+	struct epair_softc *sc = __atomic_load_n(
+	    (struct epair_softc **)&ifp->if_softc, __ATOMIC_ACQUIRE);
 	struct epair_pair *pair, **pp;
 	int qlen;
 	bool last;
@@ -329,11 +359,11 @@ epair_clone_destroy(struct ifnet *ifp)
 		    "left", qlen));
 	}
 
-	pair->sc[0].ifp->if_softc = NULL;
-	pair->sc[1].ifp->if_softc = NULL;
+	__atomic_store_n(&pair->sc[0].ifp->if_softc, NULL, __ATOMIC_RELEASE);
+	__atomic_store_n(&pair->sc[1].ifp->if_softc, NULL, __ATOMIC_RELEASE);
 	if_free(pair->sc[0].ifp);
 	if_free(pair->sc[1].ifp);
-	free(pair, M_EPAIR);
+	NET_EPOCH_CALL(epair_pair_free, &pair->ctx);
 }
 
 static int

@@ -84,6 +84,7 @@ struct sched_state {
 	uint64_t	 max_steps;
 	int		 nchange;
 	uint64_t	 change_at[SCHED_MAX_DEPTH];
+	uint64_t	 pct_window;		/* events PCT draws over */
 };
 
 static struct sched_state *S;
@@ -352,6 +353,22 @@ choose(void)
 		return (el[0]);
 	switch (S->cfg.strategy) {
 	case SCHED_PCT:
+		/*
+		 * Past the window the change points are drawn over, fixed
+		 * priorities would let an actor whose work renews itself (a
+		 * forwarding storm bounded only by TTL) starve the scenario's
+		 * threads for millions of steps, which no kernel scheduler
+		 * does to a runnable thread.  There the scenario's threads go
+		 * first (by priority); actors run when none of them can.
+		 */
+		best = -1;
+		if (S->events > S->pct_window)
+			for (i = 0; i < nel; i++)
+				if (!S->th[el[i]].actor && (best < 0 ||
+				    S->th[el[i]].prio > S->th[best].prio))
+					best = el[i];
+		if (best >= 0)
+			return (best);
 		best = el[0];
 		for (i = 1; i < nel; i++)
 			if (S->th[el[i]].prio > S->th[best].prio)
@@ -643,6 +660,7 @@ pct_setup(void)
 	steps = S->cfg.pct_steps != 0 ? S->cfg.pct_steps :
 	    SCHED_DEFAULT_PCT_STEPS;
 	S->nchange = depth - 1;
+	S->pct_window = steps;
 	for (j = 0; j < S->nchange; j++)
 		S->change_at[j] = 1 + splitmix64(&S->rng) % steps;
 }

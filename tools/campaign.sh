@@ -264,7 +264,9 @@ r="$build/repro/sndtag-replay"
 replay_for "$r" "$bin"
 
 [ -n "$out" ] || out="$ROOT/out/${target}-${preset}${variant:+-$variant}"
-mkdir -p "$out/corpus" "$out/crashes"
+# corpus/ is made by merge_corpus, after it has looked for an
+# interrupted merge's corpus.old.
+mkdir -p "$out/crashes"
 log="$out/fuzz.log"
 
 opts=()
@@ -286,8 +288,15 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 # trusted: a campaign killed anywhere loses nothing.
 merge_corpus() {
 	local c="$out/corpus" old="$out/corpus.old" tmp n m
+	# Killed between the two renames: a merged corpus is never empty,
+	# so an empty or missing corpus/ means corpus.old/ is the real one.
 	if [ -d "$old" ]; then
-		if [ -d "$c" ]; then rm -rf "$old"; else mv "$old" "$c"; fi
+		if [ -n "$(ls -A "$c" 2>/dev/null)" ]; then
+			rm -rf "$old"
+		else
+			rm -rf "$c"
+			mv "$old" "$c"
+		fi
 	fi
 	rm -rf "$out"/corpus.merge.*
 	mkdir -p "$c"

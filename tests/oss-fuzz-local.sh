@@ -21,7 +21,8 @@ configs=("$@")
 rm -rf "$base"
 mkdir -p "$base"
 fail=0
-bad() { echo "FAIL: $*"; fail=1; }
+tfail=0
+bad() { echo "FAIL: $*"; fail=1; tfail=1; }
 
 # base-clang's CFLAGS and base-builder's sanitizer flags.
 BASE_CFLAGS="-O1 -fno-omit-frame-pointer -gline-tables-only -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION"
@@ -74,6 +75,7 @@ for cfg in "${configs[@]}"; do
 	) > "$d/build.log" 2>&1 || { tail -30 "$d/build.log"; bad "$cfg: \$SRC/build.sh failed"; continue; }
 
 	for t in fuzz_scenario fuzz_raw fuzz_text; do
+		tfail=0
 		for f in "$t" "$t.dict" "$t.options" "${t}_seed_corpus.zip"; do
 			[ -s "$d/out/$f" ] || bad "$cfg: \$OUT/$f missing"
 		done
@@ -99,14 +101,17 @@ for cfg in "${configs[@]}"; do
 				export ASAN_OPTIONS=$RUN_ASAN_OPTIONS UBSAN_OPTIONS=$RUN_UBSAN_OPTIONS
 				# Engine linked and instrumented; no startup crash.
 				./"$t" -seed=1337 -runs=4 > "$d/$t.start.log" 2>&1
-				# The seed corpus, as the runner runs a target.
-				./"$t" $RUN_FUZZER_ARGS -runs=100 -dict="$t.dict" \
+				# The seed corpus, as the runner runs a target:
+				# FUZZER_ARGS, the .options' [libfuzzer] flags.
+				opts=$(sed -n '/^\[libfuzzer\]/,/^\[/s/^ *\([a-z_]*\) *= *\(.*\)$/-\1=\2/p' "$t.options")
+				./"$t" $RUN_FUZZER_ARGS -runs=100 $opts \
 				    "$d/seeds/$t" < /dev/null > "$d/$t.seeds.log" 2>&1
 			) || { tail -20 "$d/$t.seeds.log" "$d/$t.start.log"; bad "$cfg: $t failed to run"; continue; }
-			edges=$(grep -Po 'INFO: Loaded [0-9]+ module.*\((counters|guards)\):\s+\K[0-9]+' "$d/$t.start.log" | head -1)
+			# bad_build_check's own pattern.
+			edges=$(grep -Po 'INFO: Loaded [[:digit:]]+ module.*\(.*(counters|guards)\):[[:space:]]+\K[[:digit:]]+' "$d/$t.start.log" | head -1)
 			[ -n "$edges" ] && [ "$edges" -ge 100 ] || bad "$cfg: $t: ${edges:-no} coverage counters"
 			grep -q "Done 4 runs" "$d/$t.start.log" || bad "$cfg: $t: startup check did not finish 4 runs"
-			echo "ok: $cfg $t ($edges counters, $asan ASan / $ubsan UBSan calls, $n seeds)"
+			[ "$tfail" -eq 0 ] && echo "ok: $cfg $t ($edges counters, $asan ASan / $ubsan UBSan calls, $n seeds)"
 		else
 			# afl-fuzz as the runner starts it, with the custom
 			# mutator for the structured target; five seconds.
@@ -132,7 +137,7 @@ for cfg in "${configs[@]}"; do
 				    bad "$cfg: the mutator needs libprotobuf-c.so"
 				grep -qi "custom mutator" "$d/$t.afl.log" || bad "$cfg: the custom mutator was not loaded"
 			fi
-			echo "ok: $cfg $t ($asan ASan calls, $n seeds, afl-fuzz ran $execs execs)"
+			[ "$tfail" -eq 0 ] && echo "ok: $cfg $t ($asan ASan calls, $n seeds, afl-fuzz ran $execs execs)"
 		fi
 	done
 done

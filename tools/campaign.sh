@@ -102,8 +102,9 @@ sndtag-replay --raw, one of fuzz_text by the fuzzer binary itself.
 With --engine afl it runs afl-fuzz on the afl preset's build (tools/sndtag
 build afl) instead: persistent mode, the structured custom mutator
 (fuzz_scenario only; --no-mutator for AFL++'s own) and cmplog (-c; off
-with --no-cmplog), output in out/<target>-afl/.  Progress comes from AFL++'s plot_data
-(refreshed every few seconds); the summary lists crashes and hangs.
+with --no-cmplog), output in out/<target>-afl/.  Progress comes from
+AFL++'s plot_data (refreshed every few seconds); the summary lists crashes
+and hangs.
 H
 		exit 0;;
 	--preset) need "$@"; preset=$2; shift 2;;

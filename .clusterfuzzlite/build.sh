@@ -1,3 +1,4 @@
 #!/bin/bash -eu
-# ClusterFuzzLite uses the same contract as OSS-Fuzz: one build script.
+# ClusterFuzzLite runs this as $SRC/build.sh, like OSS-Fuzz; the sources
+# are in $SRC/sndtag-harness (the Dockerfile copies them there).
 exec "$SRC/sndtag-harness/oss-fuzz/build.sh"

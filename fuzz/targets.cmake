@@ -199,6 +199,11 @@ set_target_properties(sndtag-bench PROPERTIES
 
 add_library(sndtag_crashrun STATIC ${SNDTAG_REPRO_DIR}/crashrun.c)
 target_link_libraries(sndtag_crashrun PUBLIC sndtag_includes)
+# The one crash-bucket rule, for the shell tools (tools/bucket.sh).
+add_executable(sndtag-bucket ${SNDTAG_REPRO_DIR}/bucket.c)
+target_link_libraries(sndtag-bucket PRIVATE sndtag_crashrun)
+set_target_properties(sndtag-bucket PROPERTIES
+    RUNTIME_OUTPUT_DIRECTORY ${SNDTAG_REPRO_OUT})
 foreach(tool minimize cprog)
   add_library(sndtag_${tool}_obj OBJECT ${SNDTAG_REPRO_DIR}/${tool}.c)
   target_link_libraries(sndtag_${tool}_obj PRIVATE
@@ -287,16 +292,44 @@ if(SNDTAG_BUILD_TESTS)
       $<TARGET_FILE:sndtag-minimize>
       -o ${SNDTAG_CORPORA_DIR}/fuzz_scenario/../fuzz_scenario/noref_tcpdrop.txt
       ${SNDTAG_CORPORA_DIR}/fuzz_scenario/noref_tcpdrop.txt)
+  # An early exit frees what it allocated (LeakSanitizer in asan): a
+  # clean input with the default output name.
+  file(MAKE_DIRECTORY ${_rt_out})
+  configure_file(${SNDTAG_CORPORA_DIR}/fuzz_scenario/noref_tcpdrop.txt
+      ${_rt_out}/clean_input.txt COPYONLY)
+  _repro_expect(minimize_no_crash_default_out 1
+      "^sndtag-minimize: [^\n]*clean_input.txt does not crash on this core; nothing to minimize \\(did you mean sndtag-minimize_<variant>\\?\\)\n$"
+      $<TARGET_FILE:sndtag-minimize> ${_rt_out}/clean_input.txt)
+  set_tests_properties(minimize_no_crash_default_out PROPERTIES
+      ENVIRONMENT "ASAN_OPTIONS=detect_leaks=1")
+  # An empty file (a truncated crash file) is not a clean run.
+  file(WRITE ${_rt_out}/empty-crash "")
+  _repro_expect(replay_empty_file 1
+      "^sndtag-replay: [^\n]*empty-crash: empty file \\(0 bytes[^\n]*\\); pass a .txt scenario or a binary from the fuzzer\n$"
+      $<TARGET_FILE:sndtag-replay> ${_rt_out}/empty-crash)
+  _repro_expect(replay_empty_file_raw 1
+      "^sndtag-replay: [^\n]*empty-crash: empty file \\(0 bytes[^\n]*\\); pass a .txt scenario or a binary from the fuzzer\n$"
+      $<TARGET_FILE:sndtag-replay> --raw ${_rt_out}/empty-crash)
+  _repro_expect(minimize_empty_file 1
+      "^sndtag-minimize: [^\n]*empty-crash: empty file \\(0 bytes[^\n]*\\); pass a .txt scenario or a binary from the fuzzer\n$"
+      $<TARGET_FILE:sndtag-minimize> -o ${_rt_out}/minimize_empty_file.out
+      ${_rt_out}/empty-crash)
+  _repro_expect(cprog_empty_file 1
+      "empty-crash: empty file \\(0 bytes"
+      $<TARGET_FILE:sndtag-cprog> -o ${_rt_out}/cprog_empty_file.out
+      ${_rt_out}/empty-crash)
   _repro_expect(cprog_not_a_scenario 1
       "^sndtag-cprog: [^\n]*scenario.proto: not a scenario \\([^\n]*\\); pass a .txt scenario or a binary from the fuzzer\n$"
       $<TARGET_FILE:sndtag-cprog> -o ${_rt_out}/cprog_not_a_scenario.out
       ${SNDTAG_FUZZ_DIR}/scenario.proto)
 
   if("noref" IN_LIST SNDTAG_VARIANT_NAMES)
-    # The C port of tools/bucket.sh agrees with it on a real panic and on
-    # canned sanitizer reports.
+    # One bucket rule: every tool names a real panic and the canned
+    # sanitizer reports the same way.
     add_test(NAME bucket_port COMMAND ${CMAKE_COMMAND}
         -DMIN=$<TARGET_FILE:sndtag-minimize>
+        -DSWEEP=$<TARGET_FILE:sndtag-sweep>
+        -DBUCKET=$<TARGET_FILE:sndtag-bucket>
         -DREPLAY=$<TARGET_FILE:sndtag-replay_noref>
         -DSCENARIO=${SNDTAG_CORPORA_DIR}/fuzz_scenario/noref_tcpdrop.txt
         -DBUCKET_SH=${CMAKE_SOURCE_DIR}/tools/bucket.sh

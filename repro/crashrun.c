@@ -241,18 +241,69 @@ frame_fn(const char *line, size_t n, char *fn, size_t fnlen)
 	return (true);
 }
 
-/* Frames that are not the model: the runtime, libc, the panic path. */
+/*
+ * Frames that are not the model: the sanitizer runtimes and their
+ * interceptors, libc, threads, the panic path.  The shim allocator
+ * (kmalloc/kfree) is the model's own and stays: a race with a free is
+ * named after kfree.
+ */
 static bool
 frame_skipped(const char *fn)
 {
-	static const char *const pfx[] = { "__", "abort", "raise",
-	    "kern_panic", "malloc", "free", "kmalloc", "kfree" };
+	static const char *const pfx[] = { "__tsan", "__asan", "__ubsan",
+	    "__sanitizer", "__interceptor", "__lsan", "__libc", "__GI_",
+	    "__", "_start", "malloc", "calloc", "realloc", "free", "memcpy",
+	    "memmove", "memset", "memcmp", "strlen", "strcmp", "pthread_",
+	    "abort", "raise", "kern_panic", "<null>", "operator",
+	    "start_thread", "clone" };
 	size_t i;
 
 	for (i = 0; i < sizeof(pfx) / sizeof(pfx[0]); i++)
 		if (starts(fn, pfx[i]))
 			return (true);
 	return (false);
+}
+
+/* A line that starts a stack: "#0 ". */
+static bool
+stack_start(const char *line, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	return (n - i >= 3 && line[i] == '#' && line[i + 1] == '0' &&
+	    line[i + 2] == ' ');
+}
+
+/*
+ * The first model frame of each of the first 'want' stacks from 'from'
+ * on, up to the sanitizer's SUMMARY line; how many stacks were seen.
+ */
+static int
+model_frames(const char *from, char fns[][CRASH_BUCKET_MAX], int want)
+{
+	const char *line, *nl;
+	char fn[CRASH_BUCKET_MAX];
+	int nst = 0;
+	size_t n;
+
+	for (line = from; line != NULL && *line != '\0';
+	    line = nl != NULL ? nl + 1 : NULL) {
+		nl = strchr(line, '\n');
+		n = nl != NULL ? (size_t)(nl - line) : strlen(line);
+		if (n >= 8 && starts(line, "SUMMARY:"))
+			break;
+		if (stack_start(line, n)) {
+			if (nst == want)
+				break;
+			fns[nst++][0] = '\0';
+		}
+		if (nst > 0 && fns[nst - 1][0] == '\0' &&
+		    frame_fn(line, n, fn, sizeof(fn)) && !frame_skipped(fn))
+			snprintf(fns[nst - 1], CRASH_BUCKET_MAX, "%s", fn);
+	}
+	return (nst);
 }
 
 /* Cut s at the first occurrence of any marker. */
@@ -347,81 +398,122 @@ panic_bucket(const char *s, size_t n, char *out, size_t len)
 	}
 }
 
+/* Where a sanitizer's report kind starts in a line, or NULL. */
+static const char *
+sanitizer_kind(const char *line, size_t n)
+{
+	static const char *const errs[] = { "ERROR: AddressSanitizer: ",
+	    "ERROR: LeakSanitizer: ", "ERROR: ThreadSanitizer: ",
+	    "WARNING: ThreadSanitizer: " };
+	char lbuf[CRASH_BUCKET_MAX];
+	const char *hit;
+	size_t i, ln = n < sizeof(lbuf) - 1 ? n : sizeof(lbuf) - 1;
+
+	memcpy(lbuf, line, ln);
+	lbuf[ln] = '\0';
+	for (i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
+		if ((hit = strstr(lbuf, errs[i])) == NULL)
+			continue;
+		/* From the tool's name on: "AddressSanitizer: ...". */
+		return (line + (strchr(hit, ' ') + 1 - lbuf));
+	}
+	return (NULL);
+}
+
 void
 crash_bucket(const char *report, char *buf, size_t len)
 {
 	static const char *const kind_ends[] = { " on address",
 	    " on unknown address", " (pid=", " (pc " };
-	char panic_sig[CRASH_BUCKET_MAX], kind[CRASH_BUCKET_MAX];
-	char frame[CRASH_BUCKET_MAX], tmp[CRASH_BUCKET_MAX];
-	bool p = false, k = false, f = false;
-	const char *line, *nl, *s;
+	char kind[CRASH_BUCKET_MAX], tmp[CRASH_BUCKET_MAX];
+	char fns[2][CRASH_BUCKET_MAX];
+	const char *line, *nl, *s, *panic = NULL, *san = NULL, *ub = NULL;
+	const char *panic_at = NULL, *san_at = NULL, *ub_at = NULL;
 	size_t n, m;
+	int nst;
 
 	buf[0] = '\0';
-	panic_sig[0] = kind[0] = frame[0] = '\0';
 	for (line = report; line != NULL && *line != '\0';
 	    line = nl != NULL ? nl + 1 : NULL) {
 		nl = strchr(line, '\n');
 		n = nl != NULL ? (size_t)(nl - line) : strlen(line);
-		if (!p && (s = panic_start(line, n)) != NULL) {
-			panic_bucket(s + 7, n - (size_t)(s + 7 - line),
-			    panic_sig, sizeof(panic_sig));
-			p = true;
+		if (panic == NULL && (s = panic_start(line, n)) != NULL) {
+			panic = line;
+			panic_at = s;
 		}
-		if (!k) {
-			const char *hit = NULL;
-			char lbuf[CRASH_BUCKET_MAX];
-			size_t ln = n < sizeof(lbuf) - 1 ? n :
-			    sizeof(lbuf) - 1;
-
-			memcpy(lbuf, line, ln);
-			lbuf[ln] = '\0';
-			if ((hit = strstr(lbuf, "ERROR: AddressSanitizer")) ||
-			    (hit = strstr(lbuf, "ERROR: LeakSanitizer")) ||
-			    (hit = strstr(lbuf, "ERROR: ThreadSanitizer")))
-				hit += 7;
-			else if ((hit = strstr(lbuf,
-			    "WARNING: ThreadSanitizer: ")) != NULL)
-				hit += 9;
-			if (hit != NULL) {
-				m = cut_at(hit, strlen(hit), kind_ends, 4);
-				strip(hit, m, kind, sizeof(kind));
-				k = true;
-			} else if ((hit = strstr(lbuf, "runtime error: ")) !=
-			    NULL) {
-				hit += 15;
-				snprintf(kind, sizeof(kind), "UBSan: ");
-				strip(hit, strlen(hit), tmp, sizeof(tmp));
-				cat(kind, sizeof(kind), tmp, strlen(tmp));
-				k = true;
-			}
+		if (san == NULL && (s = sanitizer_kind(line, n)) != NULL) {
+			san = line;
+			san_at = s;
 		}
-		if (k && !f && frame_fn(line, n, tmp, sizeof(tmp)) &&
-		    !frame_skipped(tmp)) {
-			snprintf(frame, sizeof(frame), "%s", tmp);
-			f = true;
+		if (ub == NULL && (s = strstr(line, "runtime error: ")) !=
+		    NULL && (nl == NULL || s < nl)) {
+			ub = line;
+			ub_at = s + 15;
 		}
 	}
-	if (p)
-		snprintf(buf, len, "%s", panic_sig);
-	else if (k)
-		snprintf(buf, len, "%s%s%s", kind, f ? " in " : "", frame);
+	/* Whichever report came first is the bug; the rest is fallout. */
+	if (panic != NULL && (san == NULL || panic <= san) &&
+	    (ub == NULL || panic <= ub)) {
+		nl = strchr(panic_at, '\n');
+		n = nl != NULL ? (size_t)(nl - panic_at) : strlen(panic_at);
+		panic_bucket(panic_at + 7, n - 7, buf, len);
+		return;
+	}
+	if (san != NULL && (ub == NULL || san <= ub)) {
+		nl = strchr(san_at, '\n');
+		n = nl != NULL ? (size_t)(nl - san_at) : strlen(san_at);
+		m = cut_at(san_at, n, kind_ends, 4);
+		strip(san_at, m, kind, sizeof(kind));
+		/* A race has two accesses, either may come first: order. */
+		if (strstr(kind, "ThreadSanitizer: data race") == kind) {
+			nst = model_frames(san, fns, 2);
+			if (nst == 2 && fns[0][0] != '\0' &&
+			    fns[1][0] != '\0') {
+				int c = strcmp(fns[0], fns[1]) > 0;
+
+				snprintf(buf, len, "%s: %s / %s", kind,
+				    fns[c], fns[1 - c]);
+				return;
+			}
+		} else
+			nst = model_frames(san, fns, 1);
+		if (nst >= 1 && fns[0][0] != '\0')
+			snprintf(buf, len, "%s in %s", kind, fns[0]);
+		else
+			snprintf(buf, len, "%s", kind);
+		return;
+	}
+	if (ub != NULL) {
+		nl = strchr(ub_at, '\n');
+		n = nl != NULL ? (size_t)(nl - ub_at) : strlen(ub_at);
+		strip(ub_at, n, tmp, sizeof(tmp));
+		if (model_frames(ub, fns, 1) == 1 && fns[0][0] != '\0')
+			snprintf(buf, len, "UBSan: %s in %s", tmp, fns[0]);
+		else
+			snprintf(buf, len, "UBSan: %s", tmp);
+	}
+}
+
+void
+crash_bucket_status(const char *report, int status, bool timed_out,
+    char *buf, size_t len)
+{
+	crash_bucket(report != NULL ? report : "", buf, len);
+	if (buf[0] != '\0')
+		return;
+	if (timed_out)
+		snprintf(buf, len, "timeout");
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "signal %d (%s)", WTERMSIG(status),
+		    strsignal(WTERMSIG(status)));
+	else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+		snprintf(buf, len, "exit %d", WEXITSTATUS(status));
 }
 
 void
 crashrun_bucket(const struct crashrun *cr, char *buf, size_t len)
 {
-	crash_bucket(cr->report != NULL ? cr->report : "", buf, len);
-	if (buf[0] != '\0')
-		return;
-	if (cr->timed_out)
-		snprintf(buf, len, "timeout");
-	else if (WIFSIGNALED(cr->status))
-		snprintf(buf, len, "signal %d (%s)", WTERMSIG(cr->status),
-		    strsignal(WTERMSIG(cr->status)));
-	else if (WIFEXITED(cr->status) && WEXITSTATUS(cr->status) != 0)
-		snprintf(buf, len, "exit %d", WEXITSTATUS(cr->status));
+	crash_bucket_status(cr->report, cr->status, cr->timed_out, buf, len);
 }
 
 /* ---- files -------------------------------------------------------- */

@@ -1,21 +1,28 @@
 /*
  * Harness: run a piece of work in a forked child and name how it ended,
- * for the repro tools (sndtag-minimize, sndtag-cprog).
+ * for the repro tools (sndtag-minimize, sndtag-cprog), and the crash
+ * bucket every tool uses.
  *
  * The core is one world per process and a crash ends the process, so
  * every run of a scenario happens in a child: its stderr (the model's
  * "panic: ..." line or a sanitizer report) is captured, a run that
  * exceeds the timeout is killed, and the report is reduced to a crash
- * bucket with the rules of tools/bucket.sh:
+ * bucket.  This is the one bucket rule of the harness: sndtag-minimize,
+ * sndtag-cprog, sndtag-sweep and, through sndtag-bucket (which
+ * tools/bucket.sh runs), the fuzz campaigns all name a report with it.
+ * The first report of a run is the bug (what follows is fallout):
  *
- *	panic: <invariant>: <details, numbers -> N, 0x... -> ADDR>
+ *	panic: <invariant>: <details>	(one more field for "quiesce: hang")
  *	<Sanitizer>: <kind> in <first model frame>
- *	UBSan: <message>
+ *	ThreadSanitizer: data race: <frame> / <frame>	(each access's
+ *					first model frame, sorted)
+ *	UBSan: <message>[ in <first model frame>]
  *
- * Beyond bucket.sh: numbers and addresses left in a sanitizer's kind
- * are stripped too, TSan's frame format ("#0 fn file:line (bin+0x..)")
- * names the frame, and a panic line behind a --trace replay's "#7 t0 "
- * (stdout and stderr merged) still counts.
+ * Numbers become N and 0x... addresses ADDR in details, kinds and
+ * messages (never in function names).  ASan's ("#0 0x.. in fn file")
+ * and TSan's ("#0 fn file:line (bin+0x..)") frame formats both count,
+ * and a panic line behind a --trace replay's "#7 t0 " (stdout and stderr
+ * merged) still counts.
  */
 #ifndef _REPRO_CRASHRUN_H_
 #define	_REPRO_CRASHRUN_H_
@@ -48,10 +55,12 @@ void	crashrun_free(struct crashrun *cr);
 void	crash_bucket(const char *report, char *buf, size_t len);
 
 /*
- * The bucket of a run: its report's bucket; else "timeout", "signal
- * SIGxxx" or "exit N" for an abnormal end with no report; "" for a clean
- * exit 0.
+ * The bucket of a run that ended with waitpid() status 'status': its
+ * report's bucket; else "timeout", "signal N (name)" or "exit N" for an
+ * abnormal end with no report; "" for a clean exit 0.
  */
+void	crash_bucket_status(const char *report, int status, bool timed_out,
+	    char *buf, size_t len);
 void	crashrun_bucket(const struct crashrun *cr, char *buf, size_t len);
 
 /*

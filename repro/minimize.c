@@ -23,6 +23,7 @@
 #endif
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -948,7 +949,9 @@ main(int argc, char **argv)
 	enum scenario_format fmt = SF_AUTO;
 	bool only_bucket = false;
 	const char *path, *out = NULL;
-	char *defout = NULL, *text = NULL, *head = NULL, err[320];
+	/* No allocation: nothing for an early exit to leak. */
+	char defout[PATH_MAX];
+	char *text = NULL, *head = NULL, err[320];
 	struct interp *ip;
 	size_t n_ops0, tlen;
 	uint32_t n_if0;
@@ -1015,8 +1018,13 @@ main(int argc, char **argv)
 	path = argv[optind];
 	if (!only_bucket) {
 		if (out == NULL) {
-			if (asprintf(&defout, "%s.min.txt", path) < 0)
-				return (1);
+			if ((size_t)snprintf(defout, sizeof(defout),
+			    "%s.min.txt", path) >= sizeof(defout)) {
+				fprintf(stderr, "%s: %s: path too long for the "
+				    "default output; pick one with -o\n", prog,
+				    path);
+				return (2);
+			}
 			out = defout;
 		}
 		if (same_file(out, path)) {
@@ -1089,12 +1097,17 @@ main(int argc, char **argv)
 		if (back == NULL) {
 			fprintf(stderr, "%s: internal: the text form does not "
 			    "parse back (%s)\n", prog, err);
+			free(text);
 			return (1);
 		}
 		bb = pack(back, &bl);
 		if (bl != M.len || memcmp(bb, M.buf, bl) != 0) {
 			fprintf(stderr, "%s: internal: the text form does not "
 			    "pack back to the minimized scenario\n", prog);
+			free(bb);
+			protobuf_c_message_free_unpacked(
+			    (ProtobufCMessage *)back, NULL);
+			free(text);
 			return (1);
 		}
 		free(bb);
@@ -1108,10 +1121,14 @@ main(int argc, char **argv)
 	    "# Replay: sndtag-replay%s%s --trace <this file>\n",
 	    prog, path, n_ops0, M.sc->n_ops, n_if0, n_ifaces_of(M.sc),
 	    M.tries, M.bucket, repro_variant[0] != '\0' ? "_" : "",
-	    repro_variant) < 0)
+	    repro_variant) < 0) {
+		free(text);
 		return (1);
+	}
 	if (repro_write_atomic(out, head, text, tlen, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: %s: %s\n", prog, out, err);
+		free(text);
+		free(head);
 		return (1);
 	}
 	progress("wrote %s: %zu ops (from %zu), %u interfaces (from %u), "
@@ -1119,7 +1136,6 @@ main(int argc, char **argv)
 	    n_ifaces_of(M.sc), n_if0, M.tries);
 	free(text);
 	free(head);
-	free(defout);
 	free(M.buf);
 	scenario__free_unpacked(M.sc, NULL);
 	return (0);

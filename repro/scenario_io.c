@@ -49,6 +49,16 @@ scenario_read_file(const char *path, size_t *len, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot read (%s)", strerror(errno));
 		goto fail;
 	}
+	/*
+	 * No fuzzer writes an empty crash file for a run that did
+	 * something: an empty file is a truncated or interrupted write, and
+	 * running it would only report "ledger clean" for nothing.
+	 */
+	if (n == 0) {
+		snprintf(err, errlen, "empty file (0 bytes: truncated? a "
+		    "crash file is never empty)");
+		goto fail;
+	}
 	fclose(fp);
 	buf[n] = '\0';
 	*len = n;

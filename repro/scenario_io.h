@@ -22,7 +22,10 @@ enum scenario_format {
 
 #define	SCENARIO_MAX_FILE	(16u << 20)
 
-/* Whole file into a malloc'd buffer (NUL-terminated); NULL + err. */
+/*
+ * Whole file into a malloc'd buffer (NUL-terminated); NULL + err, also
+ * for an empty file (no scenario file or crash file is empty).
+ */
 uint8_t	*scenario_read_file(const char *path, size_t *len, char *err,
 	    size_t errlen);
 /*

@@ -27,6 +27,7 @@
 #include "scenario.pb-c.h"
 #include "fuzz/interp.h"
 #include "fuzz/threaded.h"
+#include "repro/crashrun.h"
 #include "repro/scenario_io.h"
 
 #ifdef SNDTAG_VARIANT_NAME
@@ -42,7 +43,7 @@
 #define	OUTPUT_MAX	(64 * 1024)	/* child output kept per run */
 #define	EXCERPT_LINES	40		/* report lines in the summary */
 #define	MAX_DEPTHS	16
-#define	SIG_MAX		512
+#define	SIG_MAX		CRASH_BUCKET_MAX
 
 struct scen {
 	char		*path;		/* absolute when we could resolve it */
@@ -91,6 +92,15 @@ struct opts {
 	bool		 trace;
 };
 
+/* The signal that stopped the sweep (SIGINT, SIGTERM), or 0. */
+static volatile sig_atomic_t stop_signal;
+
+static void
+on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
 static struct scen *scens;
 static size_t nscens, maxscens;
 static struct finding *findings;
@@ -105,8 +115,9 @@ usage(FILE *fp)
 "       " PROG " --replay [--strategy S] [--seed N] [--depth D]\n"
 "                  [--repeat N] [--expect TEXT] [--trace] FILE\n"
 "\n"
-"Race sweep: runs every .txt/.bin scenario under CORPUS (files or\n"
-"directories, searched recursively) through the threaded runner on the\n"
+"Race sweep: runs every scenario under CORPUS (files, or directories\n"
+"searched recursively for .txt/.bin files and a fuzzer's corpus files:\n"
+"names without a dot, AFL++'s id:*) through the threaded runner on the\n"
 "core this binary was built with (variant: " VARIANT "), once per seed\n"
 "and depth, each run in a forked child.  Reports (TSan, ASan, UBSan,\n"
 "'panic: ...', deadlocks, hangs) are bucketed by signature.\n"
@@ -125,6 +136,8 @@ usage(FILE *fp)
 "  --summary FILE   write the findings here (default sweep-summary.txt)\n"
 "  --expect TEXT    exit 0 only if some finding's signature contains TEXT\n"
 "  -q, --quiet      no progress lines\n"
+"  --bucket-report  print the bucket of a report read on stdin (the rule\n"
+"                   every sndtag tool uses) and exit\n"
 "\n"
 "Replay (one run, in this process unless --repeat):\n"
 "  --replay         run FILE once with --strategy/--seed/--depth\n"
@@ -135,8 +148,12 @@ usage(FILE *fp)
 "Environment: TSAN_OPTIONS defaults to halt_on_error=1:history_size=4:\n"
 "second_deadlock_stack=1:suppressions=<repo>/tools/tsan.supp.\n"
 "\n"
+"SIGINT or SIGTERM (e.g. from timeout(1)) stops the sweep: the runs in\n"
+"flight are abandoned and the summary of the finished ones is written.\n"
+"\n"
 "Exit status: 0 no finding (or --expect matched), 1 findings (or\n"
-"--expect did not match), 2 usage or unreadable corpus.\n",
+"--expect did not match), 2 usage or unreadable corpus, 128+signal an\n"
+"interrupted sweep without findings.\n",
 	    SCHED_DEFAULT_MAX_STEPS);
 }
 
@@ -244,14 +261,29 @@ default_tsan_options(char **argv)
 #endif
 }
 
-/* Corpus: every .txt/.bin below the arguments, sorted by path. */
+/*
+ * Corpus: every scenario file below the arguments, sorted by path.  In a
+ * directory that is a .txt or .bin file, a file whose name has no dot
+ * (a libFuzzer corpus or artifact: a SHA-1, "crash-<sha1>") or an AFL++
+ * queue entry ("id:..."); other files (READMEs, scripts, .raw inputs of
+ * fuzz_raw) are not scenarios.  A file named on the command line is
+ * always taken.
+ */
 static bool
-has_ext(const char *name)
+is_scenario_name(const char *path)
 {
-	size_t n = strlen(name);
+	const char *name = strrchr(path, '/');
+	size_t n;
 
-	return ((n > 4 && strcmp(name + n - 4, ".txt") == 0) ||
-	    (n > 4 && strcmp(name + n - 4, ".bin") == 0));
+	name = name != NULL ? name + 1 : path;
+	n = strlen(name);
+	if (n > 4 && (strcmp(name + n - 4, ".txt") == 0 ||
+	    strcmp(name + n - 4, ".bin") == 0))
+		return (true);
+	if (strncmp(name, "id:", 3) == 0)
+		return (true);
+	return (n > 0 && strchr(name, '.') == NULL &&
+	    strcmp(name, "README") != 0);
 }
 
 static void
@@ -286,7 +318,7 @@ walk(const char *path, bool top)
 		return;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		if (top || has_ext(path))
+		if (top || (S_ISREG(st.st_mode) && is_scenario_name(path)))
 			add_file(path);
 		return;
 	}
@@ -335,230 +367,17 @@ load(const char *path, bool fatal)
 	return (sc);
 }
 
-/* Signatures. */
-
-/* Numbers that stand alone become N and addresses ADDR; names keep theirs. */
-static void
-strip_numbers(const char *in, char *out, size_t size)
-{
-	size_t o = 0;
-	const char *p = in;
-	char prev = ' ';
-
-	while (*p != '\0' && *p != '\n' && o + 5 < size) {
-		bool word = (prev >= 'a' && prev <= 'z') ||
-		    (prev >= 'A' && prev <= 'Z') || prev == '_' ||
-		    (prev >= '0' && prev <= '9');
-
-		if (!word && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-			p += 2;
-			while ((*p >= '0' && *p <= '9') ||
-			    (*p >= 'a' && *p <= 'f') || (*p >= 'A' && *p <= 'F'))
-				p++;
-			memcpy(out + o, "ADDR", 4);
-			o += 4;
-			prev = 'R';
-			continue;
-		}
-		if (!word && *p >= '0' && *p <= '9') {
-			while (*p >= '0' && *p <= '9')
-				p++;
-			out[o++] = 'N';
-			prev = 'N';
-			continue;
-		}
-		prev = *p;
-		out[o++] = *p++;
-	}
-	out[o] = '\0';
-}
-
-static bool
-runtime_frame(const char *fn)
-{
-	static const char *const pfx[] = {
-		"__tsan", "__asan", "__ubsan", "__sanitizer", "__interceptor",
-		"__lsan", "__libc", "__GI_", "_start", "malloc", "calloc",
-		"realloc", "free", "memcpy", "memmove", "memset", "memcmp",
-		"strlen", "strcmp", "pthread_", "abort", "raise",
-		"kern_panic", "<null>", "operator", "start_thread", "clone",
-		NULL
-	};
-	int i;
-
-	for (i = 0; pfx[i] != NULL; i++)
-		if (strncmp(fn, pfx[i], strlen(pfx[i])) == 0)
-			return (true);
-	return (false);
-}
-
 /*
- * The function of a stack frame line, "#0 0x.. in f file:line" (ASan,
- * UBSan) or "#0 f file:line (mod+0x..)" (TSan).
+ * The bucket of one run, by the rule every tool shares
+ * (repro/crashrun.h); empty for a clean run or one the interpreter
+ * rejected (exit 3 with no report).
  */
-static bool
-frame_func(const char *line, char *fn, size_t size)
-{
-	const char *p = line;
-	size_t n;
-
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (*p != '#')
-		return (false);
-	while (*p != '\0' && *p != ' ')
-		p++;
-	while (*p == ' ')
-		p++;
-	if (strncmp(p, "0x", 2) == 0) {
-		while (*p != '\0' && *p != ' ')
-			p++;
-		while (*p == ' ')
-			p++;
-		if (strncmp(p, "in ", 3) == 0)
-			p += 3;
-	}
-	n = strcspn(p, " \n");
-	if (n == 0 || n >= size)
-		return (false);
-	memcpy(fn, p, n);
-	fn[n] = '\0';
-	return (true);
-}
-
-/* The first model frame of each of the first 'want' stacks after 'from'. */
-static int
-model_frames(const char *from, char fns[][128], int want)
-{
-	const char *p = from;
-	int nst = 0;
-	bool found = false;
-	char fn[128];
-
-	while (p != NULL && *p != '\0' && nst <= want) {
-		const char *q = p;
-
-		while (*q == ' ' || *q == '\t')
-			q++;
-		if (q[0] == '#' && q[1] == '0' && q[2] == ' ') {
-			/* A new stack. */
-			if (nst == want)
-				break;
-			nst++;
-			found = false;
-		}
-		if (q[0] == '#' && nst > 0 && !found &&
-		    frame_func(q, fn, sizeof(fn)) && !runtime_frame(fn)) {
-			snprintf(fns[nst - 1], 128, "%s", fn);
-			found = true;
-		} else if (q[0] == '#' && nst > 0 && !found)
-			fns[nst - 1][0] = '\0';
-		if (strncmp(q, "SUMMARY:", 8) == 0)
-			break;
-		p = strchr(p, '\n');
-		if (p != NULL)
-			p++;
-	}
-	return (nst);
-}
-
 static void
-sanitizer_sig(const char *line, const char *kind_start, char *sig,
-    size_t size, bool race)
+signature(const char *out, int status, bool killed, char *sig, size_t size)
 {
-	char kind[200], fns[2][128] = { "", "" };
-	const char *rest;
-	size_t n;
-	int nst;
-
-	n = strcspn(kind_start, "(\n");
-	while (n > 0 && kind_start[n - 1] == ' ')
-		n--;
-	if (n >= sizeof(kind))
-		n = sizeof(kind) - 1;
-	memcpy(kind, kind_start, n);
-	kind[n] = '\0';
-	/* ASan: "heap-use-after-free on address 0x..." */
-	if ((rest = strstr(kind, " on address")) != NULL)
-		kind[rest - kind] = '\0';
-	if ((rest = strstr(kind, " on unknown address")) != NULL)
-		kind[rest - kind] = '\0';
-	nst = model_frames(line, fns, race ? 2 : 1);
-	if (race && nst == 2 && fns[0][0] != '\0' && fns[1][0] != '\0') {
-		/* Either access may come second: order the pair. */
-		if (strcmp(fns[0], fns[1]) > 0)
-			snprintf(sig, size, "%s: %s / %s", kind, fns[1],
-			    fns[0]);
-		else
-			snprintf(sig, size, "%s: %s / %s", kind, fns[0],
-			    fns[1]);
-	} else if (nst >= 1 && fns[0][0] != '\0')
-		snprintf(sig, size, "%s in %s", kind, fns[0]);
-	else
-		snprintf(sig, size, "%s", kind);
-}
-
-/* The bucket of one run; empty for a clean run. */
-static void
-signature(const char *out, int status, bool killed, double timeout,
-    char *sig, size_t size)
-{
-	const char *p, *line, *panic = NULL, *san = NULL, *ub = NULL;
-	char tmp[SIG_MAX];
-
-	sig[0] = '\0';
-	for (line = out; line != NULL && *line != '\0'; ) {
-		if (panic == NULL && strncmp(line, "panic: ", 7) == 0)
-			panic = line;
-		if (san == NULL && (strstr(line, "WARNING: ThreadSanitizer: ") !=
-		    NULL || strstr(line, "ERROR: AddressSanitizer: ") != NULL ||
-		    strstr(line, "ERROR: LeakSanitizer: ") != NULL ||
-		    strstr(line, "ERROR: ThreadSanitizer: ") != NULL) &&
-		    strchr(line, '\n') != NULL &&
-		    (size_t)(strchr(line, '\n') - line) > 0)
-			san = line;
-		if (ub == NULL && (p = strstr(line, "runtime error: ")) != NULL &&
-		    (strchr(line, '\n') == NULL || p < strchr(line, '\n')))
-			ub = line;
-		if (panic != NULL && san != NULL && ub != NULL)
-			break;
-		line = strchr(line, '\n');
-		if (line != NULL)
-			line++;
-	}
-	/* Whichever came first is the bug; the rest is fallout. */
-	if (panic != NULL && (san == NULL || panic < san) &&
-	    (ub == NULL || panic < ub)) {
-		strip_numbers(panic, tmp, sizeof(tmp));
-		snprintf(sig, size, "%s", tmp);
-		return;
-	}
-	if (san != NULL && (ub == NULL || san < ub)) {
-		p = strstr(san, "Sanitizer: ");
-		while (p > san && p[-1] != ' ')
-			p--;
-		sanitizer_sig(san, p, sig, size,
-		    strstr(san, "ThreadSanitizer: data race") != NULL);
-		return;
-	}
-	if (ub != NULL) {
-		char fns[1][128] = { "" };
-
-		p = strstr(ub, "runtime error: ");
-		strip_numbers(p, tmp, sizeof(tmp));
-		if (model_frames(ub, fns, 1) == 1 && fns[0][0] != '\0')
-			snprintf(sig, size, "UBSan: %s in %s", tmp, fns[0]);
-		else
-			snprintf(sig, size, "UBSan: %s", tmp);
-		return;
-	}
-	if (killed)
-		snprintf(sig, size, "timeout: run exceeded %.0f s", timeout);
-	else if (WIFSIGNALED(status))
-		snprintf(sig, size, "killed by signal %d", WTERMSIG(status));
-	else if (WIFEXITED(status) && WEXITSTATUS(status) != 0 &&
-	    WEXITSTATUS(status) != 3)
-		snprintf(sig, size, "exit status %d", WEXITSTATUS(status));
+	crash_bucket_status(out, status, killed, sig, size);
+	if (strcmp(sig, "exit 3") == 0)
+		sig[0] = '\0';
 }
 
 /* The run of one job, in the child. */
@@ -623,6 +442,9 @@ start_job(const struct opts *o, const struct job *jobs, size_t j,
 	if (pid < 0)
 		die("fork: %s", strerror(errno));
 	if (pid == 0) {
+		/* The sweep's own handlers are not the run's. */
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
 		close(fds[0]);
 		null = open("/dev/null", O_WRONLY);
 		if (null >= 0)
@@ -769,7 +591,7 @@ replay_cmd(FILE *f, const char *prog, const struct opts *o,
 
 static void
 write_summary(const struct opts *o, const struct job *jobs, size_t njobs,
-    size_t done, size_t rejected)
+    size_t done, size_t rejected, int stopped_by)
 {
 	char tmp[PATH_MAX], replay[PATH_MAX], *slash;
 	const char *line, *nl;
@@ -808,6 +630,10 @@ write_summary(const struct opts *o, const struct job *jobs, size_t njobs,
 	}
 	fprintf(f, "\n# runs: %zu of %zu; rejected: %zu; distinct findings: "
 	    "%zu\n", done, njobs, rejected, nfindings);
+	if (stopped_by != 0)
+		fprintf(f, "# interrupted by %s after %zu of %zu runs: the "
+		    "findings of the finished runs only\n",
+		    stopped_by == SIGINT ? "SIGINT" : "SIGTERM", done, njobs);
 	for (i = 0; i < nfindings; i++) {
 		const struct job *jb = &jobs[findings[i].first_job];
 
@@ -855,6 +681,7 @@ progress(const struct opts *o, size_t done, size_t njobs, double t0,
 static int
 sweep(const struct opts *o)
 {
+	struct sigaction sa;
 	struct job *jobs;
 	struct slot *slots;
 	struct pollfd *pfd;
@@ -886,8 +713,18 @@ sweep(const struct opts *o)
 			}
 	for (k = 0; k < o->jobs; k++)
 		slots[k].pid = 0;
+	/*
+	 * A stop (^C, timeout(1)) ends the loop between runs; the summary
+	 * then says what the finished runs found.  No SA_RESTART: poll()
+	 * returns at once.
+	 */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGINT, &sa, NULL);
+	(void)sigaction(SIGTERM, &sa, NULL);
 	t0 = last_print = now();
-	while (done < njobs) {
+	while (done < njobs && stop_signal == 0) {
 		for (k = 0; k < o->jobs && next < njobs; k++) {
 			if (slots[k].pid != 0)
 				continue;
@@ -922,9 +759,16 @@ sweep(const struct opts *o)
 			sl->pid = 0;
 			running--;
 			done++;
+			/* A child the stop signal reached (a terminal's ^C
+			 * goes to the whole group) did not finish its run. */
+			if (stop_signal != 0 && WIFSIGNALED(status) &&
+			    WTERMSIG(status) == stop_signal) {
+				done--;
+				continue;
+			}
 			if (WIFEXITED(status) && WEXITSTATUS(status) == 3)
 				rejected++;
-			signature(sl->out, status, sl->killed, o->timeout, sig,
+			signature(sl->out, status, sl->killed, sig,
 			    sizeof(sig));
 			if (sig[0] != '\0')
 				record(sig, sl->job, sl->out);
@@ -940,8 +784,24 @@ sweep(const struct opts *o)
 			last_print = now();
 		}
 	}
-	progress(o, done, njobs, t0, true);
-	write_summary(o, jobs, njobs, done, rejected);
+	if (stop_signal != 0) {
+		/* Abandon the runs in flight: only our own children. */
+		for (k = 0; k < o->jobs; k++) {
+			if (slots[k].pid == 0)
+				continue;
+			kill(slots[k].pid, SIGKILL);
+			close(slots[k].fd);
+			while (waitpid(slots[k].pid, &status, 0) < 0 &&
+			    errno == EINTR)
+				;
+			slots[k].pid = 0;
+		}
+		fprintf(stderr, PROG ": interrupted by %s after %zu of %zu "
+		    "runs\n", stop_signal == SIGINT ? "SIGINT" :
+		    "SIGTERM", done, njobs);
+	} else
+		progress(o, done, njobs, t0, true);
+	write_summary(o, jobs, njobs, done, rejected, stop_signal);
 	/* Even with -q: a CI log should say what was found. */
 	for (i = 0; i < nfindings; i++) {
 		fprintf(stderr, PROG ": finding %zu (%llu runs): %s\n  replay: ",
@@ -950,7 +810,7 @@ sweep(const struct opts *o)
 		replay_cmd(stderr, self_path, o, &jobs[findings[i].first_job],
 		    "--replay ");
 	}
-	if (!o->quiet || nfindings > 0)
+	if (!o->quiet || nfindings > 0 || stop_signal != 0)
 		fprintf(stderr, PROG ": summary in %s\n", o->summary);
 	for (k = 0; k < o->jobs; k++)
 		free(slots[k].out);
@@ -964,7 +824,30 @@ sweep(const struct opts *o)
 		fprintf(stderr, PROG ": no finding matches '%s'\n", o->expect);
 		return (1);
 	}
+	if (nfindings == 0 && stop_signal != 0)
+		return (128 + stop_signal);
 	return (nfindings == 0 ? 0 : 1);
+}
+
+/* --bucket-report: the bucket of the report on stdin. */
+static int
+bucket_report(void)
+{
+	char sig[SIG_MAX], *buf;
+	size_t len;
+
+	buf = malloc(OUTPUT_MAX + 1);
+	if (buf == NULL)
+		die("out of memory");
+	/* As much of the report as a sweep keeps of a run. */
+	len = fread(buf, 1, OUTPUT_MAX, stdin);
+	buf[len] = '\0';
+	signature(buf, 0, false, sig, sizeof(sig));
+	free(buf);
+	if (sig[0] == '\0')
+		return (1);
+	printf("%s\n", sig);
+	return (0);
 }
 
 /* --replay --repeat N: the same run N times, each in a child. */
@@ -986,7 +869,7 @@ replay_repeat(const struct opts *o, uint64_t seed, int depth)
 		close(sl.fd);
 		while (waitpid(sl.pid, &status, 0) < 0 && errno == EINTR)
 			;
-		signature(sl.out, status, false, 0, sig, sizeof(sig));
+		signature(sl.out, status, false, sig, sizeof(sig));
 		if (i == 0)
 			snprintf(first, sizeof(first), "%s", sig);
 		if (strcmp(sig, first) == 0)
@@ -1014,7 +897,7 @@ main(int argc, char **argv)
 	enum {
 		O_SEEDS = 256, O_SEED_START, O_DEPTHS, O_MAX_STEPS,
 		O_PCT_STEPS, O_TIMEOUT, O_SUMMARY, O_EXPECT, O_REPLAY,
-		O_SEED, O_DEPTH, O_REPEAT, O_TRACE, O_STRATEGY
+		O_SEED, O_DEPTH, O_REPEAT, O_TRACE, O_STRATEGY, O_BUCKET_REPORT
 	};
 	static const struct option longopts[] = {
 		{ "strategy", required_argument, NULL, O_STRATEGY },
@@ -1033,6 +916,7 @@ main(int argc, char **argv)
 		{ "depth", required_argument, NULL, O_DEPTH },
 		{ "repeat", required_argument, NULL, O_REPEAT },
 		{ "trace", no_argument, NULL, O_TRACE },
+		{ "bucket-report", no_argument, NULL, O_BUCKET_REPORT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -1115,6 +999,8 @@ main(int argc, char **argv)
 		case O_TRACE:
 			o.trace = true;
 			break;
+		case O_BUCKET_REPORT:
+			return (bucket_report());
 		case 'h':
 			usage(stdout);
 			return (0);

@@ -1582,6 +1582,16 @@ run_op(struct interp *ip, uint32_t i, char *buf, size_t size)
 	__atomic_fetch_add(&ip->ops_run, 1, __ATOMIC_RELAXED);
 }
 
+static void (*interp_op_hook)(void *, int, int);
+static void *interp_op_hook_arg;
+
+void
+interp_set_op_hook(void (*fn)(void *, int, int), void *arg)
+{
+	interp_op_hook = fn;
+	interp_op_hook_arg = arg;
+}
+
 int
 interp_run_sequential(struct interp *ip)
 {
@@ -1591,8 +1601,14 @@ interp_run_sequential(struct interp *ip)
 	KASSERT(ip->set_up && !ip->finished, ("interp: not set up"));
 	ip->sequential = true;
 	for (i = 0; i < ip->n_ops; i++) {
+		if (interp_op_hook != NULL)
+			interp_op_hook(interp_op_hook_arg,
+			    (int)ip->sc->ops[i]->op_case, 0);
 		/* No trace: skip formatting the line altogether. */
 		run_op(ip, i, ip->trace != NULL ? line : NULL, sizeof(line));
+		if (interp_op_hook != NULL)
+			interp_op_hook(interp_op_hook_arg,
+			    (int)ip->sc->ops[i]->op_case, 1);
 		if (ip->trace != NULL) {
 			fputs(line, ip->trace);
 			fputc('\n', ip->trace);

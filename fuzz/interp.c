@@ -821,11 +821,14 @@ setup_iface(struct interp *ip, const Iface *d)
 		const Cxgbe *c = d->cxgbe;
 		struct cxgbe_params cp;
 
-		cp.n_etids = (int)clamp_u32(c->n_etids, 1, 64);
-		cp.n_classes = (int)clamp_u32(c->n_classes, 1, 16);
+		cp.n_etids = (int)clamp_u32(c->n_etids, 1,
+		    INTERP_CXGBE_ETIDS_MAX);
+		cp.n_classes = (int)clamp_u32(c->n_classes, 1,
+		    INTERP_CXGBE_CLASSES_MAX);
 		cp.tx_credits = (int)clamp_u32(c->tx_credits,
-		    CXGBE_CREDITS_MIN, CXGBE_CREDITS_MAX);
-		cp.max_backlog = (int)clamp_u32(c->max_backlog, 1, 1024);
+		    CXGBE_CREDITS_MIN, INTERP_CXGBE_CREDITS_MAX);
+		cp.max_backlog = (int)clamp_u32(c->max_backlog, 1,
+		    INTERP_CXGBE_BACKLOG_MAX);
 		ifp = cxgbe_attach(ip->n_kind[IK_CXGBE], &cp);
 		ifc = iface_add(ip, IK_CXGBE, ifp);
 		ip->n_kind[IK_CXGBE]++;
@@ -839,11 +842,13 @@ setup_iface(struct interp *ip, const Iface *d)
 		const Mlx5 *m = d->mlx5;
 		struct mlx5e_params mp;
 
-		mp.n_workers = (int)clamp_u32(m->workers, 1, 4);
+		mp.n_workers = (int)clamp_u32(m->workers, 1,
+		    INTERP_MLX5_WORKERS_MAX);
 		mp.channels_per_worker = (int)clamp_u32(m->channels_per_worker,
-		    1, 16);
-		mp.n_channels = (int)clamp_u32(m->tx_channels, 1, 8);
-		mp.sq_size = (int)clamp_u32(m->sq_size, 1, 1024);
+		    1, INTERP_MLX5_RL_PER_WORKER_MAX);
+		mp.n_channels = (int)clamp_u32(m->tx_channels, 1,
+		    INTERP_MLX5_CHANNELS_MAX);
+		mp.sq_size = (int)clamp_u32(m->sq_size, 1, INTERP_MLX5_SQ_MAX);
 		mp.packet_pacing = m->packet_pacing != 0;
 		ifp = mlx5e_attach(ip->n_kind[IK_MLX5], &mp);
 		ifc = iface_add(ip, IK_MLX5, ifp);
@@ -859,9 +864,10 @@ setup_iface(struct interp *ip, const Iface *d)
 	default: {
 		/* A Nic, or an unset kind: a default Nic. */
 		const Nic *n = d->kind_case == IFACE__KIND_NIC ? d->nic : NULL;
-		u_long mtu = n != NULL ? clamp_u32(n->mtu, 576, 9000) : 1500;
-		int ring = n != NULL ? (int)clamp_u32(n->ring_size, 1, 1024) :
-		    NIC_RING_DEFAULT;
+		u_long mtu = n != NULL ? clamp_u32(n->mtu, INTERP_MTU_MIN,
+		    INTERP_MTU_MAX) : 1500;
+		int ring = n != NULL ? (int)clamp_u32(n->ring_size, 1,
+		    INTERP_NIC_RING_MAX) : NIC_RING_DEFAULT;
 
 		flags = 0;
 		if (n != NULL && n->txrtlmt)

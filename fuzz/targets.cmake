@@ -64,8 +64,10 @@ foreach(v ${_sndtag_cores})
   if(COMMAND sndtag_add_fuzzer AND
       (sfx STREQUAL "" OR SNDTAG_ENGINE STREQUAL "libfuzzer"))
     sndtag_add_fuzzer(fuzz_scenario${sfx} ${SNDTAG_FUZZ_DIR}/fuzz_scenario.c
+        ${SNDTAG_FUZZ_DIR}/asan_options.c
         LIBS sndtag_interp ${core} sndtag_scenario_hooks sndtag_pbmutate)
     sndtag_add_fuzzer(fuzz_raw${sfx} ${SNDTAG_FUZZ_DIR}/fuzz_raw.c
+        ${SNDTAG_FUZZ_DIR}/asan_options.c
         LIBS sndtag_interp ${core})
   endif()
 endforeach()
@@ -181,8 +183,10 @@ if(SNDTAG_BUILD_TESTS)
       PASS_REGULAR_EXPRESSION "usage: sndtag-replay")
 endif()
 
-# Throughput benchmark (tools/bench.c): exec/s per seed and the median.
-add_executable(sndtag-bench ${CMAKE_SOURCE_DIR}/tools/bench.c)
+# Throughput benchmark (tools/bench.c): exec/s per seed or over a corpus,
+# with the fuzz targets' ASan defaults (fuzz/asan_options.c).
+add_executable(sndtag-bench ${CMAKE_SOURCE_DIR}/tools/bench.c
+    ${SNDTAG_FUZZ_DIR}/asan_options.c)
 target_link_libraries(sndtag-bench PRIVATE
     sndtag_scenario_io sndtag_interp sndtag_core)
 set_target_properties(sndtag-bench PROPERTIES

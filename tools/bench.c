@@ -116,7 +116,8 @@ usage(FILE *fp)
 "\n"
 "  --seconds S  time each input for at least S seconds (default 1.0 for\n"
 "               files, 0.02 for a corpus)\n"
-"  --runs N     and at least N executions (default 3)\n"
+"  --runs N     and at least N executions (default 5); an input's cost\n"
+"               is the median of its runs' times\n"
 "  --top K      list the K slowest inputs (default 10)\n"
 "  --wall       measure wall time (default: this thread's CPU time, so\n"
 "               other load on a shared machine does not count)\n"
@@ -217,25 +218,49 @@ load_input(const char *path, size_t *len, uint32_t *n_ops, char *err,
  * One untimed run first, so first-touch costs (the input's pages, lazily
  * registered malloc types) are not charged to a short measurement.
  */
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return ((x > y) - (x < y));
+}
+
+/*
+ * The median of the runs' times: the same input does the same work every
+ * run, so a slower run is another process's doing (a shared machine),
+ * and a mean would charge it to the input.
+ */
+#define	MAX_RUNS	4096
+static double run_times[MAX_RUNS];
+
 static double
 time_input(struct input *in, double seconds, long min_runs)
 {
 	struct interp_options opts;
-	double t0, t;
+	double t0, t, r0, r1;
 	long execs = 0;
 
 	memset(&opts, 0, sizeof(opts));
 	if (interp_run_bytes(in->bytes, in->len, &opts) < 0)
 		return (-1);
-	t0 = now();
+	t0 = r0 = now();
 	do {
 		if (interp_run_bytes(in->bytes, in->len, &opts) < 0)
 			return (-1);
+		r1 = now();
+		if (execs < MAX_RUNS)
+			run_times[execs] = r1 - r0;
+		r0 = r1;
 		execs++;
-		t = now() - t0;
+		t = r1 - t0;
 	} while (t < seconds || execs < min_runs);
 	in->execs = execs;
-	return (t / execs);
+	if (execs > MAX_RUNS)
+		execs = MAX_RUNS;
+	qsort(run_times, (size_t)execs, sizeof(run_times[0]), cmp_double);
+	return (execs % 2 ? run_times[execs / 2] :
+	    (run_times[execs / 2 - 1] + run_times[execs / 2]) / 2);
 }
 
 static void
@@ -367,7 +392,7 @@ main(int argc, char **argv)
 	double seconds = -1, sum_cost = 0, median, last_note, start;
 	char err[320], *end, **paths = NULL, **dv, **np;
 	const char *first_bad = NULL, *first_rej = NULL, *why_rej = "";
-	long min_runs = 3, top = 10, v;
+	long min_runs = 5, top = 10, v;
 	int ch, i, j, n = 0, nd, nin = 0, nbad = 0, nrej = 0;
 	bool corpus = false, quiet = false;
 

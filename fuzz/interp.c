@@ -7,6 +7,7 @@
  * model's own checks (panics, sanitizers, the ledger) end a run.
  */
 #include "fuzz/interp.h"
+#include "fuzz/decode_arena.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -1695,19 +1696,22 @@ interp_run_bytes(const uint8_t *data, size_t size,
 	Scenario *sc;
 
 	interp_reject_why = "";
-	sc = scenario__unpack(NULL, size, data);
-	if (sc == NULL)
+	/* One arena for the whole Scenario, dropped at once (cheap). */
+	sc = scenario__unpack(decode_arena(), size, data);
+	if (sc == NULL) {
+		decode_arena_drop(NULL);
 		return (interp_reject(
 		    "not a scenario (protobuf decode failed)"));
+	}
 	ip = interp_new(sc, o);
 	if (ip == NULL) {
-		scenario__free_unpacked(sc, NULL);
+		decode_arena_drop(&sc->base);
 		return (-1);
 	}
 	if (interp_setup(ip) == 0)
 		interp_run_sequential(ip);
 	interp_finish(ip);
 	interp_free(ip);
-	scenario__free_unpacked(sc, NULL);
+	decode_arena_drop(&sc->base);
 	return (0);
 }

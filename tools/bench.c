@@ -28,6 +28,7 @@
 
 #include "scenario.pb-c.h"
 #include "fuzz/interp.h"
+#include "fuzz/decode_arena.h"
 #include "repro/scenario_io.h"
 
 #define	PROG	"sndtag-bench"
@@ -304,13 +305,15 @@ profile_input(struct input *in, struct prof *p)
 
 	memset(&opts, 0, sizeof(opts));
 	t0 = t = now();
-	sc = scenario__unpack(NULL, in->len, in->bytes);
+	sc = scenario__unpack(decode_arena(), in->len, in->bytes);
 	charge(p, ROW_DECODE, &t);
-	if (sc == NULL)
+	if (sc == NULL) {
+		decode_arena_drop(NULL);
 		return;
+	}
 	ip = interp_new(sc, &opts);
 	if (ip == NULL) {
-		scenario__free_unpacked(sc, NULL);
+		decode_arena_drop(&sc->base);
 		return;
 	}
 	if (interp_setup(ip) == 0) {
@@ -322,7 +325,7 @@ profile_input(struct input *in, struct prof *p)
 	}
 	interp_finish(ip);
 	interp_free(ip);
-	scenario__free_unpacked(sc, NULL);
+	decode_arena_drop(&sc->base);
 	charge(p, ROW_TEARDOWN, &t);
 	p->total += t - t0;
 	p->execs++;

@@ -46,7 +46,8 @@
 
 MALLOC_DEFINE(M_DEVBUF, "devbuf", "device driver memory");
 MALLOC_DEFINE(M_TEMP, "temp", "misc temporary data buffers");
-MALLOC_DEFINE(M_COUNTER, "counter", "counter(9) cells");
+/* Every ifnet allocates a dozen: cached like the per-packet types. */
+MALLOC_DEFINE_CACHED(M_COUNTER, "counter", "counter(9) cells");
 
 #define	KMALLOC_MAGIC	0x6b6d616cU	/* live block */
 #define	KMALLOC_FREED	0x66726565U	/* freed block, for double frees */

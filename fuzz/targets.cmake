@@ -192,6 +192,23 @@ target_link_libraries(sndtag-bench PRIVATE
     sndtag_scenario_io sndtag_interp sndtag_core)
 set_target_properties(sndtag-bench PROPERTIES
     RUNTIME_OUTPUT_DIRECTORY ${SNDTAG_REPRO_OUT})
+if(SNDTAG_BUILD_TESTS)
+  add_test(NAME bench_help COMMAND sndtag-bench --help)
+  set_tests_properties(bench_help PROPERTIES
+      PASS_REGULAR_EXPRESSION "usage: sndtag-bench")
+  add_test(NAME bench_missing_path
+      COMMAND sndtag-bench ${CMAKE_BINARY_DIR}/no-such-corpus)
+  set_tests_properties(bench_missing_path PROPERTIES
+      PASS_REGULAR_EXPRESSION "sndtag-bench: .*no-such-corpus: No such file or directory \\(pass scenario files or corpus directories\\)")
+  # Corpus mode over the built seed corpus: the summary's parts.  Speed
+  # is not asserted; the numbers are for people.
+  add_test(NAME bench_corpus
+      COMMAND sndtag-bench --quiet --seconds 0.001 --runs 1 --top 3
+          ${SNDTAG_CORPORA_OUT}/fuzz_scenario)
+  set_tests_properties(bench_corpus PROPERTIES
+      PASS_REGULAR_EXPRESSION "harmonic mean +[0-9]+ exec/s.*median +[0-9]+ exec/s.*slowest 3:.*op send"
+      LABELS "bench" TIMEOUT 300)
+endif()
 
 # ---- repro tools: minimizer, C reproducers (branch reprotools) -------------
 #

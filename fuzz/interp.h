@@ -40,7 +40,7 @@ struct interp_limits {
 };
 
 /*
- * 256 ops, 16 ifaces, 16 sockets, 256 packets, 9 KiB, 10000, 8 MiB (the
+ * 256 ops, 16 ifaces, 16 sockets, 256 packets, 18 KiB, 10000, 8 MiB (the
  * reason for each is beside it in interp_clamp.c).
  */
 extern const struct interp_limits interp_default_limits;
@@ -57,14 +57,15 @@ extern const struct interp_limits interp_default_limits;
 #define	INTERP_MTU_MIN		576	/* IPv4 minimum reassembly size */
 #define	INTERP_MTU_MAX		9000	/* jumbo: the TSO/no-fragment case */
 /*
- * Sends and received packets: just above the largest MTU's payload, so a
- * datagram of the largest size fragments on every interface and a TCP
- * send exceeds every MSS (TSO burst or segmentation); at the smallest
- * MTU it is 17 fragments, more than enough to exhaust a 16-slot ring.
+ * Sends and received packets: a datagram of the largest size fragments
+ * into three even at the largest MTU (9000: 8976-byte fragments), so
+ * ip_fragment's first, middle and last fragment all occur on every
+ * interface, and a TCP send exceeds every MSS (a TSO burst or segments).
  * Not reached any more: a UDP datagram past IP_MAXPACKET (EMSGSIZE) and
- * a second TSO burst (> 64 KiB); each cost ~30x an ordinary send.
+ * a second TSO burst in one send (> 64 KiB); a 64 KiB send cost as much
+ * as ten ordinary inputs.
  */
-#define	INTERP_SEND_MAX		9216
+#define	INTERP_SEND_MAX		18432
 /* nic tx ring: full (ENOBUFS) after a handful of fragmented sends. */
 #define	INTERP_NIC_RING_MAX	64
 /*

@@ -7,6 +7,7 @@
  * model's own checks (panics, sanitizers, the ledger) end a run.
  */
 #include "fuzz/interp.h"
+#include "fuzz/decode_arena.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -855,11 +856,14 @@ setup_iface(struct interp *ip, const Iface *d)
 		const Cxgbe *c = d->cxgbe;
 		struct cxgbe_params cp;
 
-		cp.n_etids = (int)clamp_u32(c->n_etids, 1, 64);
-		cp.n_classes = (int)clamp_u32(c->n_classes, 1, 16);
+		cp.n_etids = (int)clamp_u32(c->n_etids, 1,
+		    INTERP_CXGBE_ETIDS_MAX);
+		cp.n_classes = (int)clamp_u32(c->n_classes, 1,
+		    INTERP_CXGBE_CLASSES_MAX);
 		cp.tx_credits = (int)clamp_u32(c->tx_credits,
-		    CXGBE_CREDITS_MIN, CXGBE_CREDITS_MAX);
-		cp.max_backlog = (int)clamp_u32(c->max_backlog, 1, 1024);
+		    CXGBE_CREDITS_MIN, INTERP_CXGBE_CREDITS_MAX);
+		cp.max_backlog = (int)clamp_u32(c->max_backlog, 1,
+		    INTERP_CXGBE_BACKLOG_MAX);
 		ifp = cxgbe_attach(ip->n_kind[IK_CXGBE], &cp);
 		ifc = iface_add(ip, IK_CXGBE, ifp);
 		ip->n_kind[IK_CXGBE]++;
@@ -873,11 +877,13 @@ setup_iface(struct interp *ip, const Iface *d)
 		const Mlx5 *m = d->mlx5;
 		struct mlx5e_params mp;
 
-		mp.n_workers = (int)clamp_u32(m->workers, 1, 4);
+		mp.n_workers = (int)clamp_u32(m->workers, 1,
+		    INTERP_MLX5_WORKERS_MAX);
 		mp.channels_per_worker = (int)clamp_u32(m->channels_per_worker,
-		    1, 16);
-		mp.n_channels = (int)clamp_u32(m->tx_channels, 1, 8);
-		mp.sq_size = (int)clamp_u32(m->sq_size, 1, 1024);
+		    1, INTERP_MLX5_RL_PER_WORKER_MAX);
+		mp.n_channels = (int)clamp_u32(m->tx_channels, 1,
+		    INTERP_MLX5_CHANNELS_MAX);
+		mp.sq_size = (int)clamp_u32(m->sq_size, 1, INTERP_MLX5_SQ_MAX);
 		mp.packet_pacing = m->packet_pacing != 0;
 		ifp = mlx5e_attach(ip->n_kind[IK_MLX5], &mp);
 		ifc = iface_add(ip, IK_MLX5, ifp);
@@ -893,9 +899,10 @@ setup_iface(struct interp *ip, const Iface *d)
 	default: {
 		/* A Nic, or an unset kind: a default Nic. */
 		const Nic *n = d->kind_case == IFACE__KIND_NIC ? d->nic : NULL;
-		u_long mtu = n != NULL ? clamp_u32(n->mtu, 576, 9000) : 1500;
-		int ring = n != NULL ? (int)clamp_u32(n->ring_size, 1, 1024) :
-		    NIC_RING_DEFAULT;
+		u_long mtu = n != NULL ? clamp_u32(n->mtu, INTERP_MTU_MIN,
+		    INTERP_MTU_MAX) : 1500;
+		int ring = n != NULL ? (int)clamp_u32(n->ring_size, 1,
+		    INTERP_NIC_RING_MAX) : NIC_RING_DEFAULT;
 
 		flags = 0;
 		if (n != NULL && n->txrtlmt)
@@ -1617,6 +1624,16 @@ run_op(struct interp *ip, uint32_t i, char *buf, size_t size)
 	__atomic_fetch_add(&ip->ops_run, 1, __ATOMIC_RELAXED);
 }
 
+static void (*interp_op_hook)(void *, int, int);
+static void *interp_op_hook_arg;
+
+void
+interp_set_op_hook(void (*fn)(void *, int, int), void *arg)
+{
+	interp_op_hook = fn;
+	interp_op_hook_arg = arg;
+}
+
 int
 interp_run_sequential(struct interp *ip)
 {
@@ -1626,8 +1643,14 @@ interp_run_sequential(struct interp *ip)
 	KASSERT(ip->set_up && !ip->finished, ("interp: not set up"));
 	ip->sequential = true;
 	for (i = 0; i < ip->n_ops; i++) {
+		if (interp_op_hook != NULL)
+			interp_op_hook(interp_op_hook_arg,
+			    (int)ip->sc->ops[i]->op_case, 0);
 		/* No trace: skip formatting the line altogether. */
 		run_op(ip, i, ip->trace != NULL ? line : NULL, sizeof(line));
+		if (interp_op_hook != NULL)
+			interp_op_hook(interp_op_hook_arg,
+			    (int)ip->sc->ops[i]->op_case, 1);
 		if (ip->trace != NULL) {
 			fputs(line, ip->trace);
 			fputc('\n', ip->trace);
@@ -1708,19 +1731,22 @@ interp_run_bytes(const uint8_t *data, size_t size,
 	Scenario *sc;
 
 	interp_reject_why = "";
-	sc = scenario__unpack(NULL, size, data);
-	if (sc == NULL)
+	/* One arena for the whole Scenario, dropped at once (cheap). */
+	sc = scenario__unpack(decode_arena(), size, data);
+	if (sc == NULL) {
+		decode_arena_drop(NULL);
 		return (interp_reject(
 		    "not a scenario (protobuf decode failed)"));
+	}
 	ip = interp_new(sc, o);
 	if (ip == NULL) {
-		scenario__free_unpacked(sc, NULL);
+		decode_arena_drop(&sc->base);
 		return (-1);
 	}
 	if (interp_setup(ip) == 0)
 		interp_run_sequential(ip);
 	interp_finish(ip);
 	interp_free(ip);
-	scenario__free_unpacked(sc, NULL);
+	decode_arena_drop(&sc->base);
 	return (0);
 }

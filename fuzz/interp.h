@@ -39,8 +39,57 @@ struct interp_limits {
 	size_t		max_bytes;		/* M_NOWAIT byte budget */
 };
 
-/* 256 ops, 16 ifaces, 16 sockets, 4096 packets, 64 KiB, 10000, 64 MiB. */
+/*
+ * 256 ops, 16 ifaces, 16 sockets, 256 packets, 18 KiB, 10000, 8 MiB (the
+ * reason for each is beside it in interp_clamp.c).
+ */
 extern const struct interp_limits interp_default_limits;
+
+/*
+ * Interface and driver parameter ranges: interp.c clamps every value to
+ * them and interp_clamp() repairs to them.  Each upper bound is the
+ * smallest that still reaches every behaviour of the model; past it a
+ * value only adds objects that every execution pays to set up, walk on
+ * each quiesce round and tear down, or packets that fill nothing new.
+ * Where the schema has a default it is the bound, so the default
+ * topology is unchanged.
+ */
+#define	INTERP_MTU_MIN		576	/* IPv4 minimum reassembly size */
+#define	INTERP_MTU_MAX		9000	/* jumbo: the TSO/no-fragment case */
+/*
+ * Sends and received packets: a datagram of the largest size fragments
+ * into three even at the largest MTU (9000: 8976-byte fragments), so
+ * ip_fragment's first, middle and last fragment all occur on every
+ * interface, and a TCP send exceeds every MSS (a TSO burst or segments).
+ * Not reached any more: a UDP datagram past IP_MAXPACKET (EMSGSIZE) and
+ * a second TSO burst in one send (> 64 KiB); a 64 KiB send cost as much
+ * as ten ordinary inputs.
+ */
+#define	INTERP_SEND_MAX		18432
+/* nic tx ring: full (ENOBUFS) after a handful of fragmented sends. */
+#define	INTERP_NIC_RING_MAX	64
+/*
+ * mlx5: rate-limit tags are spread over workers by flowid, so two
+ * workers reach the cross-worker orders; four channels per worker reach
+ * free-list reuse and, with up to 16 sockets, exhaustion (ENOMEM); tx
+ * channels are picked by flowid for unlimited tags, two reach a shared
+ * and a separate channel tag; a 64-deep send queue fills (ENOBUFS)
+ * within the packet budget.
+ */
+#define	INTERP_MLX5_WORKERS_MAX	2
+#define	INTERP_MLX5_RL_PER_WORKER_MAX 4
+#define	INTERP_MLX5_CHANNELS_MAX 2
+#define	INTERP_MLX5_SQ_MAX	64
+/*
+ * cxgbe: 8 etids (one per flow) and 4 scheduling classes (one per
+ * distinct rate) run out within 16 sockets; 1024 credits stall a flow
+ * within a few full-size packets; 64 backlogged packets fill within the
+ * packet budget.
+ */
+#define	INTERP_CXGBE_ETIDS_MAX	8
+#define	INTERP_CXGBE_CLASSES_MAX 4
+#define	INTERP_CXGBE_CREDITS_MAX 1024
+#define	INTERP_CXGBE_BACKLOG_MAX 64
 
 /* Hard ceilings: limits above these are lowered to them. */
 #define	INTERP_MAX_THREADS	8
@@ -72,6 +121,13 @@ int	interp_run_bytes(const uint8_t *data, size_t size,
  * string, "" if it did not).
  */
 const char *interp_reject_reason(void);
+
+/*
+ * Benchmarks only (tools/bench.c): in the sequential mode, fn(arg,
+ * op_case, 0) runs before each operation and fn(arg, op_case, 1) after
+ * it, so a benchmark can charge time to operation kinds.  NULL: none.
+ */
+void	interp_set_op_hook(void (*fn)(void *, int, int), void *arg);
 
 /* The number of operations that ran (for summaries). */
 uint32_t interp_ops_run(const struct interp *ip);

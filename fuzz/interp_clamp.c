@@ -12,14 +12,29 @@
 #include "dev/cxgbe/adapter.h"
 #include "net/if_lagg.h"
 
+/*
+ * Each limit bounds what one execution can cost; the reasons, from the
+ * model's behaviour:
+ */
 const struct interp_limits interp_default_limits = {
+	/* Ops that move no packet cost about a microsecond each. */
 	.max_ops = 256,
+	/* vlan over lagg over two ports, an epair, spares for reparenting. */
 	.max_ifaces = 16,
 	.max_sockets = 16,
-	.max_packets = 4096,
-	.max_send_size = 65536,
+	/*
+	 * Packet units (one per received packet, 1 + KiB per send): 256
+	 * fills the deepest ring or queue (64 slots) four times over.
+	 * Cost follows packets, so this bounds an input's cost.
+	 */
+	.max_packets = 256,
+	.max_send_size = INTERP_SEND_MAX,
 	.max_quiesce_steps = 10000,
-	.max_bytes = 64u << 20,
+	/*
+	 * M_NOWAIT bytes live at once: 16 interfaces with 64 full slots of
+	 * ~2.3 KiB each is ~2.4 MiB; past that only a runaway allocates.
+	 */
+	.max_bytes = 8u << 20,
 };
 
 /* Kinds of interface, as the interpreter counts them. */
@@ -110,8 +125,10 @@ interp_clamp(Scenario *sc, const struct interp_limits *lim)
 
 			switch (d->kind_case) {
 			case IFACE__KIND_NIC:
-				clampv(&k, &d->nic->mtu, 576, 9000);
-				clampv(&k, &d->nic->ring_size, 1, 1024);
+				clampv(&k, &d->nic->mtu, INTERP_MTU_MIN,
+				    INTERP_MTU_MAX);
+				clampv(&k, &d->nic->ring_size, 1,
+				    INTERP_NIC_RING_MAX);
 				n_kind[CK_NIC]++;
 				break;
 			case IFACE__KIND_LOOPBACK:
@@ -137,19 +154,25 @@ interp_clamp(Scenario *sc, const struct interp_limits *lim)
 				n_kind[CK_LAGG]++;
 				break;
 			case IFACE__KIND_CXGBE:
-				clampv(&k, &d->cxgbe->n_etids, 1, 64);
-				clampv(&k, &d->cxgbe->n_classes, 1, 16);
+				clampv(&k, &d->cxgbe->n_etids, 1,
+				    INTERP_CXGBE_ETIDS_MAX);
+				clampv(&k, &d->cxgbe->n_classes, 1,
+				    INTERP_CXGBE_CLASSES_MAX);
 				clampv(&k, &d->cxgbe->tx_credits, CXGBE_CREDITS_MIN,
-				    CXGBE_CREDITS_MAX);
-				clampv(&k, &d->cxgbe->max_backlog, 1, 1024);
+				    INTERP_CXGBE_CREDITS_MAX);
+				clampv(&k, &d->cxgbe->max_backlog, 1,
+				    INTERP_CXGBE_BACKLOG_MAX);
 				n_kind[CK_CXGBE]++;
 				break;
 			case IFACE__KIND_MLX5:
-				clampv(&k, &d->mlx5->workers, 1, 4);
+				clampv(&k, &d->mlx5->workers, 1,
+				    INTERP_MLX5_WORKERS_MAX);
 				clampv(&k, &d->mlx5->channels_per_worker, 1,
-				    16);
-				clampv(&k, &d->mlx5->tx_channels, 1, 8);
-				clampv(&k, &d->mlx5->sq_size, 1, 1024);
+				    INTERP_MLX5_RL_PER_WORKER_MAX);
+				clampv(&k, &d->mlx5->tx_channels, 1,
+				    INTERP_MLX5_CHANNELS_MAX);
+				clampv(&k, &d->mlx5->sq_size, 1,
+				    INTERP_MLX5_SQ_MAX);
 				n_kind[CK_MLX5]++;
 				break;
 			default:
@@ -282,11 +305,13 @@ interp_clamp(Scenario *sc, const struct interp_limits *lim)
 			break;
 		case OP__OP_CXGBE_ACK:
 			clampref(&k, &op->cxgbe_ack->cxgbe, n_kind[CK_CXGBE]);
-			clampv(&k, &op->cxgbe_ack->flow, 0, 63);
+			clampv(&k, &op->cxgbe_ack->flow, 0,
+			    INTERP_CXGBE_ETIDS_MAX - 1);
 			break;
 		case OP__OP_MLX5_WORKER:
 			clampref(&k, &op->mlx5_worker->mlx5, n_kind[CK_MLX5]);
-			clampv(&k, &op->mlx5_worker->worker, 0, 3);
+			clampv(&k, &op->mlx5_worker->worker, 0,
+			    INTERP_MLX5_WORKERS_MAX - 1);
 			break;
 		case OP__OP_TASKQUEUE:
 			clampv(&k, &op->taskqueue->rounds, 1, 16);

@@ -650,11 +650,16 @@ t_clamp(int n, char **paths)
 	EXPECT(sc->ops[0]->thread < INTERP_MAX_THREADS, "thread %u",
 	    sc->ops[0]->thread);
 	EXPECT(sc->ops[0]->send->sock < 16, "sock %u", sc->ops[0]->send->sock);
-	EXPECT(sc->ops[0]->send->size == 65536, "size %u",
+	EXPECT(sc->ops[0]->send->size == INTERP_SEND_MAX, "size %u",
 	    sc->ops[0]->send->size);
+	EXPECT(sc->topology->ifaces[0]->nic->ring_size == INTERP_NIC_RING_MAX,
+	    "ring %u", sc->topology->ifaces[0]->nic->ring_size);
+	EXPECT(sc->topology->ifaces[4]->mlx5->workers ==
+	    INTERP_MLX5_WORKERS_MAX, "workers %u",
+	    sc->topology->ifaces[4]->mlx5->workers);
 	EXPECT(sc->topology->ifaces[2]->lagg->proto == 0, "lagg proto");
 	EXPECT(sc->topology->routes[0]->af == 0, "route af");
-	EXPECT(sc->ops[1]->receive->size == 65515, "receive size %u",
+	EXPECT(sc->ops[1]->receive->size == INTERP_SEND_MAX, "receive size %u",
 	    sc->ops[1]->receive->size);
 	EXPECT(sc->ops[3]->fail_alloc->type == 0, "malloc kind");
 	EXPECT(interp_clamp(sc, NULL) == 0, "clamp is not idempotent");

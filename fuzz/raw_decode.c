@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "scenario.pb-c.h"
+#include "fuzz/interp.h"
 
 #define	RAW_MAX_IFACES	8
 #define	RAW_MAX_ROUTES	16
@@ -371,7 +372,12 @@ decode_op(Op *op, union raw_opmsg *u, uint8_t code, const uint8_t *arg)
 		send__init(&u->send);
 		u->send.has_sock = u->send.has_size = 1;
 		u->send.sock = a;
-		u->send.size = ((uint32_t)b << 8) | c;
+		/*
+		 * Spread over the interpreter's range: clamping would turn
+		 * most values into the largest, dearest send.
+		 */
+		u->send.size = (((uint32_t)b << 8) | c) %
+		    (INTERP_SEND_MAX + 1);
 		op->op_case = OP__OP_SEND;
 		op->send = &u->send;
 		break;

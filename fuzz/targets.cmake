@@ -31,6 +31,7 @@ target_link_libraries(sndtag_scenario_hooks PUBLIC
 # before whichever core a binary uses.
 add_library(sndtag_interp STATIC
     ${SNDTAG_FUZZ_DIR}/interp.c
+    ${SNDTAG_FUZZ_DIR}/decode_arena.c
     ${SNDTAG_FUZZ_DIR}/raw_decode.c)
 target_link_libraries(sndtag_interp PUBLIC
     sndtag_includes sndtag_scenario_pb sndtag_scenario_hooks)
@@ -64,8 +65,10 @@ foreach(v ${_sndtag_cores})
   if(COMMAND sndtag_add_fuzzer AND
       (sfx STREQUAL "" OR SNDTAG_ENGINE STREQUAL "libfuzzer"))
     sndtag_add_fuzzer(fuzz_scenario${sfx} ${SNDTAG_FUZZ_DIR}/fuzz_scenario.c
+        ${SNDTAG_FUZZ_DIR}/asan_options.c
         LIBS sndtag_interp ${core} sndtag_scenario_hooks sndtag_pbmutate)
     sndtag_add_fuzzer(fuzz_raw${sfx} ${SNDTAG_FUZZ_DIR}/fuzz_raw.c
+        ${SNDTAG_FUZZ_DIR}/asan_options.c
         LIBS sndtag_interp ${core})
   endif()
 endforeach()
@@ -181,12 +184,31 @@ if(SNDTAG_BUILD_TESTS)
       PASS_REGULAR_EXPRESSION "usage: sndtag-replay")
 endif()
 
-# Throughput benchmark (tools/bench.c): exec/s per seed and the median.
-add_executable(sndtag-bench ${CMAKE_SOURCE_DIR}/tools/bench.c)
+# Throughput benchmark (tools/bench.c): exec/s per seed or over a corpus,
+# with the fuzz targets' ASan defaults (fuzz/asan_options.c).
+add_executable(sndtag-bench ${CMAKE_SOURCE_DIR}/tools/bench.c
+    ${SNDTAG_FUZZ_DIR}/asan_options.c)
 target_link_libraries(sndtag-bench PRIVATE
     sndtag_scenario_io sndtag_interp sndtag_core)
 set_target_properties(sndtag-bench PROPERTIES
     RUNTIME_OUTPUT_DIRECTORY ${SNDTAG_REPRO_OUT})
+if(SNDTAG_BUILD_TESTS)
+  add_test(NAME bench_help COMMAND sndtag-bench --help)
+  set_tests_properties(bench_help PROPERTIES
+      PASS_REGULAR_EXPRESSION "usage: sndtag-bench")
+  add_test(NAME bench_missing_path
+      COMMAND sndtag-bench ${CMAKE_BINARY_DIR}/no-such-corpus)
+  set_tests_properties(bench_missing_path PROPERTIES
+      PASS_REGULAR_EXPRESSION "sndtag-bench: .*no-such-corpus: No such file or directory \\(pass scenario files or corpus directories\\)")
+  # Corpus mode over the built seed corpus: the summary's parts.  Speed
+  # is not asserted; the numbers are for people.
+  add_test(NAME bench_corpus
+      COMMAND sndtag-bench --quiet --seconds 0.001 --runs 1 --top 3
+          ${SNDTAG_CORPORA_OUT}/fuzz_scenario)
+  set_tests_properties(bench_corpus PROPERTIES
+      PASS_REGULAR_EXPRESSION "harmonic mean +[0-9]+ exec/s.*median +[0-9]+ exec/s.*slowest 3:.*op send"
+      LABELS "bench" TIMEOUT 300)
+endif()
 
 # ---- repro tools: minimizer, C reproducers (branch reprotools) -------------
 #

@@ -4,8 +4,23 @@
 #include "shim/lock.h"
 #include "shim/malloc.h"
 
+#include <sys/wait.h>
+
+#include <string.h>
+#include <unistd.h>
+
 MALLOC_DEFINE(M_TEST1, "test1", "first test type");
 MALLOC_DEFINE(M_TEST2, "test2", "second test type");
+MALLOC_DEFINE_CACHED(M_TESTC, "testc", "cached test type");
+
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define	T_NO_CACHE	1
+#endif
+#if __has_feature(address_sanitizer)
+#define	T_ASAN		1
+#endif
+#endif
 
 static void
 fresh(void)
@@ -297,6 +312,122 @@ test_counter_is_accounted(void)
 	CHECK(c == NULL);
 }
 
+/*
+ * A cached type reuses a freed block only after KMALLOC_CACHE_DELAY more
+ * frees of its size, oldest first; M_ZERO still zeroes a reused block.
+ */
+static void
+test_cache_delays_reuse(void)
+{
+	void *p[KMALLOC_CACHE_DELAY + 2], *first, *q;
+	int i;
+
+	fresh();
+	for (i = 0; i < KMALLOC_CACHE_DELAY + 2; i++) {
+		p[i] = malloc(96, M_TESTC, M_NOWAIT);
+		CHECK(p[i] != NULL);
+		memset(p[i], 0x5a, 96);
+	}
+	first = p[0];
+	for (i = 0; i < KMALLOC_CACHE_DELAY + 1; i++)
+		free(p[i], M_TESTC);
+	CHECK_EQ(M_TESTC->ks_inuse, 1);
+#ifdef T_NO_CACHE
+	CHECK_EQ(malloc_cache_count(M_TESTC), 0);
+	free(p[KMALLOC_CACHE_DELAY + 1], M_TESTC);
+#else
+	CHECK_EQ(malloc_cache_count(M_TESTC), KMALLOC_CACHE_DELAY + 1);
+	/* Past the delay: the oldest comes back, zeroed. */
+	q = malloc(96, M_TESTC, M_NOWAIT | M_ZERO);
+	CHECK(q == first);
+	for (i = 0; i < 96; i++)
+		CHECK_EQ(((unsigned char *)q)[i], 0);
+	/* Now at the delay again: a fresh block, not a waiting one. */
+	CHECK_EQ(malloc_cache_count(M_TESTC), KMALLOC_CACHE_DELAY);
+	p[0] = malloc(96, M_TESTC, M_NOWAIT);
+	for (i = 1; i < KMALLOC_CACHE_DELAY + 1; i++)
+		CHECK(p[0] != p[i]);
+	/* One more free: the oldest (p[1]) comes back, not M_ZERO: filled. */
+	free(p[KMALLOC_CACHE_DELAY + 1], M_TESTC);
+	q = malloc(96, M_TESTC, M_NOWAIT);
+	CHECK(q == p[1]);
+	CHECK_EQ(((unsigned char *)q)[0], 0xbe);
+	CHECK_EQ(((unsigned char *)q)[95], 0xbe);
+	free(q, M_TESTC);
+	free(p[0], M_TESTC);
+	free(first, M_TESTC);
+#endif
+	CHECK_EQ(M_TESTC->ks_inuse, 0);
+}
+
+static void
+cached_double_free(void *arg)
+{
+	void *p = malloc(96, M_TESTC, M_NOWAIT);
+
+	(void)arg;
+	free(p, M_TESTC);
+	free(p, M_TESTC);
+}
+
+/* The header stays readable in the cache: a double free still panics. */
+static void
+test_cache_double_free_panics(void)
+{
+	CHECK_PANICS(cached_double_free, NULL, "freed twice");
+}
+
+#ifdef T_ASAN
+static void
+cached_use_after_free(void)
+{
+	volatile char *p = malloc(96, M_TESTC, M_NOWAIT);
+
+	free((void *)(uintptr_t)p, M_TESTC);
+	p[40] = 1;
+}
+#endif
+
+/*
+ * A block waiting in the cache is poisoned like a freed one: ASan reports
+ * a write to it (use-after-poison) and the process dies.
+ */
+static void
+test_cache_use_after_free_is_reported(void)
+{
+#ifdef T_ASAN
+	char buf[8192];
+	size_t got = 0;
+	ssize_t n;
+	int fds[2], status;
+	pid_t pid;
+
+	CHECK(pipe(fds) == 0);
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		close(fds[0]);
+		dup2(fds[1], STDERR_FILENO);
+		cached_use_after_free();
+		_exit(0);
+	}
+	close(fds[1]);
+	while (got < sizeof(buf) - 1 &&
+	    (n = read(fds[0], buf + got, sizeof(buf) - 1 - got)) > 0)
+		got += (size_t)n;
+	buf[got] = '\0';
+	while (read(fds[0], &(char){0}, 1) > 0)
+		;
+	close(fds[0]);
+	waitpid(pid, &status, 0);
+	CHECK(!(WIFEXITED(status) && WEXITSTATUS(status) == 0));
+	CHECK(strstr(buf, "AddressSanitizer: use-after-poison") != NULL);
+	CHECK(strstr(buf, "cached_use_after_free") != NULL);
+#endif
+}
+
 int
 main(void)
 {
@@ -313,5 +444,8 @@ main(void)
 	RUN(test_waitok_with_sx_is_fine);
 	RUN(test_foreach_live);
 	RUN(test_counter_is_accounted);
+	RUN(test_cache_delays_reuse);
+	RUN(test_cache_double_free_panics);
+	RUN(test_cache_use_after_free_is_reported);
 	return (t_done());
 }

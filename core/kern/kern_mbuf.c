@@ -14,8 +14,9 @@
 
 #include <sched.h>
 
-MALLOC_DEFINE(M_MBUF, "mbuf", "mbufs");
-MALLOC_DEFINE(M_MBUF_CLUSTER, "mbuf_cluster", "mbuf clusters");
+/* Per-packet types: zone-like caches, as UMA zones back them in FreeBSD. */
+MALLOC_DEFINE_CACHED(M_MBUF, "mbuf", "mbufs");
+MALLOC_DEFINE_CACHED(M_MBUF_CLUSTER, "mbuf_cluster", "mbuf clusters");
 
 /* kern.ipc.num_snd_tags */
 static uint64_t snd_tag_count;

@@ -16,18 +16,47 @@
 #include "shim/lock.h"
 #include "shim/spin.h"
 
+#include <sanitizer/asan_interface.h>
+
 #undef malloc
 #undef free
 
+/* Reuse would give TSan a happens-before edge the model does not have. */
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define	KMALLOC_NO_CACHE
+#endif
+#endif
+#ifdef __SANITIZE_THREAD__
+#define	KMALLOC_NO_CACHE
+#endif
+
+/*
+ * Cached types (MALLOC_DEFINE_CACHED).  A freed block is reused only when
+ * KMALLOC_CACHE_DELAY younger blocks of its size wait behind it, so a
+ * stale pointer stays poisoned for at least that many frees (for other
+ * types ASan's quarantine plays this part); past KMALLOC_CACHE_MAX the
+ * oldest goes back to the C library.  A reused block is filled as ASan
+ * fills a fresh one (0xbe, the first 4 KiB) unless M_ZERO, so what an
+ * input reads does not depend on what ran before it.
+ */
+#define	KMALLOC_CACHE_MAX	1024
+#define	KMALLOC_FILL_BYTE	0xbe
+#define	KMALLOC_FILL_MAX	4096
+
 MALLOC_DEFINE(M_DEVBUF, "devbuf", "device driver memory");
 MALLOC_DEFINE(M_TEMP, "temp", "misc temporary data buffers");
-MALLOC_DEFINE(M_COUNTER, "counter", "counter(9) cells");
+/* Every ifnet allocates a dozen: cached like the per-packet types. */
+MALLOC_DEFINE_CACHED(M_COUNTER, "counter", "counter(9) cells");
 
 #define	KMALLOC_MAGIC	0x6b6d616cU	/* live block */
 #define	KMALLOC_FREED	0x66726565U	/* freed block, for double frees */
 
 struct kmalloc_hdr {
-	struct malloc_type *kh_type;
+	union {
+		struct malloc_type *kh_type;	/* live */
+		struct kmalloc_hdr *kh_next;	/* waiting in a cache */
+	};
 	uint32_t	 kh_size;
 	uint32_t	 kh_magic;
 };
@@ -100,6 +129,87 @@ kmalloc_fault(struct malloc_type *mtp)
 	return (false);
 }
 
+/* The oldest block of this size past the delay, or NULL. */
+static SHIM_NO_TSAN struct kmalloc_hdr *
+kmalloc_cache_get(struct malloc_type *mtp, size_t size)
+{
+	struct kmalloc_cache *kc;
+	struct kmalloc_hdr *kh = NULL;
+	int i;
+
+	shim_spin_lock(&mtp->ks_cache_lock);
+	for (i = 0; i < KMALLOC_CACHE_SIZES; i++) {
+		kc = &mtp->ks_cache[i];
+		if (kc->kc_size != size)
+			continue;
+		if (kc->kc_count > KMALLOC_CACHE_DELAY) {
+			kh = kc->kc_head;
+			kc->kc_head = kh->kh_next;
+			if (kc->kc_head == NULL)
+				kc->kc_tail = NULL;
+			kc->kc_count--;
+		}
+		break;
+	}
+	shim_spin_unlock(&mtp->ks_cache_lock);
+	return (kh);
+}
+
+/*
+ * Queue a freed (already poisoned) block.  Returns false when the type
+ * has no slot for its size; *evict is the oldest block if the cache is
+ * over its bound (the caller frees it).
+ */
+static SHIM_NO_TSAN bool
+kmalloc_cache_put(struct malloc_type *mtp, struct kmalloc_hdr *kh,
+    struct kmalloc_hdr **evict)
+{
+	struct kmalloc_cache *kc = NULL;
+	int i;
+
+	*evict = NULL;
+	shim_spin_lock(&mtp->ks_cache_lock);
+	for (i = 0; i < KMALLOC_CACHE_SIZES; i++) {
+		if (mtp->ks_cache[i].kc_size == kh->kh_size) {
+			kc = &mtp->ks_cache[i];
+			break;
+		}
+		if (mtp->ks_cache[i].kc_size == 0) {
+			kc = &mtp->ks_cache[i];
+			kc->kc_size = kh->kh_size;
+			break;
+		}
+	}
+	if (kc != NULL) {
+		kh->kh_next = NULL;
+		if (kc->kc_tail != NULL)
+			((struct kmalloc_hdr *)kc->kc_tail)->kh_next = kh;
+		else
+			kc->kc_head = kh;
+		kc->kc_tail = kh;
+		if (++kc->kc_count > KMALLOC_CACHE_MAX) {
+			*evict = kc->kc_head;
+			kc->kc_head = (*evict)->kh_next;
+			(*evict)->kh_next = NULL;
+			kc->kc_count--;
+		}
+	}
+	shim_spin_unlock(&mtp->ks_cache_lock);
+	return (kc != NULL);
+}
+
+uint32_t
+malloc_cache_count(const struct malloc_type *mtp)
+{
+	uint32_t n = 0;
+	int i;
+
+	for (i = 0; i < KMALLOC_CACHE_SIZES; i++)
+		n += __atomic_load_n(&mtp->ks_cache[i].kc_count,
+		    __ATOMIC_RELAXED);
+	return (n);
+}
+
 void *
 kmalloc(size_t size, struct malloc_type *mtp, int flags)
 {
@@ -127,7 +237,20 @@ kmalloc(size_t size, struct malloc_type *mtp, int flags)
 			return (NULL);
 	}
 
-	if ((flags & M_ZERO) != 0)
+	kh = NULL;
+#ifndef KMALLOC_NO_CACHE
+	if (mtp->ks_cached && (kh = kmalloc_cache_get(mtp, size)) != NULL) {
+		ASAN_UNPOISON_MEMORY_REGION(kh + 1, size);
+		if ((flags & M_ZERO) != 0)
+			memset(kh + 1, 0, size);
+		else
+			memset(kh + 1, KMALLOC_FILL_BYTE,
+			    MIN(size, KMALLOC_FILL_MAX));
+	}
+#endif
+	if (kh != NULL)
+		;
+	else if ((flags & M_ZERO) != 0)
 		kh = calloc(1, sizeof(*kh) + size);
 	else
 		kh = malloc(sizeof(*kh) + size);
@@ -168,6 +291,23 @@ kfree(void *addr, struct malloc_type *mtp)
 	__atomic_fetch_sub(&kmalloc_live_bytes, kh->kh_size,
 	    __ATOMIC_RELAXED);
 	kh->kh_magic = KMALLOC_FREED;
+#ifndef KMALLOC_NO_CACHE
+	if (mtp->ks_cached) {
+		struct kmalloc_hdr *old;
+
+		/* Poisoned before another thread can take it. */
+		ASAN_POISON_MEMORY_REGION(kh + 1, kh->kh_size);
+		if (kmalloc_cache_put(mtp, kh, &old)) {
+			if (old != NULL) {
+				ASAN_UNPOISON_MEMORY_REGION(old + 1,
+				    old->kh_size);
+				free(old);
+			}
+			return;
+		}
+		ASAN_UNPOISON_MEMORY_REGION(kh + 1, kh->kh_size);
+	}
+#endif
 	free(kh);
 }
 

@@ -26,6 +26,20 @@
 #define	M_WAITOK	0x0002
 #define	M_ZERO		0x0100
 
+/*
+ * A zone-like cache of freed blocks of one size (kern_malloc.c), for the
+ * types every packet allocates.  Freed blocks wait poisoned (ASan) in a
+ * FIFO before reuse, as a UMA zone's items are checked in the kernel.
+ */
+#define	KMALLOC_CACHE_SIZES	2
+#define	KMALLOC_CACHE_DELAY	64	/* frees before a block is reused */
+struct kmalloc_cache {
+	uint32_t	 kc_size;	/* 0: slot unused */
+	uint32_t	 kc_count;	/* blocks waiting */
+	void		*kc_head;	/* oldest freed */
+	void		*kc_tail;
+};
+
 struct malloc_type {
 	const char	*ks_shortdesc;
 	struct malloc_type *ks_next;	/* registry, for the ledger */
@@ -33,11 +47,24 @@ struct malloc_type {
 	uint64_t	 ks_bytes;	/* live bytes */
 	uint64_t	 ks_calls;	/* allocations ever */
 	bool		 ks_registered;
+	bool		 ks_cached;	/* MALLOC_DEFINE_CACHED */
+	int		 ks_cache_lock;
+	struct kmalloc_cache ks_cache[KMALLOC_CACHE_SIZES];
 };
 
 /* MALLOC_DEFINE(M_FOO, "foo", "long description") */
 #define	MALLOC_DEFINE(type, shortdesc, longdesc)			\
 	struct malloc_type type[1] = { { .ks_shortdesc = (shortdesc) } }
+/*
+ * The same, with freed blocks of up to KMALLOC_CACHE_SIZES sizes kept
+ * for reuse (not under TSan, where reuse would order the freeing thread
+ * before the allocating one).  For the per-packet types: it spares the
+ * C library allocator's (and ASan's) per-call cost; a use after free is
+ * still reported, as use-after-poison.
+ */
+#define	MALLOC_DEFINE_CACHED(type, shortdesc, longdesc)			\
+	struct malloc_type type[1] = { { .ks_shortdesc = (shortdesc),	\
+	    .ks_cached = true } }
 #define	MALLOC_DECLARE(type)	extern struct malloc_type type[1]
 
 MALLOC_DECLARE(M_DEVBUF);
@@ -72,5 +99,8 @@ void	malloc_foreach_live(void (*cb)(const struct malloc_type *, void *),
  * exists and are kept (world_fini has checked them).
  */
 void	malloc_reset(void);
+
+/* Blocks waiting in a cached type's cache (tests). */
+uint32_t malloc_cache_count(const struct malloc_type *type);
 
 #endif /* !_SHIM_MALLOC_H_ */

@@ -208,11 +208,17 @@ class Pool:
         self.jobs = max(1, jobs)
         self.interval = interval
 
-    def run(self, pending, on_start, on_done):
+    def run(self, pending, on_start, on_done, on_tick=None, tick=60.0):
+        """on_tick(running jobs) every `tick` seconds: the progress line
+        of long jobs."""
         pending = list(pending)
         running = []
+        last = time.monotonic()
         try:
             while pending or running:
+                if on_tick and time.monotonic() - last >= tick:
+                    last = time.monotonic()
+                    on_tick(running)
                 while pending and len(running) < self.jobs:
                     j = pending.pop(0)
                     j.start()

@@ -498,7 +498,12 @@ def main(argv):
                 "reached at %.1f s" % r["reach"] if r["reach"] is not None else "never reached"))
         bl.note(PROG, "[%s] %d/%d %s: %s" % (clock(), done[0], len(jobs), c.name, what))
 
-    bl.Pool(a.jobs).run(jobs, c_start, c_done)
+    def c_tick(running):
+        bl.note(PROG, "[%s] %d/%d done; running %s" % (
+            clock(), done[0], len(jobs), ", ".join(
+                "%s (%.0f s)" % (c.name, time.monotonic() - c.t0) for c in running)))
+
+    bl.Pool(a.jobs).run(jobs, c_start, c_done, c_tick)
     report(a, argv, started, len(cands), muts, builds, camps, correct)
     return 0
 

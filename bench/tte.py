@@ -686,7 +686,12 @@ def main(argv):
             what = "%s: %s" % (r["status"], r["note"])
         bl.note(PROG, "[%s] %d/%d done: %s: %s" % (clock(t0), len(results), total, t.name, what))
 
-    bl.Pool(a.jobs).run(trials, on_start, on_done)
+    def on_tick(running):
+        bl.note(PROG, "[%s] %d/%d done; running %s" % (
+            clock(t0), len(results), total,
+            ", ".join("%s (%.0f s)" % (t.name, t.elapsed()) for t in running)))
+
+    bl.Pool(a.jobs).run(trials, on_start, on_done, on_tick)
     report(a, results, argv, started, skipped)
     return 0
 

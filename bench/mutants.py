@@ -246,14 +246,15 @@ def plot_files(a, rows):
     for f, k, s in rows:
         if k + s == 0:
             continue
-        dat.write("%s %.4f %d %d\n" % (f.replace("core/", "").replace("_", "\\\\_"), k / (k + s), k, k + s))
+        dat.write("%s %.4f %d %d\n" % (f.replace("core/", ""), k / (k + s), k, k + s))
         n += 1
     if n == 0:
         return None, None
     with open(os.path.join(a.out, "killrate.dat"), "w") as fh:
         fh.write(dat.getvalue())
-    script = """set terminal pngcairo size %d,460 font ",10"
+    script = """set terminal pngcairo noenhanced size %d,460 font ",10"
 set output "killrate-by-file.png"
+set xrange [-0.6:%f]
 set title "mutation kill rate per source file (killed / mutants run; labels: killed/run)"
 set style fill solid 0.6 border -1
 set boxwidth 0.7
@@ -265,7 +266,7 @@ set bmargin 9
 unset key
 plot "killrate.dat" using 0:2:xtic(1) with boxes lc rgb "#4a7ab5", \\
      "" using 0:($2+0.04):(sprintf("%%d/%%d", $3, $4)) with labels
-""" % (max(640, 60 * n + 160))
+""" % (max(640, 60 * n + 160), n - 0.4)
     err = bl.gnuplot(script, a.out)
     os.remove(os.path.join(a.out, "killrate.dat"))
     return (None if err else "killrate-by-file.png"), err

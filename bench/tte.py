@@ -442,9 +442,11 @@ def plots(a, rows, results):
         name = "survival-%s" % v
         with open(os.path.join(a.out, name + ".dat"), "w") as f:
             f.write(dat.getvalue())
-        plot = ", ".join("%s index %d using 1:2 with steps lw 2 title %s" % (
-            bl.gp_quote(name + ".dat"), i, bl.gp_quote(t)) for i, t in enumerate(titles))
-        script = """set terminal pngcairo size 760,420 font ",10"
+        # Dash types apart: censored configurations share the line at 1.
+        plot = ", ".join("%s index %d using 1:2 with steps lw 2 dt %d title %s" % (
+            bl.gp_quote(name + ".dat"), i, i % 5 + 1, bl.gp_quote(t))
+            for i, t in enumerate(titles))
+        script = """set terminal pngcairo noenhanced size 760,420 font ",10"
 set output %s
 set title %s
 set xlabel "seconds (log scale)"

@@ -43,6 +43,7 @@ def write_atomic(path, text):
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=d)
     with os.fdopen(fd, "w") as f:
         f.write(text)
+    os.chmod(tmp, 0o644)        # mkstemp makes it private; a report is not
     os.replace(tmp, path)
 
 

@@ -476,7 +476,8 @@ def git_commit():
     return p.stdout.strip() + (" (with local changes)" if d.stdout.strip() else "")
 
 
-def report(a, results, argv, started, skipped):
+def report(a, results, argv, started, skipped, wall=None, jobs=None, machine=None,
+           commit=None):
     rows = summarize(results, a.time)
     rows.sort(key=order_key(a))
     comps = comparisons(rows)
@@ -501,12 +502,15 @@ def report(a, results, argv, started, skipped):
     w = md.write
     w("# Time to exposure — %s\n\n" % started.strftime("%Y-%m-%d %H:%M UTC"))
     w("Command: `tools/sndtag bench tte %s`  \n" % " ".join(argv))
-    w("Commit: %s  \nMachine: %s  \n" % (git_commit(), bl.machine_line()))
+    w("Commit: %s  \nMachine: %s  \n" % (commit or git_commit(), machine or bl.machine_line()))
     w("Budget: %d s per trial, %d trial(s) per variant and configuration, "
       "%d job(s) in parallel; trial k uses seed %d+k (libFuzzer `-seed=`, AFL++ `-s`; "
       "the sweep starts at seed (%d+k)·10⁶+1).  \n" % (
-          a.time, a.trials, a.jobs, a.seed_base, a.seed_base))
-    w("Wall time: %s.\n\n" % datetime.timedelta(seconds=int(time.time() - started.timestamp())))
+          a.time, a.trials, jobs or a.jobs, a.seed_base, a.seed_base))
+    if wall is None:
+        wall = time.time() - started.timestamp()
+    w("Wall time: %s.  AFL++ trials count as one job (afl-fuzz and its target take turns); "
+      "the sweep runs one scenario at a time.\n\n" % datetime.timedelta(seconds=int(wall)))
     w("Times are seconds from the start of the trial: **reach** = the variant's canary first "
       "reached (its historic code ran), **trigger** = first triggered (the bug's condition held), "
       "**detect** = the report (first crash file).  Each cell is `median [Q1–Q3]` over all "
@@ -615,6 +619,9 @@ def parse_args(argv):
                     help="build the race sweeps use (tsan)")
     ap.add_argument("--no-build", action="store_true",
                     help="do not build missing binaries")
+    ap.add_argument("--report-only", action="store_true",
+                    help="run nothing: rewrite the report from the trials already in "
+                    "OUT/raw (after an interrupted run, or a change to the report)")
     a = ap.parse_args(argv)
     a.variants = [v for v in a.variants.split(",") if v]
     a.configs = [c for c in a.configs.split(",") if c]
@@ -659,6 +666,30 @@ def main(argv):
         bl.die(PROG, "afl-fuzz not found; run 'sudo tools/sndtag deps' or leave out the afl-* configurations")
     if not shutil.which("gnuplot"):
         bl.die(PROG, "gnuplot not found; run 'sudo tools/sndtag deps'")
+    if a.report_only:
+        results = []
+        for t in trials:
+            try:
+                with open(os.path.join(t.dir, "result.json")) as f:
+                    results.append(json.load(f))
+            except (OSError, ValueError):
+                pass
+        if not results:
+            bl.die(PROG, "no finished trial of this selection in %s; run without --report-only"
+                   % os.path.relpath(a.raw, os.getcwd()))
+        bl.note(PROG, "%d of %d trials found in %s" % (len(results), len(trials),
+                                                       os.path.relpath(a.raw, os.getcwd())))
+        try:
+            with open(os.path.join(a.raw, "run.json")) as f:
+                run = json.load(f)
+            argv0, started = run["argv"], datetime.datetime.utcfromtimestamp(run["started"])
+            wall, jobs = run.get("wall"), run.get("jobs")
+            machine, commit = run.get("machine"), run.get("commit")
+        except (OSError, ValueError, KeyError):
+            argv0, started, wall, jobs = argv, datetime.datetime.utcnow(), 0, None
+            machine = commit = None
+        report(a, results, argv0, started, skipped, wall, jobs, machine, commit)
+        return 0
     os.makedirs(a.raw, exist_ok=True)
     ensure_builds(a, trials)
     # Trial k of every pair before trial k+1 of any: a stopped run still
@@ -667,6 +698,8 @@ def main(argv):
     started = datetime.datetime.utcnow()
     t0 = time.monotonic()
     total = len(trials)
+    run = dict(argv=argv, started=time.time(), jobs=a.jobs, commit=git_commit())
+    bl.write_json(os.path.join(a.raw, "run.json"), run)
     bl.note(PROG, "%d trial(s): %d variant(s) x config(s) %s x %d trial(s), %d s each, "
             "%d job(s); output %s" % (total, len(a.variants), ",".join(a.configs), a.trials,
                                       a.time, a.jobs, os.path.relpath(a.out, os.getcwd())))
@@ -694,7 +727,11 @@ def main(argv):
             ", ".join("%s (%.0f s)" % (t.name, t.elapsed()) for t in running)))
 
     bl.Pool(a.jobs).run(trials, on_start, on_done, on_tick)
-    report(a, results, argv, started, skipped)
+    run["wall"] = time.monotonic() - t0
+    run["machine"] = bl.machine_line()
+    bl.write_json(os.path.join(a.raw, "run.json"), run)
+    report(a, results, argv, started, skipped, run["wall"], a.jobs, run["machine"],
+           run["commit"])
     return 0
 
 

@@ -217,7 +217,7 @@ class Pool:
         last = time.monotonic()
         try:
             while pending or running:
-                if on_tick and time.monotonic() - last >= tick:
+                if on_tick and running and time.monotonic() - last >= tick:
                     last = time.monotonic()
                     on_tick(running)
                 while pending and len(running) < self.jobs:

@@ -246,13 +246,14 @@ def plot_files(a, rows):
     for f, k, s in rows:
         if k + s == 0:
             continue
-        dat.write("%s %.4f %d %d\n" % (f.replace("core/", ""), k / (k + s), k, k + s))
+        # Core file names are unique: the base name is label enough.
+        dat.write("%s %.4f %d %d\n" % (os.path.basename(f), k / (k + s), k, k + s))
         n += 1
     if n == 0:
         return None, None
     with open(os.path.join(a.out, "killrate.dat"), "w") as fh:
         fh.write(dat.getvalue())
-    script = """set terminal pngcairo noenhanced size %d,460 font ",10"
+    script = """set terminal pngcairo noenhanced size %d,480 font ",10"
 set output "killrate-by-file.png"
 set xrange [-0.6:%f]
 set title "mutation kill rate per source file (killed / mutants run; labels: killed/run)"
@@ -262,7 +263,8 @@ set yrange [0:1.15]
 set ylabel "kill rate"
 set xtics rotate by -45 left
 set grid ytics
-set bmargin 9
+set bmargin 8
+set rmargin 8
 unset key
 plot "killrate.dat" using 0:2:xtic(1) with boxes lc rgb "#4a7ab5", \\
      "" using 0:($2+0.04):(sprintf("%%d/%%d", $3, $4)) with labels

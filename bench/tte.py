@@ -74,7 +74,7 @@ class Trial:
         self.dir = os.path.join(a.raw, variant, config, "t%d" % k)
         self.proc = None
         self.t0 = self.t0_real = 0.0
-        self.sweep_hit = None
+        self.log_hit = None
         self.logpos = 0
         self.result = None
 
@@ -160,9 +160,9 @@ class Trial:
     # -- poll --------------------------------------------------------------
 
     def poll(self):
-        if self.engine == "sweep" and self.sweep_hit is None:
-            self._scan_sweep()
-            if self.sweep_hit is not None:
+        if self.engine in ("sweep", "afl") and self.log_hit is None:
+            self._scan_log()
+            if self.log_hit is not None:
                 bl.killpg(self.proc)
                 return self._finish()
         if self.proc.poll() is not None:
@@ -173,7 +173,9 @@ class Trial:
             return self._finish()
         return False
 
-    def _scan_sweep(self):
+    def _scan_log(self):
+        """The sweep's first finding, or a seed AFL++ skips in its dry run
+        because it crashes (libFuzzer would stop there: so do we)."""
         log = os.path.join(self.dir, "log")
         try:
             with open(log, "rb") as f:
@@ -186,9 +188,15 @@ class Trial:
             return
         self.logpos += nl + 1
         for line in data[:nl].decode(errors="replace").splitlines():
+            if self.engine == "afl":
+                m = re.search(r"Test case '([^']+)' results in a crash", line)
+                if m:
+                    self.log_hit = (self.elapsed(), m.group(1))
+                    return
+                continue
             m = re.search(r": new finding: (.*) \((\S+) seed (\d+) depth (\d+)\)$", line)
             if m:
-                self.sweep_hit = (self.elapsed(), m.group(1), m.group(2),
+                self.log_hit = (self.elapsed(), m.group(1), m.group(2),
                                   int(m.group(3)), int(m.group(4)))
                 return
 
@@ -243,8 +251,8 @@ class Trial:
             log = f.read()
         if self.engine == "sweep":
             r["seed"] = self.sweep_start
-            if self.sweep_hit is not None:
-                t, sig, path, s, d = self.sweep_hit
+            if self.log_hit is not None:
+                t, sig, path, s, d = self.log_hit
                 r.update(detect=t, bucket=sig, status="found",
                          crash="%s seed %d depth %d" % (os.path.relpath(path, ROOT), s, d))
                 clean = os.path.join(a.sweep_build, "tools", "sndtag-sweep")
@@ -257,14 +265,19 @@ class Trial:
                 r.update(status="error", note=log.strip().splitlines()[-1:][0][:200] if log.strip() else "exit %s" % rc)
             return self._done(r, wall)
         crashes = self._crash_files()
+        if self.engine == "afl" and self.log_hit is not None:
+            t, name = self.log_hit
+            orig = re.search(r"orig:(.*)$", name)
+            for q in (name, os.path.join(self.dir, "afl", "default", "queue",
+                                         os.path.basename(name)),
+                      os.path.join(a.afl_build, "corpora", self.target,
+                                   orig.group(1) if orig else os.path.basename(name))):
+                if os.path.isfile(q):
+                    crashes = [(self.t0_real + t, q)]
+                    r["note"] = "a seed crashes (afl-fuzz's dry run)"
+                    break
         if self.engine == "afl" and not crashes:
-            m = re.search(r"Test case '([^']+)' results in a crash", log)
-            if m:
-                q = os.path.join(self.dir, "afl", "default", "queue", m.group(1))
-                if os.path.exists(q):
-                    crashes = [(self.t0_real + wall, q)]
-                    r["note"] = "a seed crashes: afl-fuzz stopped in its dry run"
-            elif rc not in (0, None) and not os.path.exists(
+            if rc not in (0, None) and not os.path.exists(
                     os.path.join(self.dir, "afl", "default", "fuzzer_stats")):
                 last = [l for l in log.splitlines() if "PROGRAM ABORT" in l or "ERROR" in l]
                 r.update(status="error", note=(last or ["afl-fuzz exit %s" % rc])[-1].strip()[:200])

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""bench/benchlib.py statistics against values worked out by hand (and
-matching R's wilcox.test / SciPy's mannwhitneyu)."""
+"""bench/benchlib.py: statistics against values worked out by hand (and
+matching R's wilcox.test / SciPy's mannwhitneyu), and the job pool's cap."""
 import os
 import sys
 
@@ -40,4 +40,34 @@ check("method large", m, "normal")
 check("p normal", p, 3.6585e-5, tol=1e-8)
 check("median", bl.quantile([3, 1, 2], 0.5), 2.0)
 check("Q1 type 7", bl.quantile([1, 2, 3, 4], 0.25), 1.75)
+
+
+# The pool never runs more jobs than asked, and runs them all.
+class Job:
+    live = peak = 0
+
+    def __init__(self, n):
+        self.n = n
+        self.left = 3
+
+    def start(self):
+        Job.live += 1
+        Job.peak = max(Job.peak, Job.live)
+
+    def poll(self):
+        self.left -= 1
+        if self.left == 0:
+            Job.live -= 1
+            return True
+        return False
+
+    def kill(self):
+        pass
+
+
+done = []
+bl.Pool(2, interval=0.001).run([Job(i) for i in range(7)], lambda j: None,
+                               lambda j: done.append(j.n))
+check("pool ran all", len(done), 7)
+check("pool peak", Job.peak, 2)
 sys.exit(1 if fails else 0)

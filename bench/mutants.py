@@ -113,7 +113,7 @@ class Build:
         plain_o = os.path.join(self.dir, "plain.o")
         obj = os.path.join(self.dir, "obj", base + ".o")
         lib = os.path.join(self.dir, "libsndtag_core.a")
-        strip = "llvm-objcopy --strip-debug"
+        strip = "objcopy --strip-debug"   # binutils: clang depends on it
         script = """set -u
 cd %(build)s
 # The correct file and the mutant compiled from one path: identical code
@@ -126,7 +126,7 @@ cmp -s %(dir)s/plain.s.o %(dir)s/orig.s.o && exit 11
 rm -f %(dir)s/plain.s.o %(dir)s/orig.s.o %(dir)s/orig.o %(plain_o)s
 mkdir -p %(dir)s/obj
 %(probed)s || exit 10
-cp %(corelib)s %(lib)s && llvm-ar r %(lib)s %(obj)s || exit 12
+cp %(corelib)s %(lib)s && ar r %(lib)s %(obj)s 2>/dev/null || exit 12
 %(link)s || exit 13
 rm -f %(lib)s %(obj)s
 exit 0

@@ -289,8 +289,9 @@ def gp_quote(s):
 def fmt_s(x, censored=False):
     if x is None:
         return "—"
-    s = "%.1f" % x if x < 100 else "%.0f" % x
-    return (">" + s) if censored else s
+    if censored:
+        return ">%.0f" % x
+    return "%.1f" % x if x < 100 else "%.0f" % x
 
 
 def mdtable(header, rows):

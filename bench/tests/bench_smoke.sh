@@ -32,6 +32,24 @@ mutants)
 	grep -Eq '\| (killed|survived|unreached|equivalent|discarded) \|' "$out/report.md" || fail "no result"
 	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["drawn"] == 2 and len(d["mutants"]) == 2' "$out/summary.json" || fail "summary.json"
 	;;
-*) fail "usage: bench_smoke.sh tte|mutants BUILD_DIR OUT_DIR";;
+canary)
+	# The SNDTAG_CANARY_DIR stamps: both kinds on the variant, the first
+	# stamp kept (O_EXCL), nothing from the correct core.
+	mkdir -p "$out"
+	(SNDTAG_CANARY_DIR=$out "$build/repro/sndtag-replay_noref" \
+	    "$ROOT/corpora/variants/noref.txt" > /dev/null 2>&1; true) 2>/dev/null
+	for k in reached triggered; do
+		grep -Eqx '[0-9]+\.[0-9]{9}' "$out/noref.$k" || fail "noref.$k: no stamp"
+	done
+	first=$(cat "$out/noref.reached")
+	(SNDTAG_CANARY_DIR=$out "$build/repro/sndtag-replay_noref" \
+	    "$ROOT/corpora/variants/noref.txt" > /dev/null 2>&1; true) 2>/dev/null
+	[ "$(cat "$out/noref.reached")" = "$first" ] || fail "a later run rewrote the stamp"
+	mkdir -p "$out/correct"
+	SNDTAG_CANARY_DIR=$out/correct "$build/repro/sndtag-replay" \
+	    "$ROOT/corpora/variants/noref.txt" > /dev/null 2>&1 || fail "the correct core crashed"
+	[ -z "$(ls -A "$out/correct")" ] || fail "the correct core wrote a stamp"
+	;;
+*) fail "usage: bench_smoke.sh tte|mutants|canary BUILD_DIR OUT_DIR";;
 esac
 echo "ok"

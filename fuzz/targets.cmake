@@ -60,15 +60,21 @@ foreach(v ${_sndtag_cores})
   set_target_properties(sndtag-replay${sfx} PROPERTIES
       RUNTIME_OUTPUT_DIRECTORY ${SNDTAG_REPRO_OUT})
 
-  # Variant fuzzers for libFuzzer campaigns only (tools/campaign.sh
-  # --variant); under AFL++ each would also cost a cmplog build.
-  if(COMMAND sndtag_add_fuzzer AND
-      (sfx STREQUAL "" OR SNDTAG_ENGINE STREQUAL "libfuzzer"))
+  # Variant fuzzers for libFuzzer campaigns (tools/campaign.sh
+  # --variant).  Under AFL++ each would also cost a cmplog build, so there
+  # they are built only on request, without cmplog (tools/sndtag bench tte).
+  set(ondemand "")
+  if(NOT sfx STREQUAL "" AND NOT SNDTAG_ENGINE STREQUAL "libfuzzer")
+    set(ondemand ON_DEMAND)
+  endif()
+  if(COMMAND sndtag_add_fuzzer AND (ondemand STREQUAL "" OR NOT SNDTAG_SUBTREE))
     sndtag_add_fuzzer(fuzz_scenario${sfx} ${SNDTAG_FUZZ_DIR}/fuzz_scenario.c
         ${SNDTAG_FUZZ_DIR}/asan_options.c
+        ${ondemand}
         LIBS sndtag_interp ${core} sndtag_scenario_hooks sndtag_pbmutate)
     sndtag_add_fuzzer(fuzz_raw${sfx} ${SNDTAG_FUZZ_DIR}/fuzz_raw.c
         ${SNDTAG_FUZZ_DIR}/asan_options.c
+        ${ondemand}
         LIBS sndtag_interp ${core})
   endif()
 endforeach()

@@ -9,6 +9,13 @@
  * so a campaign can tell "never reached" from "reached but not detected".
  * Counters are process-wide, reset by world_init, and printed by the
  * replay tool.  The correct core contains no canary calls.
+ *
+ * With SNDTAG_CANARY_DIR=<dir> in the environment, the first reach and
+ * the first trigger of each canary over a whole campaign (every process
+ * of it) create <dir>/<name>.reached and <dir>/<name>.triggered holding
+ * the CLOCK_MONOTONIC time in seconds: tools/sndtag bench tte reads them
+ * to time exposure.  Only a counter going from 0 to 1 (once per input at
+ * most) leaves the inline increment.
  */
 #ifndef _SHIM_CANARY_H_
 #define	_SHIM_CANARY_H_
@@ -37,13 +44,21 @@ struct canary_counts {
 
 extern struct canary_counts canary_table[CANARY_N];
 
-#define	CANARY_REACHED(id)						\
-	__atomic_fetch_add(&canary_table[(id)].reached, 1, __ATOMIC_RELAXED)
-#define	CANARY_TRIGGERED(id)						\
-	__atomic_fetch_add(&canary_table[(id)].triggered, 1, __ATOMIC_RELAXED)
+#define	CANARY_REACHED(id) do {						\
+	if (__atomic_fetch_add(&canary_table[(id)].reached, 1,		\
+	    __ATOMIC_RELAXED) == 0)					\
+		canary_first((id), 0);					\
+} while (0)
+#define	CANARY_TRIGGERED(id) do {					\
+	if (__atomic_fetch_add(&canary_table[(id)].triggered, 1,	\
+	    __ATOMIC_RELAXED) == 0)					\
+		canary_first((id), 1);					\
+} while (0)
 
 const char *canary_name(enum canary_id id);	/* e.g. "noref" */
 void	canary_reset(void);
+/* First hit of a canary in this input: the SNDTAG_CANARY_DIR stamp. */
+void	canary_first(enum canary_id id, int triggered);
 /* One line per canary with a non-zero count, "canary <name> reached=N triggered=M". */
 void	canary_print(FILE *fp);
 

@@ -1,0 +1,523 @@
+#!/usr/bin/env python3
+"""tools/sndtag bench mutants: mutation analysis of the correct core.
+
+Generates mutants of core/{kern,net,netinet,netinet6,dev} from a catalogue
+of kernel-bug patterns (bench/mutate.py), builds each out of tree (the
+mutated file compiled with the asan build's own command, swapped into a
+copy of libsndtag_core.a, fuzz_scenario relinked against it; the
+checked-out sources are never touched), runs the default campaign
+(fuzz_scenario from the seed corpus) on each, and on the correct core
+once, and reports the kill rate, time to kill, buckets and the survivors
+with file:line.  See docs/FUZZING.md, "Fuzzing power".
+"""
+import argparse
+import datetime
+import io
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib as bl  # noqa: E402
+import mutate  # noqa: E402
+
+PROG = "sndtag bench mutants"
+ROOT = bl.ROOT
+HERE = os.path.dirname(os.path.abspath(__file__))
+GRACE = 30.0
+
+
+# ---- the asan build's own commands ----------------------------------------
+
+class Toolchain:
+    def __init__(self, build):
+        self.build = build
+        with open(os.path.join(build, "compile_commands.json")) as f:
+            cc = json.load(f)
+        self.compile = {}
+        for c in cc:
+            argv = shlex.split(c["command"])
+            if "-o" not in argv:
+                continue
+            out = argv[argv.index("-o") + 1]
+            if not out.startswith("core/CMakeFiles/sndtag_core.dir/"):
+                continue
+            self.compile[os.path.relpath(c["file"], ROOT)] = (argv, out)
+        p = subprocess.run(["ninja", "-C", build, "-t", "commands", "fuzz_scenario"],
+                           capture_output=True, text=True)
+        link = [l for l in p.stdout.splitlines() if " -o fuzz/fuzz_scenario " in l]
+        if p.returncode != 0 or not link:
+            bl.die(PROG, "cannot read fuzz_scenario's link command from %s; "
+                   "run 'tools/sndtag build asan'" % build)
+        line = link[-1].strip()
+        for w in (": && ", " && :"):
+            line = line.replace(w, " ")
+        self.link = shlex.split(line)
+        if "core/libsndtag_core.a" not in self.link:
+            bl.die(PROG, "fuzz_scenario does not link core/libsndtag_core.a in %s" % build)
+
+    def compile_cmd(self, rel, src, obj, extra=()):
+        """The build's command for core file rel, on src, into obj."""
+        argv, out = self.compile[rel]
+        argv = list(argv)
+        i = argv.index("-o")
+        argv[i + 1] = obj
+        argv[-1] = src
+        # Quoted includes relative to the original file still resolve;
+        # __FILE__ and debug paths name the original file.
+        orig_dir = os.path.dirname(os.path.join(ROOT, rel))
+        argv[1:1] = ["-iquote", orig_dir,
+                     "-ffile-prefix-map=%s=%s" % (os.path.dirname(src), orig_dir)] + list(extra)
+        return argv
+
+    def orig_obj(self, rel):
+        return os.path.join(self.build, self.compile[rel][1])
+
+    def link_cmd(self, lib, out, probe):
+        argv = [lib if a == "core/libsndtag_core.a" else a for a in self.link]
+        i = argv.index("-o")
+        argv[i + 1] = out
+        return argv + [probe]
+
+
+# ---- jobs ------------------------------------------------------------------
+
+class Build:
+    """Builds one mutant: plain compile (does it compile? same code?),
+    probed compile, archive, link.  One bash child."""
+
+    def __init__(self, a, tc, m):
+        self.a, self.tc, self.m = a, tc, m
+        self.dir = os.path.join(a.raw, m.id)
+        self.status = None
+
+    def start(self):
+        m, tc = self.m, self.tc
+        if os.path.isdir(self.dir):
+            shutil.rmtree(self.dir)
+        base = os.path.basename(m.path)
+        for kind, text in (("plain", m.plain), ("probed", m.probed)):
+            d = os.path.join(self.dir, kind)
+            os.makedirs(d)
+            with open(os.path.join(d, base), "w") as f:
+                f.write(text)
+        with open(os.path.join(self.dir, "plain.txt"), "w") as f:
+            f.write(m.plain)
+        with open(os.path.join(self.dir, "mutant.json"), "w") as f:
+            json.dump(dict(id=m.id, where=m.where, op=m.op, desc=m.desc), f)
+        q = lambda argv: " ".join(shlex.quote(x) for x in argv)
+        plain_o = os.path.join(self.dir, "plain.o")
+        obj = os.path.join(self.dir, "obj", base + ".o")
+        lib = os.path.join(self.dir, "libsndtag_core.a")
+        strip = "objcopy --strip-debug"   # binutils: clang depends on it
+        script = """set -u
+cd %(build)s
+# The correct file and the mutant compiled from one path: identical code
+# gives identical objects once the debug sections are gone.
+cp %(origsrc)s %(dir)s/plain/%(base)s && %(plain)s && mv %(plain_o)s %(dir)s/orig.o || exit 12
+cp %(dir)s/plain.txt %(dir)s/plain/%(base)s || exit 12
+%(plain)s || exit 10
+%(strip)s %(plain_o)s %(dir)s/plain.s.o && %(strip)s %(dir)s/orig.o %(dir)s/orig.s.o || exit 12
+cmp -s %(dir)s/plain.s.o %(dir)s/orig.s.o && exit 11
+rm -f %(dir)s/plain.s.o %(dir)s/orig.s.o %(dir)s/orig.o %(plain_o)s
+mkdir -p %(dir)s/obj
+%(probed)s || exit 10
+cp %(corelib)s %(lib)s && ar r %(lib)s %(obj)s 2>/dev/null || exit 12
+%(link)s || exit 13
+rm -f %(lib)s %(obj)s
+exit 0
+""" % dict(build=shlex.quote(tc.build), dir=shlex.quote(self.dir), strip=strip,
+           plain=q(tc.compile_cmd(m.path, os.path.join(self.dir, "plain", base), plain_o)),
+           plain_o=shlex.quote(plain_o), base=shlex.quote(base),
+           origsrc=shlex.quote(os.path.join(ROOT, m.path)),
+           probed=q(tc.compile_cmd(m.path, os.path.join(self.dir, "probed", base), obj,
+                                   ["-include", os.path.join(HERE, "mutant_probe.h")])),
+           obj=shlex.quote(obj), lib=shlex.quote(lib),
+           corelib=shlex.quote(os.path.join(tc.build, "core", "libsndtag_core.a")),
+           link=q(tc.link_cmd(lib, os.path.join(self.dir, "fuzz_scenario"), self.a.probe_o)))
+        with open(os.path.join(self.dir, "build.sh"), "w") as f:
+            f.write(script)
+        self.proc = bl.spawn(["bash", os.path.join(self.dir, "build.sh")],
+                             os.path.join(self.dir, "build.log"))
+
+    def poll(self):
+        rc = self.proc.poll()
+        if rc is None:
+            return False
+        self.status = {0: "built", 10: "discarded", 11: "equivalent"}.get(rc, "build-error")
+        return True
+
+    def kill(self):
+        bl.killpg(self.proc)
+
+
+class Campaign:
+    """The default campaign on one binary: fuzz_scenario from the seed
+    corpus, the target's .dict and .options, a fixed seed."""
+
+    def __init__(self, a, name, bin_, dir_):
+        self.a, self.name, self.bin, self.dir = a, name, bin_, dir_
+        self.result = None
+
+    def start(self):
+        a = self.a
+        for d in ("corpus", "crashes", "canary"):
+            p = os.path.join(self.dir, d)
+            if os.path.isdir(p):
+                shutil.rmtree(p)
+            os.makedirs(p)
+        env = dict(os.environ, SNDTAG_CANARY_DIR=os.path.join(self.dir, "canary"))
+        env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+        env.setdefault("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1")
+        cmd = [self.bin, "-seed=%d" % a.seed, "-max_total_time=%d" % a.time,
+               "-print_final_stats=1",
+               "-artifact_prefix=" + os.path.join(self.dir, "crashes") + "/"]
+        cmd += bl.libfuzzer_options("fuzz_scenario")
+        cmd += [os.path.join(self.dir, "corpus"),
+                os.path.join(a.build, "corpora", "fuzz_scenario")]
+        with open(os.path.join(self.dir, "cmd"), "w") as f:
+            f.write(" ".join(cmd) + "\n")
+        self.t0 = time.monotonic()
+        self.t0_real = time.time()
+        self.proc = bl.spawn(cmd, os.path.join(self.dir, "fuzz.log"), env=env,
+                             cwd=self.dir)
+
+    def poll(self):
+        if self.proc.poll() is None and time.monotonic() - self.t0 <= self.a.time + GRACE:
+            return False
+        bl.killpg(self.proc)
+        wall = time.monotonic() - self.t0
+        r = dict(kill=None, bucket="", crash="", reach=None, note="")
+        try:
+            with open(os.path.join(self.dir, "canary", "mutant.reached")) as f:
+                r["reach"] = round(max(0.0, float(f.read()) - self.t0), 3)
+        except (OSError, ValueError):
+            pass
+        d = os.path.join(self.dir, "crashes")
+        cr = sorted((os.path.getmtime(os.path.join(d, n)), os.path.join(d, n))
+                    for n in os.listdir(d)
+                    if n.split("-")[0] in ("crash", "leak", "timeout", "oom", "slow"))
+        with open(os.path.join(self.dir, "fuzz.log"), errors="replace") as f:
+            log = f.read()
+        if cr:
+            t = max(0.0, min(cr[0][0] - self.t0_real, wall))
+            r.update(kill=round(t, 3), crash=os.path.relpath(cr[0][1], ROOT),
+                     bucket=bl.bucket_of_text(log) or "(no report)")
+            if self.name != "correct" and bl.bucket_of_replay(
+                    [os.path.join(self.a.build, "repro", "sndtag-replay"), cr[0][1]]):
+                r.update(kill=None, note="its crash also happens on the correct core")
+        elif self.proc.returncode not in (0, -15) and "stat::" not in log:
+            r["note"] = "campaign failed: " + (log.strip().splitlines() or ["exit %s" % self.proc.returncode])[-1][:200]
+        self.result = r
+        bl.write_json(os.path.join(self.dir, "result.json"), r)
+        return True
+
+    def kill(self):
+        bl.killpg(self.proc)
+
+
+# ---- report ----------------------------------------------------------------
+
+def classify(m, build, camp):
+    if build == "discarded":
+        return "discarded"
+    if build == "equivalent":
+        return "equivalent"
+    if build != "built" or camp is None:
+        return "error"
+    r = camp.result
+    if r["note"].startswith("campaign failed"):
+        return "error"
+    if r["kill"] is not None:
+        return "killed"
+    if r["note"]:
+        return "correct-core"
+    return "survived" if r["reach"] is not None else "unreached"
+
+
+def plot_files(a, rows):
+    """Kill rate per source file (killed / killed + survived + unreached)."""
+    dat = io.StringIO()
+    n = 0
+    for f, k, s in rows:
+        if k + s == 0:
+            continue
+        # Core file names are unique: the base name is label enough.
+        dat.write("%s %.4f %d %d\n" % (os.path.basename(f), k / (k + s), k, k + s))
+        n += 1
+    if n == 0:
+        return None, None
+    with open(os.path.join(a.out, "killrate.dat"), "w") as fh:
+        fh.write(dat.getvalue())
+    script = """set terminal pngcairo noenhanced size %d,480 font ",10"
+set output "killrate-by-file.png"
+set xrange [-0.6:%f]
+set title "mutation kill rate per source file (killed / mutants run; labels: killed/run)"
+set style fill solid 0.6 border -1
+set boxwidth 0.7
+set yrange [0:1.15]
+set ylabel "kill rate"
+set xtics rotate by -45 left
+set grid ytics
+set bmargin 8
+set rmargin 8
+unset key
+plot "killrate.dat" using 0:2:xtic(1) with boxes lc rgb "#4a7ab5", \\
+     "" using 0:($2+0.04):(sprintf("%%d/%%d", $3, $4)) with labels
+""" % (max(640, 60 * n + 160), n - 0.4)
+    err = bl.gnuplot(script, a.out)
+    os.remove(os.path.join(a.out, "killrate.dat"))
+    return (None if err else "killrate-by-file.png"), err
+
+
+def report(a, argv, started, total_cands, muts, builds, camps, correct):
+    cls = {m.id: classify(m, builds[m.id].status, camps.get(m.id)) for m in muts}
+    count = lambda c: sum(1 for v in cls.values() if v == c)
+    killed, surv, unre = count("killed"), count("survived"), count("unreached")
+    run = killed + surv + unre
+    rate = (100.0 * killed / run) if run else 0.0
+    reached = killed + surv
+    rate_r = (100.0 * killed / reached) if reached else 0.0
+    kills = sorted(camps[m.id].result["kill"] for m in muts if cls[m.id] == "killed")
+    per_file = {}
+    for m in muts:
+        k, s = per_file.get(m.path, (0, 0))
+        if cls[m.id] == "killed":
+            k += 1
+        elif cls[m.id] in ("survived", "unreached"):
+            s += 1
+        per_file[m.path] = (k, s)
+    frows = sorted((f, k, s) for f, (k, s) in per_file.items())
+    png, perr = plot_files(a, frows)
+    cr = correct.result if correct else None
+    md = io.StringIO()
+    w = md.write
+    w("# Mutation analysis — %s\n\n" % started.strftime("%Y-%m-%d %H:%M UTC"))
+    w("Command: `tools/sndtag bench mutants %s`  \n" % " ".join(argv))
+    from tte import git_commit  # one definition of the commit line
+    w("Commit: %s  \nMachine: %s  \n" % (git_commit(), bl.machine_line()))
+    w("Campaign per mutant: libFuzzer `fuzz_scenario` (ASan) from the seed corpus with its "
+      ".dict and .options, `-seed=%d`, %d s; %d job(s) in parallel.  Wall time: %s.\n\n" % (
+          a.seed, a.time, a.jobs,
+          datetime.timedelta(seconds=int(time.time() - started.timestamp()))))
+    w("The catalogue yields **%d** candidate mutants on the selected files; **%d** were "
+      "drawn (seed %d, spread over source areas and operators).\n\n" % (total_cands, len(muts), a.seed))
+    if cr is not None:
+        if cr["kill"] is None and not cr["note"]:
+            w("Correct core, same campaign: **no crash** (so every kill below is the mutant's).\n\n")
+        else:
+            w("Correct core, same campaign: **%s** — kills that share this bucket are suspect.\n\n"
+              % (cr["bucket"] or cr["note"]))
+    w(bl.mdtable(["result", "mutants"], [
+        ["killed", killed], ["survived (site reached)", surv],
+        ["survived, site never reached (unreachable by this campaign)", unre],
+        ["equivalent (identical object code)", count("equivalent")],
+        ["discarded (does not compile)", count("discarded")],
+        ["crash also on the correct core (not counted)", count("correct-core")],
+        ["build or campaign error", count("error")]]))
+    w("\n**Kill rate: %d/%d = %.1f%%** of the mutants run (killed / killed + survived + "
+      "unreached); %.1f%% of those whose site was reached.  " % (killed, run, rate, rate_r))
+    if kills:
+        w("Time to kill: median %.1f s, Q1 %.1f s, Q3 %.1f s.\n\n" % (
+            bl.quantile(kills, .5), bl.quantile(kills, .25), bl.quantile(kills, .75)))
+    else:
+        w("\n\n")
+    by_op = {}
+    for m in muts:
+        d = by_op.setdefault(m.op, [0, 0])
+        if cls[m.id] == "killed":
+            d[0] += 1
+        if cls[m.id] in ("killed", "survived", "unreached"):
+            d[1] += 1
+    w("## By operator\n\n")
+    w(bl.mdtable(["operator", "what", "killed / run"],
+                 [[o, mutate.OPERATORS[o], "%d/%d" % tuple(by_op[o])] for o in mutate.OPERATORS if o in by_op]))
+    w("\n## By file\n\n")
+    w(bl.mdtable(["file", "killed / run"], [[f, "%d/%d" % (k, k + s)] for f, k, s in frows]))
+    if png:
+        w("\n![kill rate per file](%s)\n" % png)
+    if perr:
+        w("\nplot failed: %s\n" % perr)
+    w("\n## Every mutant\n\n")
+    rows = []
+    for m in muts:
+        c = cls[m.id]
+        r = camps[m.id].result if m.id in camps and camps[m.id].result else {}
+        det = ""
+        if c == "killed":
+            det = "%.1f s: %s" % (r["kill"], r["bucket"])
+        elif c == "survived":
+            det = "site reached at %.1f s, no report in %d s" % (r["reach"], a.time)
+        elif c == "unreached":
+            det = "the campaign never executed the site"
+        elif c == "equivalent":
+            det = "same object code as the correct core"
+        elif c == "discarded":
+            det = "does not compile"
+        else:
+            det = r.get("note") or builds[m.id].status
+        rows.append([m.id, "`%s`" % m.where, m.op, m.desc.replace("|", "\\|"), c, det.replace("|", "\\|")])
+    w(bl.mdtable(["id", "where", "operator", "mutation", "result", "detail"], rows))
+    w("\nSurvivors are what the harness cannot see in this budget: a survivor whose site was "
+      "reached is a missing oracle or a missing interleaving; an unreached one is code the "
+      "campaign does not get to.  Raw logs, sources and binaries: `raw/` (not committed).\n")
+    bl.write_atomic(os.path.join(a.out, "report.md"), md.getvalue())
+    bl.write_json(os.path.join(a.out, "summary.json"), dict(
+        command=["tools/sndtag", "bench", "mutants"] + argv, time=a.time, seed=a.seed,
+        candidates=total_cands, drawn=len(muts), killed=killed, run=run,
+        kill_rate=round(rate, 2), kill_rate_reached=round(rate_r, 2),
+        counts={c: count(c) for c in ("killed", "survived", "unreached", "equivalent",
+                                      "discarded", "correct-core", "error")},
+        correct_core=cr, mutants=[dict(id=m.id, where=m.where, op=m.op, desc=m.desc,
+                                       result=cls[m.id],
+                                       **(camps[m.id].result if m.id in camps and camps[m.id].result else {}))
+                                  for m in muts]))
+    print()
+    print("=== mutation analysis (%d s per mutant) ===" % a.time)
+    print(bl.texttable(["id", "where", "operator", "result", "detail"],
+                       [[r[0], r[1].strip("`"), r[2], r[4], r[5]] for r in rows]), end="")
+    print("\nkill rate: %d/%d = %.1f%% (reached: %.1f%%); equivalent %d, discarded %d, "
+          "errors %d; correct core: %s" % (
+              killed, run, rate, rate_r, count("equivalent"), count("discarded"),
+              count("error"), "no crash" if cr and cr["kill"] is None and not cr["note"]
+              else (cr["bucket"] or cr["note"]) if cr else "not run"))
+    print("report: %s" % os.path.relpath(os.path.join(a.out, "report.md"), os.getcwd()))
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(
+        prog="tools/sndtag bench mutants",
+        description="Mutation analysis of the correct core: mutants from a catalogue of "
+        "kernel-bug patterns (%s), each built as its own core and fuzz_scenario, each "
+        "fuzzed with the default campaign; reports the kill rate, time to kill, buckets "
+        "and the surviving mutants with file:line." % ", ".join(mutate.OPERATORS),
+        epilog="Full run: tools/sndtag bench mutants --time 120")
+    ap.add_argument("--time", type=int, default=120, help="campaign budget per mutant, s (120)")
+    ap.add_argument("--max", type=int, default=48, help="mutants to draw (48)")
+    ap.add_argument("--seed", type=int, default=1,
+                    help="draws the mutants and seeds libFuzzer (-seed=) (1)")
+    ap.add_argument("--jobs", type=int, default=bl.ncores(),
+                    help="builds/campaigns in parallel (default: the cores, %d)" % bl.ncores())
+    ap.add_argument("--files", default="",
+                    help="comma list of path parts: only core files containing one")
+    ap.add_argument("--out", help="output folder (default results/<date>-mutants)")
+    ap.add_argument("--build", default=os.path.join(ROOT, "build", "asan"))
+    ap.add_argument("--list", action="store_true", help="print the drawn mutants and exit")
+    ap.add_argument("--no-correct", action="store_true",
+                    help="skip the correct-core campaign")
+    ap.add_argument("--no-build", action="store_true", help="do not build the asan targets")
+    a = ap.parse_args(argv)
+    if a.time < 1 or a.max < 1 or a.jobs < 1:
+        bl.die(PROG, "--time, --max and --jobs must be at least 1")
+    if a.jobs > bl.ncores():
+        bl.note(PROG, "--jobs %d is more than the %d cores; using %d" % (a.jobs, bl.ncores(), bl.ncores()))
+        a.jobs = bl.ncores()
+    a.files = [x for x in a.files.split(",") if x]
+    if not a.out:
+        a.out = os.path.join(ROOT, "results",
+                             datetime.datetime.utcnow().strftime("%Y-%m-%d") + "-mutants")
+    a.out = os.path.abspath(a.out)
+    a.raw = os.path.join(a.out, "raw")
+    a.build = os.path.abspath(a.build)
+    return a
+
+
+def main(argv):
+    a = parse_args(argv)
+    cands = mutate.catalogue(ROOT, a.files)
+    if not cands:
+        bl.die(PROG, "no mutant in the selected files%s; --files takes parts of paths under "
+               "core/ such as net/if_lagg.c" % (" (%s)" % ",".join(a.files) if a.files else ""))
+    muts = mutate.sample(cands, a.max, a.seed)
+    if a.list:
+        for m in muts:
+            print("%s  %s  %s  %s" % (m.id, m.where, m.op, m.desc))
+        print("%d of %d candidates" % (len(muts), len(cands)))
+        return 0
+    if not shutil.which("gnuplot"):
+        bl.die(PROG, "gnuplot not found; run 'sudo tools/sndtag deps'")
+    os.makedirs(a.raw, exist_ok=True)
+    if not a.no_build:
+        bl.note(PROG, "building fuzz_scenario, sndtag-replay and the seeds in %s" %
+                os.path.relpath(a.build, ROOT))
+        if not os.path.exists(os.path.join(a.build, "build.ninja")):
+            bl.die(PROG, "%s is not configured; run 'tools/sndtag build asan'" % a.build)
+        log = os.path.join(a.raw, "build.log")
+        with open(log, "w") as f:
+            p = subprocess.run(["cmake", "--build", a.build, "-j", str(bl.ncores()), "--target",
+                                "fuzz_scenario", "sndtag-replay", "sndtag_seed_corpora"],
+                               stdout=f, stderr=subprocess.STDOUT)
+        if p.returncode != 0:
+            bl.die(PROG, "the asan build failed (see %s)" % log)
+    tc = Toolchain(a.build)
+    a.probe_o = os.path.join(a.raw, "mutant_probe.o")
+    p = subprocess.run(["clang", "-O1", "-g", "-c", os.path.join(HERE, "mutant_probe.c"),
+                        "-o", a.probe_o], capture_output=True, text=True)
+    if p.returncode != 0:
+        bl.die(PROG, "cannot compile bench/mutant_probe.c: %s" % p.stderr.strip()[:200])
+    started = datetime.datetime.utcnow()
+    t0 = time.monotonic()
+    clock = lambda: "%d:%02d:%02d" % divmod_h(int(time.monotonic() - t0))
+    bl.note(PROG, "%d mutants drawn from %d candidates (seed %d); building with %d job(s)"
+            % (len(muts), len(cands), a.seed, a.jobs))
+    builds = {m.id: Build(a, tc, m) for m in muts}
+    done = [0]
+
+    def b_done(b):
+        done[0] += 1
+        bl.note(PROG, "[%s] build %d/%d %s %s: %s" % (clock(), done[0], len(muts), b.m.id,
+                                                      b.m.where, b.status))
+
+    bl.Pool(a.jobs).run(list(builds.values()), lambda b: None, b_done)
+    camps = {m.id: Campaign(a, m.id, os.path.join(a.raw, m.id, "fuzz_scenario"),
+                            os.path.join(a.raw, m.id))
+             for m in muts if builds[m.id].status == "built"}
+    jobs = list(camps.values())
+    correct = None
+    if not a.no_correct:
+        correct = Campaign(a, "correct", os.path.join(a.build, "fuzz", "fuzz_scenario"),
+                           os.path.join(a.raw, "correct"))
+        jobs.insert(0, correct)
+    bl.note(PROG, "%d campaign(s) of %d s, %d job(s): about %d min" % (
+        len(jobs), a.time, a.jobs, (len(jobs) + a.jobs - 1) // a.jobs * (a.time + 5) // 60 + 1))
+    done[0] = 0
+
+    def c_start(c):
+        bl.note(PROG, "[%s] start %s" % (clock(), c.name))
+
+    def c_done(c):
+        done[0] += 1
+        r = c.result
+        if r["kill"] is not None:
+            what = "crash at %.1f s: %s" % (r["kill"], r["bucket"])
+        elif c.name == "correct":
+            what = r["note"] or "no crash"
+        else:
+            what = r["note"] or ("no crash (site %s)" % (
+                "reached at %.1f s" % r["reach"] if r["reach"] is not None else "never reached"))
+        bl.note(PROG, "[%s] %d/%d %s: %s" % (clock(), done[0], len(jobs), c.name, what))
+
+    def c_tick(running):
+        bl.note(PROG, "[%s] %d/%d done; running %s" % (
+            clock(), done[0], len(jobs), ", ".join(
+                "%s (%.0f s)" % (c.name, time.monotonic() - c.t0) for c in running)))
+
+    bl.Pool(a.jobs).run(jobs, c_start, c_done, c_tick)
+    report(a, argv, started, len(cands), muts, builds, camps, correct)
+    return 0
+
+
+def divmod_h(s):
+    return (s // 3600, s // 60 % 60, s % 60)
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except KeyboardInterrupt:
+        bl.note(PROG, "interrupted; partial results are in the raw/ folder")
+        sys.exit(130)

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# ctest bench_tte_smoke / bench_mutants_smoke: a tiny configuration of
+# each benchmark, checking the structure of what it writes (never a
+# speed).  Usage: bench_smoke.sh tte|mutants BUILD_DIR OUT_DIR
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+what=$1 build=$2 out=$3
+fail() { echo "FAIL: $*" >&2; exit 1; }
+rm -rf "$out"
+case "$what" in
+tte)
+	python3 "$ROOT/bench/tte.py" --variants noref --configs lf-struct-seeds \
+	    --trials 1 --time 4 --jobs 1 --no-build --build "$build" --out "$out" > "$out.stdout"
+	cat "$out.stdout"
+	grep -q '^=== time to exposure' "$out.stdout" || fail "no summary table"
+	grep -Eq '^noref +lf-struct-seeds +[01]/1 ' "$out.stdout" || fail "no noref row"
+	grep -q '^| variant | config | found | reach | trigger | detect | bucket |$' "$out/report.md" || fail "report table"
+	head -1 "$out/trials.csv" | grep -q '^variant,config,trial,seed,budget,status,reach,trigger,detect,bucket,crash,note$' || fail "trials.csv header"
+	[ "$(wc -l < "$out/trials.csv")" -eq 2 ] || fail "trials.csv: one trial expected"
+	grep -Eq '^noref,lf-struct-seeds,0,1,4,(found|censored),' "$out/trials.csv" || fail "trial row"
+	[ -s "$out/survival-noref.png" ] || fail "no survival plot"
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["rows"][0]["n"] == 1' "$out/summary.json" || fail "summary.json"
+	;;
+mutants)
+	python3 "$ROOT/bench/mutants.py" --files net/if_lagg.c --max 2 --time 4 --jobs 1 \
+	    --no-correct --no-build --build "$build" --out "$out" > "$out.stdout"
+	cat "$out.stdout"
+	grep -q '^=== mutation analysis' "$out.stdout" || fail "no summary"
+	grep -Eq '^kill rate: [0-9]+/[0-9]+ = ' "$out.stdout" || fail "no kill rate line"
+	[ "$(grep -Ec '^m00[12] +core/net/if_lagg\.c:[0-9]+ ' "$out.stdout")" -eq 2 ] || fail "two mutants expected"
+	grep -q '^| id | where | operator | mutation | result | detail |$' "$out/report.md" || fail "report table"
+	grep -Eq '\| (killed|survived|unreached|equivalent|discarded) \|' "$out/report.md" || fail "no result"
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["drawn"] == 2 and len(d["mutants"]) == 2' "$out/summary.json" || fail "summary.json"
+	;;
+canary)
+	# The SNDTAG_CANARY_DIR stamps: both kinds on the variant, the first
+	# stamp kept (O_EXCL), nothing from the correct core.
+	mkdir -p "$out"
+	(SNDTAG_CANARY_DIR=$out "$build/repro/sndtag-replay_noref" \
+	    "$ROOT/corpora/variants/noref.txt" > /dev/null 2>&1 || true) 2>/dev/null
+	for k in reached triggered; do
+		grep -Eqx '[0-9]+\.[0-9]{9}' "$out/noref.$k" || fail "noref.$k: no stamp"
+	done
+	first=$(cat "$out/noref.reached")
+	(SNDTAG_CANARY_DIR=$out "$build/repro/sndtag-replay_noref" \
+	    "$ROOT/corpora/variants/noref.txt" > /dev/null 2>&1 || true) 2>/dev/null
+	[ "$(cat "$out/noref.reached")" = "$first" ] || fail "a later run rewrote the stamp"
+	mkdir -p "$out/correct"
+	SNDTAG_CANARY_DIR=$out/correct "$build/repro/sndtag-replay" \
+	    "$ROOT/corpora/variants/noref.txt" > /dev/null 2>&1 || fail "the correct core crashed"
+	[ -z "$(ls -A "$out/correct")" ] || fail "the correct core wrote a stamp"
+	;;
+*) fail "usage: bench_smoke.sh tte|mutants|canary BUILD_DIR OUT_DIR";;
+esac
+echo "ok"

@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""bench/benchlib.py: statistics against values worked out by hand (and
+matching R's wilcox.test / SciPy's mannwhitneyu), and the job pool's cap."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import benchlib as bl  # noqa: E402
+
+fails = 0
+
+
+def check(what, got, want, tol=1e-6):
+    global fails
+    ok = (got == want) if isinstance(want, str) or want is None else abs(got - want) <= tol
+    print("%s %s: got %r, want %r" % ("ok  " if ok else "FAIL", what, got, want))
+    fails += not ok
+
+
+# Complete separation, 3 vs 3: 2 of the 20 assignments are as extreme.
+u, p, m = bl.mann_whitney([1, 2, 3], [4, 5, 6])
+check("U separated", u, 0.0)
+check("p separated (exact)", p, 0.1)
+check("method", m, "exact")
+# 5 vs 5 fully separated: 2/252.
+u, p, m = bl.mann_whitney([10, 11, 12, 13, 14], [1, 2, 3, 4, 5])
+check("U other side", u, 25.0)
+check("p 5v5", p, 2 / 252)
+# Ties: censored trials at the budget.  a = [1, 300, 300], b = [300]*3:
+# mid-ranks 1 and 4 (x5) -> R_a = 9, U_a = 3.  Over the 20 splits U is 3
+# (the 1 in a) or 6 (not): both 1.5 from the mean 4.5, so p = 1.
+u, p, m = bl.mann_whitney([1, 300, 300], [300, 300, 300])
+check("U ties", u, 3.0)
+check("p ties", p, 1.0)
+check("all tied", bl.mann_whitney([5, 5], [5, 5])[1], 1.0)
+# Normal approximation (too many splits for the exact test): 12 vs 12,
+# separated: z = (72 - 0.5) / sqrt(300) = 4.1281, p = 2 sf(z) = 3.6585e-5.
+u, p, m = bl.mann_whitney(list(range(12)), list(range(100, 112)))
+check("method large", m, "normal")
+check("p normal", p, 3.6585e-5, tol=1e-8)
+check("median", bl.quantile([3, 1, 2], 0.5), 2.0)
+check("Q1 type 7", bl.quantile([1, 2, 3, 4], 0.25), 1.75)
+
+
+# The pool never runs more jobs than asked, and runs them all.
+class Job:
+    live = peak = 0
+
+    def __init__(self, n):
+        self.n = n
+        self.left = 3
+
+    def start(self):
+        Job.live += 1
+        Job.peak = max(Job.peak, Job.live)
+
+    def poll(self):
+        self.left -= 1
+        if self.left == 0:
+            Job.live -= 1
+            return True
+        return False
+
+    def kill(self):
+        pass
+
+
+done = []
+bl.Pool(2, interval=0.001).run([Job(i) for i in range(7)], lambda j: None,
+                               lambda j: done.append(j.n))
+check("pool ran all", len(done), 7)
+check("pool peak", Job.peak, 2)
+sys.exit(1 if fails else 0)

@@ -102,10 +102,9 @@ fb_op(int op_kind, int error, const struct fb_sock *socks, int n,
 		    (uint32_t)s->tag_if_dead << 5 |
 		    bucket(s->tag_refs) << 6 | (uint32_t)s->changed << 9 |
 		    (uint32_t)s->dropped << 10 | (uint32_t)s->no_pcb << 11;
-		fb_hit(F_SOCK, (uint32_t)op_kind, st);
+		fb_hit(F_SOCK, st, 0);
 	}
-	fb_hit(F_GLOBAL, (uint32_t)op_kind, bucket(tags) << 4 |
-	    bucket(mbufs));
+	fb_hit(F_GLOBAL, bucket(tags), bucket(mbufs));
 	if (tags > 0)
 		fb_hit(F_ORDER, (uint32_t)fb_prev, (uint32_t)op_kind);
 	fb_prev = op_kind;

@@ -8,14 +8,17 @@
  * engine keeps inputs for, as if they were new edges: libFuzzer reads
  * them as extra counters (__libfuzzer_extra_counters).
  *
- * Features, each hashed into FB_MAP_SIZE counters:
+ * Features, each hashed into FB_MAP_SIZE counters (hit counts bucketed
+ * by the engine, so "how often" counts too):
  *	(op kind, outcome class)
- *	(op kind, one socket's tag state): has a tag, the kind of
- *	    interface the tag belongs to and whether that interface is
- *	    detached, the tag's reference count (log2 bucket), CHANGED,
- *	    DROPPED
- *	(op kind, buckets of num_snd_tags and of live mbufs)
+ *	a socket's tag state: has a tag, the kind of interface the tag
+ *	    belongs to and whether that interface is detached, the tag's
+ *	    reference count (bucketed), CHANGED, DROPPED, closed
+ *	(num_snd_tags, live mbufs), bucketed
  *	(previous op kind, op kind) while any tag exists
+ * States are not crossed with the op that reached them: that would
+ * multiply the features (and the corpus, and the engine's bookkeeping
+ * per input) for little guidance.
  */
 #ifndef _FUZZ_INTERP_FEEDBACK_H_
 #define	_FUZZ_INTERP_FEEDBACK_H_

@@ -537,6 +537,21 @@ oneof_nth(const ProtobufCMessageDescriptor *d, const ProtobufCFieldDescriptor *f
 	return (NULL);
 }
 
+/* A member index for the oneof of f (n members): the hook's, or uniform. */
+static size_t
+oneof_pick(struct mctx *c, const ProtobufCMessageDescriptor *d,
+    const ProtobufCFieldDescriptor *f, size_t n)
+{
+	int k;
+
+	if (c->h != NULL && c->h->choose != NULL && rchance(c, 3, 4)) {
+		k = c->h->choose(c->root, d, f, n, rnext(c), c->h->arg);
+		if (k >= 0 && (size_t)k < n)
+			return ((size_t)k);
+	}
+	return (rbelow(c, n));
+}
+
 /* Set a singular field (or oneof member) to a new random value. */
 static void
 set_random(struct mctx *c, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
@@ -601,7 +616,8 @@ fresh(struct mctx *c, const ProtobufCMessageDescriptor *d, int depth)
 			if (!pbmsg_oneof_first(d, f) || !rchance(c, 7, 8))
 				continue;
 			n = pbmsg_oneof_members(d, f, NULL, 0);
-			set_random(c, m, oneof_nth(d, f, rbelow(c, n)), depth);
+			set_random(c, m, oneof_nth(d, f, oneof_pick(c, d, f, n)),
+			    depth);
 		} else if (pbmsg_is_repeated(f)) {
 			if (depth < FRESH_DEPTH && rchance(c, 1, 4))
 				insert_random(c, m, f, 0, depth, false);
@@ -930,7 +946,7 @@ switch_oneof(struct mctx *c, const struct site *s)
 		pbmsg_clear(s->m, cur);
 		return;
 	}
-	k = rbelow(c, n);
+	k = oneof_pick(c, d, s->f, n);
 	to = oneof_nth(d, s->f, k);
 	if (to == cur && n > 1)
 		to = oneof_nth(d, s->f, (k + 1) % n);

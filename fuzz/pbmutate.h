@@ -78,6 +78,19 @@ struct pbmutate_hooks {
 	 */
 	void	(*generate)(ProtobufCMessage *root, uint64_t rnd, void *arg);
 	/*
+	 * choose: which member of the oneof whose first member is f a new
+	 * or switched message of type d gets: an index into the oneof's
+	 * members in declaration order, or -1 to pick uniformly.  root is
+	 * the whole message (NULL while a detached sub-tree is built), so
+	 * the choice can follow what the message already holds, as
+	 * syzkaller's choice table prefers calls related to the program's
+	 * resources.
+	 */
+	int	(*choose)(const ProtobufCMessage *root,
+		    const ProtobufCMessageDescriptor *d,
+		    const ProtobufCFieldDescriptor *f, size_t n_members,
+		    uint64_t rnd, void *arg);
+	/*
 	 * mutate_bytes: the engine's byte mutator (libFuzzer's
 	 * LLVMFuzzerMutate), applied now and then to a scalar's bytes, so
 	 * the engine's comparison tracing and dictionary reach the fields

@@ -609,6 +609,77 @@ scenario_inserted(ProtobufCMessage *root, ProtobufCMessage *m,
 		satisfy_op(sc, idx, &r);
 }
 
+/* ---- choice table --------------------------------------------------- */
+
+/*
+ * Which op a new or switched Op becomes, weighted by what the scenario
+ * already holds, as syzkaller's choice table prefers calls that use the
+ * program's resources: once a socket exists, the calls on sockets (and
+ * sends above all, they are what moves tags); events of the drivers
+ * that exist rather than of ones that would have to be added; an open
+ * when there is none.  Weights are relative, per op kind.
+ */
+static int
+op_weight(Op__OpCase k, bool sockets, const Topology *t)
+{
+	Iface__KindCase kind;
+
+	if (k == OP__OP_OPEN)
+		return (sockets ? 4 : 12);
+	if (uses_socket(k))
+		return (sockets ? (k == OP__OP_SEND ? 16 : 6) : 1);
+	kind = kind_used(k);
+	if (kind != IFACE__KIND__NOT_SET)
+		return (has_kind(t, kind) ? 6 : 1);
+	switch (k) {
+	case OP__OP_RECEIVE:
+	case OP__OP_ROUTE_ADD:
+	case OP__OP_ROUTE_CHANGE:
+	case OP__OP_ROUTE_DELETE:
+	case OP__OP_LINK:
+	case OP__OP_DETACH:
+		return (3);
+	default:
+		return (2);
+	}
+}
+
+static int
+scenario_choose(const ProtobufCMessage *root,
+    const ProtobufCMessageDescriptor *d, const ProtobufCFieldDescriptor *f,
+    size_t n_members, uint64_t rnd, void *arg)
+{
+	int w[64], total = 0, i, n = 0;
+	const Scenario *sc;
+	struct hrng r = { rnd };
+	bool sockets;
+	unsigned k;
+	uint32_t x;
+
+	(void)arg;
+	if (d != &op__descriptor || root == NULL ||
+	    root->descriptor != &scenario__descriptor || n_members > 64)
+		return (-1);
+	sc = (const Scenario *)root;
+	sockets = open_before(sc, sc->n_ops);
+	for (k = 0; k < d->n_fields && n < (int)n_members; k++) {
+		if (!pbmsg_same_oneof(&d->fields[k], f))
+			continue;
+		w[n] = op_weight((Op__OpCase)d->fields[k].id, sockets,
+		    sc->topology);
+		total += w[n++];
+	}
+	if (total == 0)
+		return (-1);
+	x = hbelow(&r, (uint32_t)total);
+	for (i = 0; i < n; i++) {
+		if (x < (uint32_t)w[i])
+			return (i);
+		x -= (uint32_t)w[i];
+	}
+	return (-1);
+}
+
 /* ---- generate ------------------------------------------------------- */
 
 static const Iface__KindCase gen_kinds[] = {
@@ -637,7 +708,7 @@ scenario_generate(ProtobufCMessage *root, uint64_t rnd, void *arg)
 		    sizeof(gen_kinds[0]))], &r);
 	t->has_forwarding = 1;
 	t->forwarding = hchance(&r, 1, 2);
-	n = 1 + hbelow(&r, 6);
+	n = 2 + hbelow(&r, 11);
 	for (i = 0; i < n; i++)
 		pbmutate_insert_fresh(root, root,
 		    field_of(&scenario__descriptor, "ops"), sc->n_ops,
@@ -652,5 +723,6 @@ const struct pbmutate_hooks scenario_mutator_hooks = {
 	.values = scenario_values,
 	.inserted = scenario_inserted,
 	.generate = scenario_generate,
+	.choose = scenario_choose,
 	.mutate_bytes = NULL,		/* the libFuzzer glue sets it */
 };

@@ -15,6 +15,34 @@ static uint8_t fb_map[FB_MAP_SIZE]
     __attribute__((used, aligned(64), section("__libfuzzer_extra_counters")));
 static int fb_prev;
 
+/*
+ * AFL++ does not read libFuzzer's extra counters, but it reads every
+ * SanitizerCoverage guard registered with it: in an AFL++ binary (its
+ * runtime is linked in) each feature slot is also a guard,
+ * registered before main and so before the fork server sizes its map, and
+ * a hit is reported as that guard's edge.  (__afl_manual_init, a function
+ * of AFL++'s runtime, tells an AFL++ binary; the map pointer itself is
+ * declared by AFL++'s compiler pass with its own type.)
+ */
+void	__afl_manual_init(void) __attribute__((weak));
+void	__sanitizer_cov_trace_pc_guard_init(uint32_t *, uint32_t *)
+	    __attribute__((weak));
+void	__sanitizer_cov_trace_pc_guard(uint32_t *) __attribute__((weak));
+static uint32_t fb_guards[FB_MAP_SIZE];
+static int fb_afl;
+
+__attribute__((constructor)) static void
+fb_afl_init(void)
+{
+	if (__afl_manual_init == NULL ||
+	    __sanitizer_cov_trace_pc_guard_init == NULL ||
+	    __sanitizer_cov_trace_pc_guard == NULL)
+		return;
+	__sanitizer_cov_trace_pc_guard_init(fb_guards,
+	    fb_guards + FB_MAP_SIZE);
+	fb_afl = 1;
+}
+
 enum { F_OUTCOME = 1, F_SOCK, F_GLOBAL, F_ORDER };
 
 static uint32_t
@@ -31,10 +59,13 @@ fb_hash(uint32_t kind, uint32_t a, uint32_t b)
 static void
 fb_hit(uint32_t kind, uint32_t a, uint32_t b)
 {
-	uint8_t *c = &fb_map[fb_hash(kind, a, b) % FB_MAP_SIZE];
+	uint32_t i = fb_hash(kind, a, b) % FB_MAP_SIZE;
+	uint8_t *c = &fb_map[i];
 
 	if (*c != UINT8_MAX)
 		(*c)++;
+	if (fb_afl)
+		__sanitizer_cov_trace_pc_guard(&fb_guards[i]);
 }
 
 /* 0, 1, 2, 3-4, 5-8, 9+: counts matter near zero, not beyond. */

@@ -8,6 +8,7 @@
  */
 #include "fuzz/interp.h"
 #include "fuzz/decode_arena.h"
+#include "fuzz/interp_feedback.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -1575,6 +1576,53 @@ op_name(const Op *op)
 }
 
 /* Run op i; its trace line goes to buf. */
+/*
+ * State feedback (interp_feedback.h) after an op of a sequential run: the
+ * tag state of every open socket.  Plain reads are fine here, nothing
+ * else runs; the threaded mode never calls it.
+ */
+static void
+op_feedback(struct interp *ip, const Op *op, int error)
+{
+	struct fb_sock st[INTERP_MAX_SOCKETS];
+	struct m_snd_tag *mst;
+	struct inpcb *inp;
+	struct socket *so;
+	uint32_t s;
+	int n = 0, k;
+
+	for (s = 0; s < ip->lim.max_sockets; s++) {
+		if (!file_live(&ip->files[s]) || (so = ip->files[s].so) == NULL)
+			continue;
+		memset(&st[n], 0, sizeof(st[n]));
+		inp = so->so_pcb;
+		if (inp == NULL) {
+			st[n++].no_pcb = true;
+			continue;
+		}
+		st[n].changed = (inp->inp_flags2 &
+		    INP_RATE_LIMIT_CHANGED) != 0;
+		st[n].dropped = (inp->inp_flags & INP_DROPPED) != 0;
+		if ((mst = inp->inp_snd_tag) != NULL) {
+			st[n].has_tag = true;
+			st[n].tag_refs = mst->refcount;
+			/* Compare only: the tag pins its ifnet. */
+			for (k = 0; k < ip->n_ifaces; k++) {
+				if (ip->ifaces[k].ifp != mst->ifp)
+					continue;
+				st[n].tag_kind = (uint8_t)(ip->ifaces[k].kind +
+				    1);
+				st[n].tag_if_dead = ip->ifaces[k].state ==
+				    IS_DEAD;
+				break;
+			}
+		}
+		n++;
+	}
+	fb_op((int)op->op_case, error, st, n, num_snd_tags(),
+	    mbuf_live_count());
+}
+
 static void
 run_op(struct interp *ip, uint32_t i, char *buf, size_t size)
 {
@@ -1616,6 +1664,8 @@ run_op(struct interp *ip, uint32_t i, char *buf, size_t size)
 	}
 	iface_release_all(&c);
 	witness_assert_unlocked(op_name(op));
+	if (ip->sequential)
+		op_feedback(ip, op, error);
 	if (error == SKIP)
 		ctx_printf(&c, " -> skip (%s)", c.skip != NULL ? c.skip :
 		    "nothing to do");
@@ -1642,6 +1692,7 @@ interp_run_sequential(struct interp *ip)
 
 	KASSERT(ip->set_up && !ip->finished, ("interp: not set up"));
 	ip->sequential = true;
+	fb_reset();
 	for (i = 0; i < ip->n_ops; i++) {
 		if (interp_op_hook != NULL)
 			interp_op_hook(interp_op_hook_arg,

@@ -19,6 +19,13 @@
  *				in turn: every op runs once, clean ledger
  *	threads SEED.txt...	the same on free-running pthreads (stress
  *				fallback; not deterministic, not a ctest)
+ *	generate		the mutator's generator (scenario_hooks.c):
+ *				generated scenarios are accepted, give every
+ *				socket op an open and every open a route, and
+ *				they and their mutants run clean
+ *	feedback SEED.txt...	state feedback (interp_feedback.h) reports
+ *				features for every seed, and not the same
+ *				set for all
  *
  * Every run goes through world_init/world_fini, so one process running
  * thousands of inputs also shows that nothing survives between inputs.
@@ -32,6 +39,9 @@
 
 #include "scenario.pb-c.h"
 #include "fuzz/interp.h"
+#include "fuzz/interp_feedback.h"
+#include "fuzz/pbmutate.h"
+#include "fuzz/scenario_hooks.h"
 #include "fuzz/pbtext.h"
 #include "fuzz/raw_decode.h"
 #include "repro/scenario_io.h"
@@ -687,12 +697,135 @@ t_clamp(int n, char **paths)
 	printf("clamp: done\n");
 }
 
+
+/* ---- generate ------------------------------------------------------ */
+
+static bool
+routed(const Scenario *sc, int af, uint32_t dst)
+{
+	const Topology *t = sc->topology;
+	size_t i;
+
+	for (i = 0; t != NULL && i < t->n_routes; i++)
+		if ((int)t->routes[i]->af == af &&
+		    (t->routes[i]->prefix == PREFIX_KIND__PREFIX_DEFAULT ||
+		    t->routes[i]->dst % INTERP_NDST == dst % INTERP_NDST))
+			return (true);
+	for (i = 0; i < sc->n_ops; i++)
+		if (sc->ops[i]->op_case == OP__OP_ROUTE_ADD &&
+		    (int)sc->ops[i]->route_add->af == af)
+			return (true);
+	return (false);
+}
+
+static bool
+sock_op(const Op *op)
+{
+	switch (op->op_case) {
+	case OP__OP_CONNECT:
+	case OP__OP_SET_RATE:
+	case OP__OP_FLOWTYPE_NONE:
+	case OP__OP_SEND:
+	case OP__OP_CLOSE:
+	case OP__OP_TCPDROP:
+	case OP__OP_TAG_MODIFY:
+	case OP__OP_TAG_QUERY:
+		return (true);
+	default:
+		return (false);
+	}
+}
+
+static void
+t_generate(void)
+{
+	static uint8_t buf[8192];
+	unsigned seed, k, opens = 0, unrouted = 0, sockops = 0, orphans = 0;
+	unsigned ifaces = 0, runs = 0;
+	size_t len, i;
+	bool open_seen;
+	Scenario *sc;
+
+	for (seed = 1; seed <= 600; seed++) {
+		len = pbmutate_mutate(&scenario__descriptor, buf, 0,
+		    sizeof(buf), seed, &scenario_mutator_hooks);
+		sc = scenario__unpack(NULL, len, buf);
+		EXPECT(sc != NULL, "seed %u: generated input does not decode",
+		    seed);
+		if (sc == NULL)
+			continue;
+		EXPECT(sc->topology != NULL && sc->topology->n_ifaces > 0 &&
+		    sc->n_ops > 0, "seed %u: empty scenario generated", seed);
+		ifaces += sc->topology != NULL ? sc->topology->n_ifaces : 0;
+		open_seen = false;
+		for (i = 0; i < sc->n_ops; i++) {
+			const Op *op = sc->ops[i];
+
+			if (op->op_case == OP__OP_OPEN) {
+				open_seen = true;
+				opens++;
+				if (op->open->has_dst &&
+				    !routed(sc, op->open->af, op->open->dst))
+					unrouted++;
+			} else if (sock_op(op)) {
+				sockops++;
+				orphans += !open_seen;
+			}
+		}
+		scenario__free_unpacked(sc, NULL);
+		/* The generated input and a chain of its mutants run. */
+		for (k = 0; k < 8; k++) {
+			EXPECT(run_bytes(buf, len) >= 0, "seed %u step %u: "
+			    "rejected: %s", seed, k, interp_reject_reason());
+			runs++;
+			len = pbmutate_mutate(&scenario__descriptor, buf, len,
+			    sizeof(buf), seed * 64 + k,
+			    &scenario_mutator_hooks);
+		}
+	}
+	printf("generate: %u runs; %u interfaces, %u opens (%u unrouted), "
+	    "%u socket ops (%u without an open before)\n", runs, ifaces,
+	    opens, unrouted, sockops, orphans);
+	EXPECT(orphans == 0, "%u socket ops without an open", orphans);
+	EXPECT(opens > 100 && unrouted * 20 < opens,
+	    "%u of %u opens unrouted", unrouted, opens);
+}
+
+/* ---- feedback ------------------------------------------------------ */
+
+static void
+t_feedback(int n, char **paths)
+{
+	uint32_t f, lo = UINT32_MAX, hi = 0;
+	uint8_t *bin;
+	size_t len;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		Scenario *sc = load(paths[i]);
+
+		bin = scenario_encode(sc, &len);
+		scenario__free_unpacked(sc, NULL);
+		if (bin == NULL)
+			continue;
+		EXPECT(run_bytes(bin, len) >= 0, "%s rejected", paths[i]);
+		f = fb_features();
+		EXPECT(f > 0, "%s: no state feature", paths[i]);
+		lo = f < lo ? f : lo;
+		hi = f > hi ? f : hi;
+		free(bin);
+	}
+	printf("feedback: %d seeds, %u..%u state features each\n", n, lo, hi);
+	EXPECT(n < 2 || lo < hi, "every seed reports as many features");
+}
+
 int
 main(int argc, char **argv)
 {
 	if (argc < 2) {
 		fprintf(stderr, "usage: interp_selftest determinism|corrupt|"
-		    "limits|raw|clamp|coverage|bythread|threads [FILE...]\n");
+		    "limits|raw|clamp|coverage|bythread|threads|generate|"
+		    "feedback [FILE...]\n");
 		return (2);
 	}
 	if (strcmp(argv[1], "determinism") == 0)
@@ -711,6 +844,10 @@ main(int argc, char **argv)
 		t_bythread(argc - 2, argv + 2, false);
 	else if (strcmp(argv[1], "threads") == 0)
 		t_bythread(argc - 2, argv + 2, true);
+	else if (strcmp(argv[1], "generate") == 0)
+		t_generate();
+	else if (strcmp(argv[1], "feedback") == 0)
+		t_feedback(argc - 2, argv + 2);
 	else {
 		fprintf(stderr, "interp_selftest: unknown test '%s'\n",
 		    argv[1]);

@@ -18,6 +18,37 @@
 
 #include "pbmutate.h"
 
+/*
+ * SNDTAG_MUTLOG=FILE: one line per mutation, "<fnv1a64 of the output>
+ * <in size> <out size> <kind> <pbmutate_last()>", so a campaign's corpus
+ * files can be traced back to the mutation that made them (tools/
+ * mutstats.sh).  Off (one getenv) unless set.
+ */
+void	pb_mutlog(const uint8_t *data, size_t in, size_t out,
+	    const char *kind);
+
+/*
+ * The hooks with mutate_bytes = LLVMFuzzerMutate when the engine has it
+ * (weak: the AFL++ driver and the standalone runner do not).
+ */
+size_t	LLVMFuzzerMutate(uint8_t *, size_t, size_t) __attribute__((weak));
+
+static inline const struct pbmutate_hooks *
+pb_libfuzzer_hooks(const struct pbmutate_hooks *base)
+{
+	static struct pbmutate_hooks h;
+	static int ready;
+
+	if (!ready) {
+		if (base != NULL)
+			h = *base;
+		if (h.mutate_bytes == NULL && LLVMFuzzerMutate != NULL)
+			h.mutate_bytes = LLVMFuzzerMutate;
+		ready = 1;
+	}
+	return (&h);
+}
+
 #define	PB_DEFINE_LIBFUZZER_MUTATOR(descriptor_ptr, hooks_ptr)		\
 size_t	LLVMFuzzerCustomMutator(uint8_t *, size_t, size_t, unsigned int);\
 size_t	LLVMFuzzerCustomCrossOver(const uint8_t *, size_t,		\
@@ -26,18 +57,24 @@ size_t									\
 LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,	\
     unsigned int seed)							\
 {									\
+	size_t in = size, out;						\
 									\
-	return (pbmutate_mutate((descriptor_ptr), data, size, max_size,	\
-	    seed, (hooks_ptr)));					\
+	out = pbmutate_mutate((descriptor_ptr), data, size, max_size,	\
+	    seed, pb_libfuzzer_hooks(hooks_ptr));			\
+	pb_mutlog(data, in, out, "mut");				\
+	return (out);							\
 }									\
 size_t									\
 LLVMFuzzerCustomCrossOver(const uint8_t *data1, size_t size1,		\
     const uint8_t *data2, size_t size2, uint8_t *out, size_t max_out,	\
     unsigned int seed)							\
 {									\
+	size_t n;							\
 									\
-	return (pbmutate_crossover((descriptor_ptr), data1, size1, data2,	\
-	    size2, out, max_out, seed, (hooks_ptr)));			\
+	n = pbmutate_crossover((descriptor_ptr), data1, size1, data2,	\
+	    size2, out, max_out, seed, pb_libfuzzer_hooks(hooks_ptr));	\
+	pb_mutlog(out, size1, n, "cross");				\
+	return (n);							\
 }									\
 struct pb_libfuzzer_mutator_semicolon
 

@@ -3,6 +3,8 @@
  * pbmutate.h for what it does; this file is the how.
  */
 #include <float.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <limits.h>
 #include <math.h>
 #include <stdbool.h>
@@ -19,16 +21,31 @@
 #define	SPLICE_RUN		8	/* elements one splice copies, at most */
 #define	SHRINK_ROUNDS		64
 #define	RETRIES			4	/* attempts at an output != input */
+#define	GENERATE_ONE_IN		100	/* hooks->generate instead of mutating */
+
+#define	N_DOMAIN_VALUES		32	/* hooks->values, at most */
 
 struct mctx {
 	uint64_t	rs;		/* splitmix64 state */
 	size_t		max_rep;
 	size_t		max_str;
+	const struct pbmutate_hooks *h;	/* NULL: none */
+	ProtobufCMessage *root;		/* the message being mutated */
+	const ProtobufCMessageDescriptor *cur;	/* type holding the field */
+	bool		generated;	/* decode() built the message */
 	char		desc[96];
 	size_t		dlen;
 };
 
 static _Thread_local char last_desc[96];
+static struct pbmutate_stats stats;
+
+const struct pbmutate_stats *
+pbmutate_get_stats(void)
+{
+
+	return (&stats);
+}
 
 static uint64_t
 rnext(struct mctx *c)
@@ -65,6 +82,7 @@ ctx_init(struct mctx *c, uint64_t seed, const struct pbmutate_hooks *h)
 	    DEF_MAX_REPEATED;
 	c->max_str = h != NULL && h->max_string != 0 ? h->max_string :
 	    DEF_MAX_STRING;
+	c->h = h;
 }
 
 /* Record "what:name" in the description, keeping only safe characters. */
@@ -251,6 +269,58 @@ rand_float(struct mctx *c, float old)
 }
 
 /*
+ * An integer from the application's values for this field, half of the
+ * time when it has any: the values the program compares against are few
+ * and known to it, uniform 32-bit randoms almost never hit them.
+ */
+static bool
+domain_int(struct mctx *c, const ProtobufCFieldDescriptor *f, uint64_t *v)
+{
+	uint64_t vals[N_DOMAIN_VALUES];
+	size_t n;
+
+	if (c->h == NULL || c->h->values == NULL || c->cur == NULL ||
+	    !rchance(c, 1, 2))
+		return (false);
+	n = c->h->values(c->cur, f, vals, N_DOMAIN_VALUES, c->h->arg);
+	if (n == 0)
+		return (false);
+	if (n > N_DOMAIN_VALUES)
+		n = N_DOMAIN_VALUES;
+	*v = vals[rbelow(c, n)];
+	stats.domain_values++;
+	return (true);
+}
+
+/*
+ * The engine's byte mutator over the value's little-endian bytes, now
+ * and then: its comparison tracing (values the program just compared
+ * with) and its dictionary then reach scalar fields too.
+ */
+static bool
+engine_int(struct mctx *c, uint64_t old, unsigned bytes, uint64_t *v)
+{
+	uint8_t b[8];
+	unsigned i;
+	size_t n;
+
+	if (c->h == NULL || c->h->mutate_bytes == NULL || !rchance(c, 1, 8))
+		return (false);
+	for (i = 0; i < bytes; i++)
+		b[i] = (uint8_t)(old >> (8 * i));
+	n = c->h->mutate_bytes(b, bytes, bytes);
+	if (n > bytes)
+		n = bytes;
+	for (i = (unsigned)n; i < bytes; i++)
+		b[i] = 0;
+	*v = 0;
+	for (i = 0; i < bytes; i++)
+		*v |= (uint64_t)b[i] << (8 * i);
+	stats.byte_mutations++;
+	return (true);
+}
+
+/*
  * A new value for a numeric, bool or enum field into *out; oldp is the
  * current value or NULL.
  */
@@ -272,7 +342,10 @@ rand_scalar(struct mctx *c, const ProtobufCFieldDescriptor *f,
 	case PROTOBUF_C_TYPE_FIXED32:
 		if (oldp != NULL)
 			memcpy(&o32, oldp, sizeof(o32));
-		o32 = (uint32_t)rand_int(c, o32, 32);
+		if (domain_int(c, f, &o64) || engine_int(c, o32, 4, &o64))
+			o32 = (uint32_t)o64;
+		else
+			o32 = (uint32_t)rand_int(c, o32, 32);
 		memcpy(out, &o32, sizeof(o32));
 		break;
 	case PROTOBUF_C_TYPE_INT64:
@@ -282,7 +355,8 @@ rand_scalar(struct mctx *c, const ProtobufCFieldDescriptor *f,
 	case PROTOBUF_C_TYPE_FIXED64:
 		if (oldp != NULL)
 			memcpy(&o64, oldp, sizeof(o64));
-		o64 = rand_int(c, o64, 64);
+		if (!domain_int(c, f, &o64) && !engine_int(c, o64, 8, &o64))
+			o64 = rand_int(c, o64, 64);
 		memcpy(out, &o64, sizeof(o64));
 		break;
 	case PROTOBUF_C_TYPE_BOOL:
@@ -463,6 +537,21 @@ oneof_nth(const ProtobufCMessageDescriptor *d, const ProtobufCFieldDescriptor *f
 	return (NULL);
 }
 
+/* A member index for the oneof of f (n members): the hook's, or uniform. */
+static size_t
+oneof_pick(struct mctx *c, const ProtobufCMessageDescriptor *d,
+    const ProtobufCFieldDescriptor *f, size_t n)
+{
+	int k;
+
+	if (c->h != NULL && c->h->choose != NULL && rchance(c, 3, 4)) {
+		k = c->h->choose(c->root, d, f, n, rnext(c), c->h->arg);
+		if (k >= 0 && (size_t)k < n)
+			return ((size_t)k);
+	}
+	return (rbelow(c, n));
+}
+
 /* Set a singular field (or oneof member) to a new random value. */
 static void
 set_random(struct mctx *c, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
@@ -474,13 +563,19 @@ set_random(struct mctx *c, ProtobufCMessage *m, const ProtobufCFieldDescriptor *
 		ProtobufCBinaryData bd;
 	} v;
 
+	c->cur = m->descriptor;
 	if (new_value(c, f, NULL, &v, depth) == 0)
 		pbmsg_set(m, f, 0, &v);
 }
 
+/*
+ * Insert a fresh element at m.f[pos].  in_root: m is part of c->root (not
+ * a sub-tree fresh() is still building), so hooks->inserted may look at
+ * and extend the whole message.
+ */
 static void
 insert_random(struct mctx *c, ProtobufCMessage *m,
-    const ProtobufCFieldDescriptor *f, size_t pos, int depth)
+    const ProtobufCFieldDescriptor *f, size_t pos, int depth, bool in_root)
 {
 	union {
 		uint64_t	u;
@@ -488,10 +583,16 @@ insert_random(struct mctx *c, ProtobufCMessage *m,
 		ProtobufCBinaryData bd;
 	} v;
 
+	c->cur = m->descriptor;
 	if (new_value(c, f, NULL, &v, depth) != 0)
 		return;
-	if (pbmsg_insert(m, f, pos, &v) != 0)
+	if (pbmsg_insert(m, f, pos, &v) != 0) {
 		pbmsg_free_value(f, &v, true);
+		return;
+	}
+	if (in_root && c->h != NULL && c->h->inserted != NULL &&
+	    c->root != NULL)
+		c->h->inserted(c->root, m, f, pos, rnext(c), c->h->arg);
 }
 
 /*
@@ -515,10 +616,11 @@ fresh(struct mctx *c, const ProtobufCMessageDescriptor *d, int depth)
 			if (!pbmsg_oneof_first(d, f) || !rchance(c, 7, 8))
 				continue;
 			n = pbmsg_oneof_members(d, f, NULL, 0);
-			set_random(c, m, oneof_nth(d, f, rbelow(c, n)), depth);
+			set_random(c, m, oneof_nth(d, f, oneof_pick(c, d, f, n)),
+			    depth);
 		} else if (pbmsg_is_repeated(f)) {
 			if (depth < FRESH_DEPTH && rchance(c, 1, 4))
-				insert_random(c, m, f, 0, depth);
+				insert_random(c, m, f, 0, depth, false);
 		} else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
 			if (f->label != PROTOBUF_C_LABEL_REQUIRED &&
 			    depth < FRESH_DEPTH && rchance(c, 1, 3))
@@ -621,6 +723,7 @@ mutate_value(struct mctx *c, const struct site *s)
 			return;
 		}
 	}
+	c->cur = m->descriptor;
 	if (new_value(c, f, pbmsg_slot(m, f, s->idx), &v, s->depth) == 0)
 		pbmsg_set(m, f, s->idx, &v);
 }
@@ -775,7 +878,7 @@ mutate_repeated(struct mctx *c, ProtobufCMessage *root, const struct site *s)
 	case 1:
 	case 2:
 		note(c, "ins", f->name);
-		insert_random(c, m, f, rbelow(c, n + 1), s->depth);
+		insert_random(c, m, f, rbelow(c, n + 1), s->depth, true);
 		break;
 	case 3:
 	case 4:
@@ -843,7 +946,7 @@ switch_oneof(struct mctx *c, const struct site *s)
 		pbmsg_clear(s->m, cur);
 		return;
 	}
-	k = rbelow(c, n);
+	k = oneof_pick(c, d, s->f, n);
 	to = oneof_nth(d, s->f, k);
 	if (to == cur && n > 1)
 		to = oneof_nth(d, s->f, (k + 1) % n);
@@ -1038,16 +1141,29 @@ cross_once(struct mctx *c, ProtobufCMessage *m, const ProtobufCMessage *other)
 /* ---------------------------------------------------------------------- */
 /* Decode, fit, pack */
 
+/*
+ * Unpack; an empty input or one that does not decode becomes a minimal
+ * message, built up by hooks->generate when c is given and there is one.
+ */
 static ProtobufCMessage *
-decode(const ProtobufCMessageDescriptor *d, const uint8_t *data, size_t size)
+decode(struct mctx *c, const ProtobufCMessageDescriptor *d,
+    const uint8_t *data, size_t size)
 {
 	ProtobufCMessage *m = NULL;
 
 	if (size > 0)
 		m = protobuf_c_message_unpack(d, NULL, size, data);
-	if (m == NULL)
-		return (pbmsg_new_minimal(d));
-	pbmsg_strip_unknown(m);
+	if (m != NULL) {
+		pbmsg_strip_unknown(m);
+		return (m);
+	}
+	m = pbmsg_new_minimal(d);
+	if (m != NULL && c != NULL && c->h != NULL && c->h->generate != NULL) {
+		c->h->generate(m, rnext(c), c->h->arg);
+		note(c, "gen", d->short_name);
+		c->generated = true;
+		stats.generated++;
+	}
 	return (m);
 }
 
@@ -1144,6 +1260,8 @@ fit(const ProtobufCMessageDescriptor *d, ProtobufCMessage *m,
 	*lenp = 0;
 	repair(h, m);
 	size = protobuf_c_message_get_packed_size(m);
+	if (size > max)
+		stats.shrunk++;
 	for (round = 0; size > max && round < SHRINK_ROUNDS; round++) {
 		if (!shrink_step(m, size, max))
 			break;
@@ -1175,9 +1293,22 @@ pbmutate_message(ProtobufCMessage *m, unsigned rounds, uint64_t seed,
 	unsigned i;
 
 	ctx_init(&c, seed, hooks);
+	c.root = m;
 	for (i = 0; i < rounds; i++)
 		mutate_once(&c, m);
 	save_desc(&c);
+}
+
+void
+pbmutate_insert_fresh(ProtobufCMessage *root, ProtobufCMessage *m,
+    const ProtobufCFieldDescriptor *f, size_t pos, uint64_t seed,
+    const struct pbmutate_hooks *hooks)
+{
+	struct mctx c;
+
+	ctx_init(&c, seed, hooks);
+	c.root = root;
+	insert_random(&c, m, f, pos, 0, true);
 }
 
 void
@@ -1187,6 +1318,7 @@ pbmutate_cross_message(ProtobufCMessage *m, const ProtobufCMessage *other,
 	struct mctx c;
 
 	ctx_init(&c, seed, hooks);
+	c.root = m;
 	cross_once(&c, m, other);
 	save_desc(&c);
 }
@@ -1203,28 +1335,50 @@ pbmutate_mutate(const ProtobufCMessageDescriptor *d, uint8_t *data,
 	size_t len = 0;
 
 	ctx_init(&c, seed, hooks);
+	stats.calls++;
 	for (attempt = 0; attempt < RETRIES; attempt++) {
-		m = decode(d, data, size);
+		c.dlen = 0;
+		c.desc[0] = '\0';
+		c.generated = false;
+		/*
+		 * Now and then a new message from nothing, as syzkaller
+		 * generates one program in a hundred: mutation alone stays
+		 * near what the corpus already holds.
+		 */
+		if (hooks != NULL && hooks->generate != NULL &&
+		    rchance(&c, 1, GENERATE_ONE_IN))
+			m = decode(&c, d, NULL, 0);
+		else
+			m = decode(&c, d, data, size);
 		if (m == NULL)
 			break;
+		c.root = m;
 		rounds = 1;
 		while (rounds < MAX_ROUNDS && rchance(&c, 1, 2))
 			rounds++;
+		/* A generated message is new enough as it is. */
+		if (c.generated)
+			rounds = 0;
 		for (i = 0; i < rounds; i++)
 			mutate_once(&c, m);
 		buf = fit(d, m, hooks, max_size, &len);
+		c.root = NULL;
 		/* A mutation that changed nothing: try again. */
 		if (attempt + 1 < RETRIES && len == size &&
 		    (len == 0 || memcmp(buf, data, len) == 0)) {
+			stats.unchanged++;
 			free(buf);
 			continue;
 		}
+		if (len > size)
+			stats.grew++;
 		if (len > 0)
 			memcpy(data, buf, len);
 		free(buf);
 		save_desc(&c);
 		return (len);
 	}
+	stats.gave_up++;
 	save_desc(&c);
 	return (size <= max_size ? size : 0);
 }
@@ -1240,16 +1394,19 @@ pbmutate_crossover(const ProtobufCMessageDescriptor *d, const uint8_t *data1,
 	size_t len;
 
 	ctx_init(&c, seed, hooks);
-	m1 = decode(d, data1, size1);
-	m2 = decode(d, data2, size2);
+	stats.calls++;
+	m1 = decode(&c, d, data1, size1);
+	m2 = decode(NULL, d, data2, size2);
 	if (m1 == NULL || m2 == NULL) {
 		pbmsg_free(m1);
 		pbmsg_free(m2);
 		return (0);
 	}
+	c.root = m1;
 	cross_once(&c, m1, m2);
 	if (rchance(&c, 1, 3))
 		cross_once(&c, m1, m2);
+	c.root = NULL;
 	pbmsg_free(m2);
 	buf = fit(d, m1, hooks, max_out, &len);
 	if (len > 0)
@@ -1257,4 +1414,52 @@ pbmutate_crossover(const ProtobufCMessageDescriptor *d, const uint8_t *data1,
 	free(buf);
 	save_desc(&c);
 	return (len);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Mutation log (SNDTAG_MUTLOG, see pb_libfuzzer_mutator.h) */
+
+static FILE *mutlog;
+static int mutlog_state;	/* 0: not looked, 1: on, -1: off */
+
+static void
+mutlog_close(void)
+{
+	const struct pbmutate_stats *st = &stats;
+
+	if (mutlog == NULL)
+		return;
+	fprintf(mutlog, "# stats calls=%ju generated=%ju unchanged=%ju "
+	    "gave_up=%ju shrunk=%ju grew=%ju domain_values=%ju "
+	    "byte_mutations=%ju\n", (uintmax_t)st->calls,
+	    (uintmax_t)st->generated, (uintmax_t)st->unchanged,
+	    (uintmax_t)st->gave_up, (uintmax_t)st->shrunk,
+	    (uintmax_t)st->grew, (uintmax_t)st->domain_values,
+	    (uintmax_t)st->byte_mutations);
+	fclose(mutlog);
+	mutlog = NULL;
+}
+
+void
+pb_mutlog(const uint8_t *data, size_t in, size_t out, const char *kind)
+{
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+	const char *path;
+	size_t i;
+
+	if (mutlog_state == 0) {
+		path = getenv("SNDTAG_MUTLOG");
+		mutlog_state = -1;
+		if (path != NULL && path[0] != '\0' &&
+		    (mutlog = fopen(path, "a")) != NULL) {
+			mutlog_state = 1;
+			atexit(mutlog_close);
+		}
+	}
+	if (mutlog_state < 0)
+		return;
+	for (i = 0; i < out; i++)
+		h = (h ^ data[i]) * UINT64_C(0x100000001b3);
+	fprintf(mutlog, "%016jx %zu %zu %s %s\n", (uintmax_t)h, in, out, kind,
+	    last_desc[0] != '\0' ? last_desc : "-");
 }

@@ -5,6 +5,9 @@
  * one or more mutations, lets a repair hook restore the schema's own
  * invariants (valid object references, ...), and packs the result.
  *
+ * With hooks->generate, an empty input (and one call in a hundred) is
+ * built from nothing by the application's generator first.
+ *
  * Mutations, picked by kind and then uniformly over the places they apply:
  *   repeated fields  insert a fresh random element, insert a copy, delete
  *                    one or a run, swap, move, duplicate a run, splice a run
@@ -48,7 +51,79 @@ struct pbmutate_hooks {
 	size_t	max_repeated;
 	/* Longest string or bytes value the mutator creates (0: 32). */
 	size_t	max_string;
+	/*
+	 * Domain knowledge, all optional.  values: the values the
+	 * application finds interesting for scalar field f of message type
+	 * d (object indices, sizes around its boundaries, its own limits);
+	 * writes at most nvals into vals and returns how many (0: none, the
+	 * generic tables are used).
+	 */
+	size_t	(*values)(const ProtobufCMessageDescriptor *d,
+		    const ProtobufCFieldDescriptor *f, uint64_t *vals,
+		    size_t nvals, void *arg);
+	/*
+	 * inserted: the mutator has just put a fresh element at m.f[idx];
+	 * the application may add what that element needs to mean anything
+	 * (the producers of the resources it refers to, as syzkaller adds a
+	 * socket() before a send()) anywhere in root.  rnd is fresh
+	 * randomness; the mutator is deterministic as long as the hook is.
+	 */
+	void	(*inserted)(ProtobufCMessage *root, ProtobufCMessage *m,
+		    const ProtobufCFieldDescriptor *f, size_t idx,
+		    uint64_t rnd, void *arg);
+	/*
+	 * generate: build a first message into root (a minimal message)
+	 * when the input is empty or does not decode, as a generator
+	 * builds a program from nothing.  NULL: mutate the minimal message.
+	 */
+	void	(*generate)(ProtobufCMessage *root, uint64_t rnd, void *arg);
+	/*
+	 * choose: which member of the oneof whose first member is f a new
+	 * or switched message of type d gets: an index into the oneof's
+	 * members in declaration order, or -1 to pick uniformly.  root is
+	 * the whole message (NULL while a detached sub-tree is built), so
+	 * the choice can follow what the message already holds, as
+	 * syzkaller's choice table prefers calls related to the program's
+	 * resources.
+	 */
+	int	(*choose)(const ProtobufCMessage *root,
+		    const ProtobufCMessageDescriptor *d,
+		    const ProtobufCFieldDescriptor *f, size_t n_members,
+		    uint64_t rnd, void *arg);
+	/*
+	 * mutate_bytes: the engine's byte mutator (libFuzzer's
+	 * LLVMFuzzerMutate), applied now and then to a scalar's bytes, so
+	 * the engine's comparison tracing and dictionary reach the fields
+	 * as libprotobuf-mutator lets them.  NULL: never.
+	 */
+	size_t	(*mutate_bytes)(uint8_t *data, size_t size, size_t max_size);
 };
+
+/*
+ * Insert a fresh random element of repeated field f of m at pos (the
+ * mutator's own "ins" step, hooks->inserted included); for generators
+ * and hooks that build messages out of random parts.  root is the whole
+ * message m belongs to.
+ */
+void	pbmutate_insert_fresh(ProtobufCMessage *root, ProtobufCMessage *m,
+	    const ProtobufCFieldDescriptor *f, size_t pos, uint64_t seed,
+	    const struct pbmutate_hooks *hooks);
+
+/*
+ * Counters of what the mutator did since the process started (for
+ * docs/FUZZING.md's analysis; SNDTAG_MUTSTATS prints them at exit).
+ */
+struct pbmutate_stats {
+	uint64_t	calls;		/* pbmutate_mutate + crossover */
+	uint64_t	generated;	/* empty input, built by generate */
+	uint64_t	unchanged;	/* attempts whose output == input */
+	uint64_t	gave_up;	/* calls returning the input as is */
+	uint64_t	shrunk;		/* outputs cut down to max_size */
+	uint64_t	grew;		/* outputs longer than the input */
+	uint64_t	domain_values;	/* scalars from hooks->values */
+	uint64_t	byte_mutations;	/* scalars through mutate_bytes */
+};
+const struct pbmutate_stats *pbmutate_get_stats(void);
 
 /*
  * Mutate the message in data[0..size) in place; data has room for

@@ -25,13 +25,14 @@ add_library(sndtag_scenario_hooks STATIC
     ${SNDTAG_FUZZ_DIR}/interp_clamp.c
     ${SNDTAG_FUZZ_DIR}/scenario_hooks.c)
 target_link_libraries(sndtag_scenario_hooks PUBLIC
-    sndtag_includes sndtag_scenario_pb sndtag_pbmsg)
+    sndtag_includes sndtag_scenario_pb sndtag_pbmsg sndtag_pbmutate)
 
 # The interpreter does not depend on the variant: one library, linked
 # before whichever core a binary uses.
 add_library(sndtag_interp STATIC
     ${SNDTAG_FUZZ_DIR}/interp.c
     ${SNDTAG_FUZZ_DIR}/decode_arena.c
+    ${SNDTAG_FUZZ_DIR}/interp_feedback.c
     ${SNDTAG_FUZZ_DIR}/raw_decode.c)
 target_link_libraries(sndtag_interp PUBLIC
     sndtag_includes sndtag_scenario_pb sndtag_scenario_hooks)
@@ -173,8 +174,14 @@ if(SNDTAG_BUILD_TESTS)
       COMMAND interp_selftest raw ${SNDTAG_RAW_SEEDS})
   add_test(NAME interp_clamp
       COMMAND interp_selftest clamp ${SNDTAG_SCENARIO_SEEDS})
+  # The mutator's generator makes scenarios that run, and state
+  # feedback reports features.
+  add_test(NAME interp_generate COMMAND interp_selftest generate)
+  add_test(NAME interp_feedback
+      COMMAND interp_selftest feedback ${SNDTAG_SCENARIO_SEEDS})
   set_tests_properties(interp_determinism interp_corrupt interp_limits
-      interp_raw interp_clamp interp_bythread seed_coverage PROPERTIES LABELS "interp" TIMEOUT 300)
+      interp_raw interp_clamp interp_bythread seed_coverage interp_generate
+      interp_feedback PROPERTIES LABELS "interp" TIMEOUT 300)
   # The replay tool's one-line errors.
   add_test(NAME replay_missing_file
       COMMAND sndtag-replay ${CMAKE_BINARY_DIR}/no-such-scenario.txt)

@@ -484,6 +484,128 @@ test_message_api(void)
 	pbmsg_free(&n->base);
 }
 
+/* ---- domain hooks ---------------------------------------------------- */
+
+static unsigned hk_inserted, hk_generated, hk_bytes;
+
+/* Scalars.u32 takes its values from this table. */
+static size_t
+hk_values(const ProtobufCMessageDescriptor *d,
+    const ProtobufCFieldDescriptor *f, uint64_t *vals, size_t nvals,
+    void *arg)
+{
+	(void)arg;
+	if (d != &pbtest__scalars__descriptor || strcmp(f->name, "u32") != 0 ||
+	    nvals < 2)
+		return (0);
+	vals[0] = 4242;
+	vals[1] = 777777;
+	return (2);
+}
+
+/* Every op the mutator inserts gets a "note" op in front of it. */
+static void
+hk_inserted_fn(ProtobufCMessage *root, ProtobufCMessage *m,
+    const ProtobufCFieldDescriptor *f, size_t idx, uint64_t rnd, void *arg)
+{
+	Pbtest__Op *op;
+	char *note;
+
+	(void)rnd;
+	(void)arg;
+	CHECK(root->descriptor == node_d);
+	if (m != root || strcmp(f->name, "ops") != 0)
+		return;
+	hk_inserted++;
+	op = (Pbtest__Op *)pbmsg_new(&pbtest__op__descriptor);
+	note = strdup("dep");
+	CHECK(op != NULL && note != NULL);
+	pbmsg_set(&op->base, protobuf_c_message_descriptor_get_field_by_name(
+	    &pbtest__op__descriptor, "note"), 0, &note);
+	CHECK(pbmsg_insert(m, f, idx, &op) == 0);
+}
+
+static void
+hk_generate(ProtobufCMessage *root, uint64_t rnd, void *arg)
+{
+	char *name = strdup("generated");
+
+	(void)rnd;
+	(void)arg;
+	hk_generated++;
+	CHECK(name != NULL);
+	pbmsg_set(root, protobuf_c_message_descriptor_get_field_by_name(
+	    node_d, "name"), 0, &name);
+}
+
+static size_t
+hk_bytes_fn(uint8_t *data, size_t size, size_t max_size)
+{
+	hk_bytes++;
+	CHECK(size <= max_size);
+	if (size > 0)
+		data[0] ^= 0x5a;
+	return (size);
+}
+
+static void
+test_domain_hooks(void)
+{
+	static const struct pbmutate_hooks h = {
+		.values = hk_values,
+		.inserted = hk_inserted_fn,
+		.generate = hk_generate,
+		.mutate_bytes = hk_bytes_fn,
+	};
+	static uint8_t buf[BUFSZ];
+	Pbtest__Node *n;
+	unsigned iter, table = 0, u32s = 0, notes_before = 0, inserts = 0;
+	size_t len, i;
+
+	/* An empty input is generated, not mutated from nothing. */
+	len = pbmutate_mutate(node_d, buf, 0, 4096, 1, &h);
+	n = pbtest__node__unpack(NULL, len, buf);
+	CHECK(n != NULL && hk_generated == 1);
+	CHECK(n->name != NULL && strcmp(n->name, "generated") == 0);
+	pbtest__node__free_unpacked(n, NULL);
+	for (iter = 0; iter < 4000; iter++) {
+		unsigned before = hk_inserted;
+
+		len = pbmutate_mutate(node_d, buf, len, 4096, iter, &h);
+		n = pbtest__node__unpack(NULL, len, buf);
+		CHECK(n != NULL);
+		if (n->scalars != NULL && n->scalars->u32 != 0) {
+			u32s++;
+			table += n->scalars->u32 == 4242 ||
+			    n->scalars->u32 == 777777;
+		}
+		/* Each insert put its dependency right in front of it. */
+		if (hk_inserted > before) {
+			inserts++;
+			for (i = 1; i < n->n_ops; i++)
+				if (n->ops[i - 1]->op_case ==
+				    PBTEST__OP__OP_NOTE &&
+				    strcmp(n->ops[i - 1]->note, "dep") == 0) {
+					notes_before++;
+					break;
+				}
+		}
+		pbtest__node__free_unpacked(n, NULL);
+		if (iter % 400 == 399)
+			len = 0;
+	}
+	fprintf(stderr, "   u32 from the table %u/%u, inserts %u (dependency "
+	    "in front %u), generated %u, byte mutations %u\n", table, u32s,
+	    inserts, notes_before, hk_generated, hk_bytes);
+	/* The table is used about half of the time a u32 gets a value. */
+	CHECK(u32s > 50 && table * 4 > u32s);
+	CHECK(inserts > 50 && notes_before * 10 >= inserts * 9);
+	/* Empty restarts, and about one call in a hundred, generate. */
+	CHECK(hk_generated >= 10 + 1);
+	CHECK(hk_bytes > 10);
+	CHECK(pbmutate_get_stats()->generated >= hk_generated);
+}
+
 int
 main(void)
 {
@@ -499,6 +621,7 @@ main(void)
 	RUN(test_garbage_inputs);
 	RUN(test_proto2);
 	RUN(test_message_api);
+	RUN(test_domain_hooks);
 	fprintf(stderr, "test_pbmutate: all passed\n");
 	return (0);
 }

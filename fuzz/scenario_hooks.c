@@ -389,28 +389,12 @@ add_iface(Scenario *sc, Iface__KindCase kind, struct hrng *r)
 		    hchance(r, 1, 2) ? IFACE__KIND_CXGBE : IFACE__KIND_MLX5, r);
 	if ((ifc = newmsg(&iface__descriptor)) == NULL)
 		return;
-	switch (kind) {
-	case IFACE__KIND_NIC:
-		kf = field_of(&iface__descriptor, "nic");
-		break;
-	case IFACE__KIND_LOOPBACK:
-		kf = field_of(&iface__descriptor, "loopback");
-		break;
-	case IFACE__KIND_EPAIR:
-		kf = field_of(&iface__descriptor, "epair");
-		break;
-	case IFACE__KIND_VLAN:
-		kf = field_of(&iface__descriptor, "vlan");
-		break;
-	case IFACE__KIND_LAGG:
-		kf = field_of(&iface__descriptor, "lagg");
-		break;
-	case IFACE__KIND_CXGBE:
-		kf = field_of(&iface__descriptor, "cxgbe");
-		break;
-	default:
-		kf = field_of(&iface__descriptor, "mlx5");
-		break;
+	/* A oneof case is its member's field number. */
+	kf = protobuf_c_message_descriptor_get_field(&iface__descriptor,
+	    (unsigned)kind);
+	if (kf == NULL) {
+		pbmsg_free(&ifc->base);
+		return;
 	}
 	{
 		void *sub = newmsg(kf->descriptor);

@@ -976,6 +976,8 @@ interp_setup(struct interp *ip)
 		return (0);
 	V_ipforwarding = t->forwarding ? 1 : 0;
 	V_ip6_forwarding = t->forwarding ? 1 : 0;
+	V_ip_defttl = INTERP_TTL;
+	V_ip6_defhlim = INTERP_TTL;
 	if (t->forwarding)
 		trace_setup(ip, "forwarding on");
 	for (i = 0; i < t->n_ifaces; i++)

@@ -91,6 +91,18 @@ extern const struct interp_limits interp_default_limits;
 #define	INTERP_CXGBE_CREDITS_MAX 1024
 #define	INTERP_CXGBE_BACKLOG_MAX 64
 
+/*
+ * net.inet.ip.ttl and net.inet6.ip6.hlim for every scenario.  The world
+ * is one host, so a packet that leaves and comes back to be forwarded
+ * again is in a loop (an epair whose both ends are lagg ports, a route
+ * out of the interface it came in on); a loop ends at TTL expiry, which
+ * any TTL reaches.  At FreeBSD's 64 a broadcast lagg over an epair
+ * doubled its packets every hop up to the epair queue's bound, 0.3 s of
+ * an ASan execution; at 8 such a storm stays within a few hundred
+ * packet hops.
+ */
+#define	INTERP_TTL		8
+
 /* Hard ceilings: limits above these are lowered to them. */
 #define	INTERP_MAX_THREADS	8
 #define	INTERP_MAX_IFACES	64

@@ -720,6 +720,9 @@ emit_setup(FILE *b)
 	}
 	if (t == NULL)
 		return;
+	out(b, "\t/* The interpreter's TTL: a forwarding loop ends within "
+	    "%d hops. */\n\tV_ip_defttl = %d;\n\tV_ip6_defhlim = %d;\n",
+	    INTERP_TTL, INTERP_TTL, INTERP_TTL);
 	if (t->forwarding) {
 		l = setup_line("forwarding on");
 		comment(b, "\t", "forwarding on");

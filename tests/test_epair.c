@@ -204,17 +204,17 @@ test_queue_limit(void)
 
 	t_world_begin();
 	t_pair(&a, &b, true);
-	for (i = 0; i < 600; i++) {
+	for (i = 0; i < EPAIR_QUEUE_MAX + 88; i++) {
 		rc = a->if_transmit(a, t_pkt(NULL));
 		if (rc == 0)
 			ok++;
 		else if (rc == ENOBUFS)
 			full++;
 	}
-	CHECK_EQ(ok, 512);
-	CHECK_EQ(full, 600 - 512);
-	CHECK_EQ(epair_queued(), 512);
-	CHECK_EQ(mbuf_live_count(), 512);
+	CHECK_EQ(ok, EPAIR_QUEUE_MAX);
+	CHECK_EQ(full, 88);
+	CHECK_EQ(epair_queued(), EPAIR_QUEUE_MAX);
+	CHECK_EQ(mbuf_live_count(), EPAIR_QUEUE_MAX);
 	world_forget_ifnet(a);
 	epair_clone_destroy(a);			/* purges what is in flight */
 	epair_clone_destroy(b);			/* the pair is gone: no-op */

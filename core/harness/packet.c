@@ -6,8 +6,6 @@
 #include "netinet/ip_var.h"
 #include "netinet6/ip6_var.h"
 
-#define	PACKET_TTL	64
-
 /*
  * A header mbuf holding hdrlen bytes of header, followed by payload bytes
  * of a fixed pattern.  NULL (nothing allocated) on failure.
@@ -63,7 +61,7 @@ packet_build_ip4(struct in_addr src, struct in_addr dst, uint8_t proto,
 	ip = mtod(m, struct ip *);
 	ip->ip_v = IPVERSION;
 	ip->ip_hl = sizeof(struct ip) >> 2;
-	ip->ip_ttl = PACKET_TTL;
+	ip->ip_ttl = V_ip_defttl;	/* the sender is a host like us */
 	ip->ip_p = proto;
 	ip->ip_len = (uint16_t)(sizeof(struct ip) + payload);
 	ip->ip_src = src;
@@ -87,7 +85,7 @@ packet_build_ip6(const struct in6_addr *src, const struct in6_addr *dst,
 	ip6 = mtod(m, struct ip6_hdr *);
 	ip6->ip6_vfc = IPV6_VERSION;
 	ip6->ip6_nxt = proto;
-	ip6->ip6_hlim = PACKET_TTL;
+	ip6->ip6_hlim = V_ip6_defhlim;
 	ip6->ip6_plen = (uint16_t)payload;
 	ip6->ip6_src = *src;
 	ip6->ip6_dst = *dst;

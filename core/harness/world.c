@@ -102,6 +102,8 @@ world_init(const struct world_limits *lim)
 	ip6stat_reset();
 	V_ipforwarding = 0;
 	V_ip6_forwarding = 0;
+	V_ip_defttl = IPDEFTTL;
+	V_ip6_defhlim = IPV6_DEFHLIM;
 
 	for (a = world_actors; a != NULL; a = next) {
 		next = a->next;

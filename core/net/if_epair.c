@@ -15,7 +15,6 @@
 
 MALLOC_DEFINE(M_EPAIR, "epair", "epair interface");
 
-#define	EPAIR_QUEUE_MAX		512	/* packets in flight, both ways */
 
 struct epair_softc {
 	struct ifnet	*ifp;

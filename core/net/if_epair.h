@@ -9,6 +9,12 @@
 
 #include "net/if_var.h"
 
+/*
+ * Packets in flight, both ways, over all pairs: full (ENOBUFS) after a
+ * handful of sends, and a forwarding loop's storm is capped early.
+ */
+#define	EPAIR_QUEUE_MAX		64
+
 int	epair_clone_create(int unit, struct ifnet **a, struct ifnet **b);
 /* Destroys both sides (either may be passed). */
 void	epair_clone_destroy(struct ifnet *ifp);

@@ -13,6 +13,7 @@
 
 struct ipstat ipstat;
 int V_ipforwarding;
+int V_ip_defttl = IPDEFTTL;
 
 static uint32_t ip_id_next;		/* ip_id when there is no inp */
 

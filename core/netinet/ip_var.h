@@ -13,6 +13,8 @@ struct inpcb;
 #define	IP_FORWARDING	0x1		/* most of ip header exists */
 
 extern int V_ipforwarding;		/* net.inet.ip.forwarding */
+#define	IPDEFTTL	64
+extern int V_ip_defttl;			/* net.inet.ip.ttl */
 
 int	ip_output(struct mbuf *m, struct mbuf *opt, struct route *ro,
 	    int flags, void *imo, struct inpcb *inp);

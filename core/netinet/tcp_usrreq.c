@@ -31,7 +31,6 @@ CTASSERT(sizeof(struct tcphdr) == 20);
 
 #define	TCP_DEFAULT_MSS	536		/* no route: RFC 879 */
 #define	MAX_LINKHDR	16		/* room for if_output */
-#define	TCP_TTL		64
 
 /*
  * Send the payload chain m (no pkthdr, consumed) as segments of at most
@@ -109,7 +108,7 @@ tcp_output(struct inpcb *inp, struct mbuf *m)
 			memset(ip6, 0, sizeof(*ip6));
 			ip6->ip6_vfc = IPV6_VERSION;
 			ip6->ip6_nxt = IPPROTO_TCP;
-			ip6->ip6_hlim = TCP_TTL;
+			ip6->ip6_hlim = V_ip6_defhlim;
 			ip6->ip6_src = inp->in6p_laddr;
 			ip6->ip6_dst = inp->in6p_faddr;
 			th = (struct tcphdr *)(ip6 + 1);
@@ -118,7 +117,7 @@ tcp_output(struct inpcb *inp, struct mbuf *m)
 
 			memset(ip, 0, sizeof(*ip));
 			ip->ip_p = IPPROTO_TCP;
-			ip->ip_ttl = TCP_TTL;
+			ip->ip_ttl = V_ip_defttl;
 			ip->ip_off = IP_DF;	/* path MTU discovery */
 			ip->ip_src = inp->inp_laddr;
 			ip->ip_dst = inp->inp_faddr;

@@ -19,8 +19,6 @@ struct udphdr {
 };
 CTASSERT(sizeof(struct udphdr) == 8);
 
-#define	UDP_TTL		64
-
 /* Send the datagram m (pkthdr, payload only); m is consumed. */
 int
 udp_output(struct inpcb *inp, struct mbuf *m)
@@ -71,7 +69,7 @@ udp_output(struct inpcb *inp, struct mbuf *m)
 		memset(ip6, 0, sizeof(*ip6));
 		ip6->ip6_vfc = IPV6_VERSION;
 		ip6->ip6_nxt = IPPROTO_UDP;
-		ip6->ip6_hlim = UDP_TTL;
+		ip6->ip6_hlim = V_ip6_defhlim;
 		ip6->ip6_src = inp->in6p_laddr;
 		ip6->ip6_dst = inp->in6p_faddr;
 		uh = (struct udphdr *)(ip6 + 1);
@@ -81,7 +79,7 @@ udp_output(struct inpcb *inp, struct mbuf *m)
 
 		memset(ip, 0, sizeof(*ip));
 		ip->ip_p = IPPROTO_UDP;
-		ip->ip_ttl = UDP_TTL;
+		ip->ip_ttl = V_ip_defttl;
 		ip->ip_src = inp->inp_laddr;
 		ip->ip_dst = inp->inp_faddr;
 		uh = (struct udphdr *)(ip + 1);

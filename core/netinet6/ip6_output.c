@@ -11,6 +11,7 @@
 
 struct ip6stat ip6stat;
 int V_ip6_forwarding;
+int V_ip6_defhlim = IPV6_DEFHLIM;
 
 static uint32_t ip6_id_next;		/* fragment ids */
 

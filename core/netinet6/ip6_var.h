@@ -34,6 +34,7 @@ struct ip6_hdr {
 #define	IPV6_FORWARDING	0x02		/* most of the ip6 header exists */
 
 extern int V_ip6_forwarding;		/* net.inet6.ip6.forwarding */
+extern int V_ip6_defhlim;		/* net.inet6.ip6.hlim */
 
 int	ip6_output(struct mbuf *m, void *opt, struct route *ro, int flags,
 	    void *im6o, struct ifnet **ifpp, struct inpcb *inp);

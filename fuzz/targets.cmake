@@ -42,7 +42,7 @@ target_link_libraries(sndtag_interp PUBLIC
 # bound, which flooded libFuzzer's cmp tracing, and their branches say
 # nothing about the model), and the decode arena and state-feedback
 # writer are bookkeeping whose hit counts grow with input size.
-if(SNDTAG_FUZZ_INSTRUMENT AND SNDTAG_ENGINE STREQUAL "libfuzzer")
+if(SNDTAG_SANCOV)
   target_compile_options(sndtag_scenario_hooks PRIVATE
       -fno-sanitize=fuzzer-no-link)
   set_source_files_properties(${SNDTAG_FUZZ_DIR}/decode_arena.c

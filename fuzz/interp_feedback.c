@@ -8,8 +8,9 @@
 
 /*
  * libFuzzer clears this section before every input and treats each
- * counter like an edge's (hit-count buckets included).  Outside libFuzzer
- * it is plain data.
+ * counter like an edge's; fb_hit only ever sets 1 (and reports an AFL++
+ * guard once per input), so a feature has no hit-count buckets.  Outside
+ * libFuzzer it is plain data.
  */
 static uint8_t fb_map[FB_MAP_SIZE]
     __attribute__((used, aligned(64), section("__libfuzzer_extra_counters")));
@@ -60,10 +61,10 @@ static void
 fb_hit(uint32_t kind, uint32_t a, uint32_t b)
 {
 	uint32_t i = fb_hash(kind, a, b) % FB_MAP_SIZE;
-	uint8_t *c = &fb_map[i];
 
-	if (*c != UINT8_MAX)
-		(*c)++;
+	if (fb_map[i] != 0)
+		return;
+	fb_map[i] = 1;
 	if (fb_afl)
 		__sanitizer_cov_trace_pc_guard(&fb_guards[i]);
 }

@@ -8,8 +8,11 @@
  * engine keeps inputs for, as if they were new edges: libFuzzer reads
  * them as extra counters (__libfuzzer_extra_counters).
  *
- * Features, each hashed into FB_MAP_SIZE counters (hit counts bucketed
- * by the engine, so "how often" counts too):
+ * Features, each hashed into FB_MAP_SIZE counters.  A feature is reached
+ * or not: its counter is 1 however often the input reaches it, so the
+ * engine's hit-count buckets see nothing.  When they did, how often an
+ * input reached a state grew with its length, so every longer input was
+ * "new": the corpus grew by the inputs' length, not their states.
  *	(op kind, outcome class)
  *	a socket's tag state: has a tag, the kind of interface the tag
  *	    belongs to and whether that interface is detached, the tag's

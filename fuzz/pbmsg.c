@@ -217,7 +217,7 @@ pbmsg_new(const ProtobufCMessageDescriptor *d)
 {
 	ProtobufCMessage *m;
 
-	m = malloc(d->sizeof_message);
+	m = pbmsg_mem_alloc(d->sizeof_message);
 	if (m == NULL)
 		return (NULL);
 	d->message_init(m);
@@ -261,7 +261,7 @@ pbmsg_free(ProtobufCMessage *m)
 {
 
 	if (m != NULL)
-		protobuf_c_message_free_unpacked(m, NULL);
+		protobuf_c_message_free_unpacked(m, pbmsg_allocator());
 }
 
 int
@@ -281,7 +281,7 @@ pbmsg_copy_value(const ProtobufCFieldDescriptor *f, void *dst, const void *src,
 			*(const char **)dst = s;
 			return (0);
 		}
-		*(char **)dst = strdup(s);
+		*(char **)dst = pbmsg_mem_strdup(s);
 		return (*(char **)dst == NULL ? -1 : 0);
 	case PROTOBUF_C_TYPE_BYTES:
 		sb = src;
@@ -295,7 +295,7 @@ pbmsg_copy_value(const ProtobufCFieldDescriptor *f, void *dst, const void *src,
 		bd->data = NULL;
 		if (sb->len == 0)
 			return (0);
-		bd->data = malloc(sb->len);
+		bd->data = pbmsg_mem_alloc(sb->len);
 		if (bd->data == NULL)
 			return (-1);
 		memcpy(bd->data, sb->data, sb->len);
@@ -327,14 +327,14 @@ pbmsg_free_value(const ProtobufCFieldDescriptor *f, void *slot, bool repeated)
 	case PROTOBUF_C_TYPE_STRING:
 		s = *(char **)slot;
 		if (s != NULL && (repeated || s != f->default_value))
-			free(s);
+			pbmsg_mem_free(s);
 		break;
 	case PROTOBUF_C_TYPE_BYTES:
 		bd = slot;
 		db = f->default_value;
 		if (bd->data != NULL &&
 		    (repeated || db == NULL || db->data != bd->data))
-			free(bd->data);
+			pbmsg_mem_free(bd->data);
 		break;
 	case PROTOBUF_C_TYPE_MESSAGE:
 		pbmsg_free(*(ProtobufCMessage **)slot);
@@ -378,7 +378,7 @@ pbmsg_clear(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 		for (i = 0; i < *np; i++)
 			pbmsg_free_value(f, arr + i * pbmsg_elt_size(f->type),
 			    true);
-		free(arr);
+		pbmsg_mem_free(arr);
 		*np = 0;
 		*(char **)PBMSG_MEMBER(m, f->offset) = NULL;
 		return;
@@ -439,7 +439,7 @@ pbmsg_insert(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 
 	if (idx > *np)
 		idx = *np;
-	arr = realloc(*arrp, (*np + 1) * sz);
+	arr = pbmsg_mem_realloc(*arrp, (*np + 1) * sz);
 	if (arr == NULL)
 		return (-1);
 	memmove(arr + (idx + 1) * sz, arr + idx * sz, (*np - idx) * sz);
@@ -468,7 +468,7 @@ pbmsg_remove(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	    (*np - idx - count) * sz);
 	*np -= count;
 	if (*np == 0) {
-		free(*arrp);
+		pbmsg_mem_free(*arrp);
 		*arrp = NULL;
 	}
 }
@@ -493,7 +493,7 @@ pbmsg_clone(const ProtobufCMessage *src)
 			n = pbmsg_count(src, f);
 			if (n == 0)
 				continue;
-			darr = calloc(n, sz);
+			darr = pbmsg_mem_calloc(n, sz);
 			if (darr == NULL)
 				goto fail;
 			np = PBMSG_MEMBER(m, f->quantifier_offset);
@@ -542,8 +542,8 @@ strip_one(ProtobufCMessage *m, int depth, void *arg)
 	unsigned i;
 
 	for (i = 0; i < m->n_unknown_fields; i++)
-		free(m->unknown_fields[i].data);
-	free(m->unknown_fields);
+		pbmsg_mem_free(m->unknown_fields[i].data);
+	pbmsg_mem_free(m->unknown_fields);
 	m->unknown_fields = NULL;
 	m->n_unknown_fields = 0;
 	return (0);

@@ -8,8 +8,9 @@
  * array reachable from a message is heap memory owned by that message,
  * except a singular string or bytes value that still points at its
  * field's static default_value.  Every function here keeps that invariant,
- * so any message they return or modify can be freed with pbmsg_free() (or
- * protobuf_c_message_free_unpacked(m, NULL)) at any point.
+ * so any message they return or modify can be freed with pbmsg_free() (or,
+ * outside pbmsg's pool, protobuf_c_message_free_unpacked(m, NULL)) at any
+ * point.
  */
 #ifndef _FUZZ_PBMSG_H_
 #define	_FUZZ_PBMSG_H_
@@ -129,5 +130,23 @@ int	pbmsg_walk(ProtobufCMessage *m, int max_depth, pbmsg_visit_fn *fn,
 
 /* Packed bytes of m in a malloc'd buffer (NULL on failure; *len set). */
 uint8_t	*pbmsg_pack(const ProtobufCMessage *m, size_t *len);
+
+/*
+ * Allocation.  Every allocation of pbmsg (and of protobuf-c when it is
+ * given pbmsg_allocator()) goes through these: plain malloc, or between
+ * pbmsg_pool_enter() and pbmsg_pool_exit() a free-list pool
+ * (pbmsg_pool.c).  A message must be freed in the mode it was made in:
+ * pbmutate enters the pool only around work whose messages it creates
+ * and frees itself.
+ */
+void	pbmsg_pool_enter(void);
+void	pbmsg_pool_exit(void);
+void	*pbmsg_mem_alloc(size_t n);
+void	*pbmsg_mem_calloc(size_t k, size_t n);
+void	*pbmsg_mem_realloc(void *p, size_t n);
+void	pbmsg_mem_free(void *p);
+char	*pbmsg_mem_strdup(const char *s);
+/* For protobuf-c's unpack and free_unpacked: NULL outside the pool. */
+ProtobufCAllocator *pbmsg_allocator(void);
 
 #endif /* !_FUZZ_PBMSG_H_ */

@@ -411,7 +411,7 @@ mut_buf(struct mctx *c, const unsigned char *old, size_t oldlen, bool allow_nul,
 	const char *w;
 
 	cap = (oldlen > c->max_str ? oldlen : c->max_str) + 1;
-	b = malloc(cap);
+	b = pbmsg_mem_alloc(cap);
 	if (b == NULL)
 		return (NULL);
 	len = oldlen;
@@ -512,7 +512,7 @@ new_value(struct mctx *c, const ProtobufCFieldDescriptor *f, const void *oldp,
 			return (-1);
 		bd = out;
 		if (n == 0) {
-			free(b);
+			pbmsg_mem_free(b);
 			b = NULL;
 		}
 		bd->data = b;
@@ -1152,7 +1152,8 @@ decode(struct mctx *c, const ProtobufCMessageDescriptor *d,
 	ProtobufCMessage *m = NULL;
 
 	if (size > 0)
-		m = protobuf_c_message_unpack(d, NULL, size, data);
+		m = protobuf_c_message_unpack(d, pbmsg_allocator(), size,
+		    data);
 	if (m != NULL) {
 		pbmsg_strip_unknown(m);
 		return (m);
@@ -1323,8 +1324,8 @@ pbmutate_cross_message(ProtobufCMessage *m, const ProtobufCMessage *other,
 	save_desc(&c);
 }
 
-size_t
-pbmutate_mutate(const ProtobufCMessageDescriptor *d, uint8_t *data,
+static size_t
+mutate_bytes(const ProtobufCMessageDescriptor *d, uint8_t *data,
     size_t size, size_t max_size, uint32_t seed,
     const struct pbmutate_hooks *hooks)
 {
@@ -1383,8 +1384,8 @@ pbmutate_mutate(const ProtobufCMessageDescriptor *d, uint8_t *data,
 	return (size <= max_size ? size : 0);
 }
 
-size_t
-pbmutate_crossover(const ProtobufCMessageDescriptor *d, const uint8_t *data1,
+static size_t
+crossover_bytes(const ProtobufCMessageDescriptor *d, const uint8_t *data1,
     size_t size1, const uint8_t *data2, size_t size2, uint8_t *out,
     size_t max_out, uint32_t seed, const struct pbmutate_hooks *hooks)
 {
@@ -1414,6 +1415,37 @@ pbmutate_crossover(const ProtobufCMessageDescriptor *d, const uint8_t *data1,
 	free(buf);
 	save_desc(&c);
 	return (len);
+}
+
+/*
+ * The byte-level entry points make and free every message they touch, so
+ * they run in pbmsg's pool (pbmsg_pool.c): no ASan malloc per field.
+ */
+size_t
+pbmutate_mutate(const ProtobufCMessageDescriptor *d, uint8_t *data,
+    size_t size, size_t max_size, uint32_t seed,
+    const struct pbmutate_hooks *hooks)
+{
+	size_t n;
+
+	pbmsg_pool_enter();
+	n = mutate_bytes(d, data, size, max_size, seed, hooks);
+	pbmsg_pool_exit();
+	return (n);
+}
+
+size_t
+pbmutate_crossover(const ProtobufCMessageDescriptor *d, const uint8_t *data1,
+    size_t size1, const uint8_t *data2, size_t size2, uint8_t *out,
+    size_t max_out, uint32_t seed, const struct pbmutate_hooks *hooks)
+{
+	size_t n;
+
+	pbmsg_pool_enter();
+	n = crossover_bytes(d, data1, size1, data2, size2, out, max_out, seed,
+	    hooks);
+	pbmsg_pool_exit();
+	return (n);
 }
 
 /* ---------------------------------------------------------------------- */

@@ -42,8 +42,11 @@ struct pbmutate_hooks {
 	/*
 	 * Called on every message before it is packed (again after any
 	 * shrinking).  It may change anything as long as the message stays
-	 * freeable by protobuf_c_message_free_unpacked(m, NULL); pbmsg.h has
-	 * helpers that keep that true.
+	 * freeable by pbmsg_free(): every hook that stores heap memory in a
+	 * message (a string, bytes, an array, a sub-message) allocates it
+	 * with pbmsg.h's functions (pbmsg_new, pbmsg_set, pbmsg_insert,
+	 * pbmsg_mem_strdup, ...), never with malloc, because pbmutate_mutate
+	 * and pbmutate_crossover run in pbmsg's pool.
 	 */
 	void	(*repair)(ProtobufCMessage *msg, void *arg);
 	void	*arg;

@@ -213,7 +213,7 @@ repair(ProtobufCMessage *msg, void *arg)
 	CHECK(msg->descriptor == node_d);
 	st->calls++;
 	f = protobuf_c_message_descriptor_get_field_by_name(node_d, "name");
-	s = strdup("fixed");
+	s = pbmsg_mem_strdup("fixed");
 	CHECK(s != NULL);
 	pbmsg_set(msg, f, 0, &s);
 	f = protobuf_c_message_descriptor_get_field_by_name(node_d, "ops");
@@ -518,7 +518,7 @@ hk_inserted_fn(ProtobufCMessage *root, ProtobufCMessage *m,
 		return;
 	hk_inserted++;
 	op = (Pbtest__Op *)pbmsg_new(&pbtest__op__descriptor);
-	note = strdup("dep");
+	note = pbmsg_mem_strdup("dep");
 	CHECK(op != NULL && note != NULL);
 	pbmsg_set(&op->base, protobuf_c_message_descriptor_get_field_by_name(
 	    &pbtest__op__descriptor, "note"), 0, &note);
@@ -528,7 +528,7 @@ hk_inserted_fn(ProtobufCMessage *root, ProtobufCMessage *m,
 static void
 hk_generate(ProtobufCMessage *root, uint64_t rnd, void *arg)
 {
-	char *name = strdup("generated");
+	char *name = pbmsg_mem_strdup("generated");
 
 	(void)rnd;
 	(void)arg;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "scenario.pb-c.h"
+#include "fuzz/pbmsg.h"
 
 #include "dev/cxgbe/adapter.h"
 #include "net/if_lagg.h"
@@ -113,8 +114,7 @@ interp_clamp(Scenario *sc, const struct interp_limits *lim)
 			n_if += c;
 		}
 		for (i = (uint32_t)keep; i < t->n_ifaces; i++)
-			protobuf_c_message_free_unpacked(
-			    &t->ifaces[i]->base, NULL);
+			pbmsg_free(&t->ifaces[i]->base);
 		if (keep != t->n_ifaces) {
 			t->n_ifaces = keep;
 			k.changed++;
@@ -184,16 +184,14 @@ interp_clamp(Scenario *sc, const struct interp_limits *lim)
 		/* Routes and addresses past the limit go. */
 		if (t->n_addrs > INTERP_MAX_ROUTES) {
 			for (i = INTERP_MAX_ROUTES; i < t->n_addrs; i++)
-				protobuf_c_message_free_unpacked(
-				    &t->addrs[i]->base, NULL);
+				pbmsg_free(&t->addrs[i]->base);
 			t->n_addrs = INTERP_MAX_ROUTES;
 			k.changed++;
 		}
 		if (t->n_routes + t->n_addrs > INTERP_MAX_ROUTES) {
 			keep = INTERP_MAX_ROUTES - t->n_addrs;
 			for (i = (uint32_t)keep; i < t->n_routes; i++)
-				protobuf_c_message_free_unpacked(
-				    &t->routes[i]->base, NULL);
+				pbmsg_free(&t->routes[i]->base);
 			t->n_routes = keep;
 			k.changed++;
 		}
@@ -211,8 +209,7 @@ interp_clamp(Scenario *sc, const struct interp_limits *lim)
 	}
 	if (sc->n_ops > lim->max_ops) {
 		for (i = lim->max_ops; i < sc->n_ops; i++)
-			protobuf_c_message_free_unpacked(&sc->ops[i]->base,
-			    NULL);
+			pbmsg_free(&sc->ops[i]->base);
 		sc->n_ops = lim->max_ops;
 		k.changed++;
 	}

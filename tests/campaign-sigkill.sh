@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Kills a 2-job campaign with SIGKILL at random moments (some of them
+# while it merges into the persistent corpus) and restarts it; after
+# every kill checks that the persistent corpus lost no entry (every
+# entry before the run is still there with the same content) and that
+# every entry is whole (named by its SHA-1).  Not part of ctest: it takes
+# a few minutes of both cores.
+#   usage: tests/campaign-sigkill.sh [--kills N] [--time S] [--seed N] [--work DIR]
+set -u
+root=$(cd "$(dirname "$0")/.." && pwd)
+kills=10 secs=30 seed=1 work="$root/out/sigkill"
+die() { echo "campaign-sigkill.sh: $*" >&2; exit 2; }
+while [ $# -gt 0 ]; do
+	case "$1" in
+	-h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0;;
+	--kills|--time|--seed|--work)
+		[ $# -ge 2 ] || die "$1 needs a value (see --help)"
+		case "$1" in --kills) kills=$2;; --time) secs=$2;; --seed) seed=$2;; --work) work=$2;; esac
+		shift 2;;
+	*) die "unknown option '$1' (see --help)";;
+	esac
+done
+for v in "$kills" "$secs" "$seed"; do case "$v" in ''|*[!0-9]*) die "numbers only, got '$v'";; esac; done
+[ -x "$root/build/asan/fuzz/fuzz_scenario" ] || die "build the asan preset first (tools/sndtag build asan)"
+RANDOM=$seed
+rm -rf "$work"; mkdir -p "$work"
+p="$work/corpus" o="$work/campaign"
+fail=0
+snapshot() { (cd "$p" 2>/dev/null && find . -maxdepth 1 -type f -printf '%f\n' | sort | xargs -r sha1sum) > "$1" || true; }
+check() {
+	local before=$1 what=$2 lost=0 bad=0 f h
+	while read -r h f; do
+		[ -f "$p/$f" ] && [ "$(sha1sum < "$p/$f" | cut -d' ' -f1)" = "$h" ] || { echo "  LOST or changed: $f"; lost=$((lost + 1)); }
+	done < "$before"
+	while IFS= read -r -d '' f; do
+		[ "$(sha1sum < "$f" | cut -d' ' -f1)" = "${f##*/}" ] || { echo "  CORRUPT: $f"; bad=$((bad + 1)); }
+	done < <(find "$p" -maxdepth 1 -type f -print0 2>/dev/null)
+	printf '  %s: corpus %s -> %s entries, %s lost, %s corrupt\n' "$what" \
+	    "$(wc -l < "$before")" "$(find "$p" -maxdepth 1 -type f 2>/dev/null | wc -l)" "$lost" "$bad"
+	[ "$lost" -eq 0 ] && [ "$bad" -eq 0 ] || fail=1
+}
+phase() {
+	if [ -d "$p.merge" ]; then
+		if [ -f "$p.merge/pending" ]; then echo "merge: applying the journal"
+		elif [ -f "$p.merge/ready" ]; then echo "merge: libFuzzer merging"
+		else echo "merge: preparing"; fi
+	elif [ -d "$o/corpus.merge."* ] 2>/dev/null; then echo "working-corpus merge"
+	else echo "fuzzing"; fi
+}
+run() { setsid nice -n 19 "$root/tools/sndtag" fuzz --jobs 2 --time "$secs" --merge-every 8 \
+    --corpus "$p" --out "$o" -- -seed="$((seed + $1))" > "$work/run$1.log" 2>&1 & echo $!; }
+
+for k in $(seq 1 "$kills"); do
+	snapshot "$work/before"
+	pid=$(run "$k")
+	if [ $((k % 3)) -eq 0 ]; then
+		# Wait for a merge into the persistent corpus, then kill in it.
+		for _ in $(seq 1 $((secs * 10 + 600))); do
+			[ -d "$p.merge" ] && break
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		sleep "0.$((RANDOM % 10))"
+	else
+		sleep "$((2 + RANDOM % (secs + 10))).$((RANDOM % 10))"
+	fi
+	ph=$(phase)
+	alive=yes; kill -0 "$pid" 2>/dev/null || alive="no (it had ended)"
+	kill -KILL -- "-$pid" 2>/dev/null
+	sleep 0.5
+	echo "kill $k: during $ph; campaign alive: $alive"
+	check "$work/before" "after kill $k"
+done
+snapshot "$work/before"
+pid=$(run 0)
+while kill -0 "$pid" 2>/dev/null; do sleep 1; done
+echo "final run to its end:"
+tail -12 "$work/run0.log" | sed 's/^/    /'
+check "$work/before" "after the final run"
+[ ! -d "$p.merge" ] || { echo "  merge state left after a complete run"; fail=1; }
+[ "$fail" -eq 0 ] && echo "campaign-sigkill: $kills kills, no entry lost, none corrupt" ||
+    echo "campaign-sigkill: FAILED"
+exit "$fail"

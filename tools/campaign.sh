@@ -620,7 +620,10 @@ afl_start() {
 			[ "$use_pc" -eq 0 ] || args+=(-F "$pcorpus")
 		fi
 		[ -f "$ROOT/fuzz/$target.dict" ] && args+=(-x "$ROOT/fuzz/$target.dict")
-		setsid env "${envs[@]}" afl-fuzz "${args[@]}" -- "$afl_bin" > "$out/afl-$id.log" 2>&1 &
+		# afl-fuzz sets the sanitizer options it needs (abort_on_error=1,
+		# symbolize=0) when they are unset; the campaign's are for replays.
+		setsid env -u ASAN_OPTIONS -u UBSAN_OPTIONS "${envs[@]}" \
+		    afl-fuzz "${args[@]}" -- "$afl_bin" > "$out/afl-$id.log" 2>&1 &
 		pids+=($!)
 	done
 }

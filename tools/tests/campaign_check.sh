@@ -89,8 +89,8 @@ afl)
 	echo "$out" | grep -q 'execs 987654  exec/s 77.00  corpus 9  coverage 2.50%  crashes 0  hangs 2' ||
 	    fail "the progress line does not show plot_data's newest figures"
 	echo "$out" | grep -q '^hangs: 2 file(s)$' || fail "hangs not counted"
-	grep -q 'bucket_crashes "$d/hangs" hangs' "$(dirname "$sndtag")/campaign.sh" ||
-	    fail "the AFL summary does not list hangs"
+	grep -q '"$out"/afl/\*/hangs' "$(dirname "$sndtag")/campaign.sh" ||
+	    fail "the campaign does not bucket AFL++ hangs"
 	echo "ok: AFL++ figures"
 	;;
 keepgoing)

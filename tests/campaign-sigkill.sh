@@ -47,6 +47,22 @@ phase() {
 	elif [ -d "$o/corpus.merge."* ] 2>/dev/null; then echo "working-corpus merge"
 	else echo "fuzzing"; fi
 }
+# The campaign's whole process tree (its engines run in sessions of
+# their own, so a process-group kill would miss them): stopped first so
+# that nothing forks meanwhile, collected again, then killed.
+tree() {
+	local p=$1 c
+	echo "$p"
+	for c in $(ps -eo pid=,ppid= | awk -v p="$p" '$2 == p { print $1 }'); do tree "$c"; done
+}
+kill_tree() {
+	local all="" i
+	for i in 1 2 3; do
+		all=$(printf '%s\n' $all $(tree "$1") | sort -u)
+		kill -STOP $all 2>/dev/null
+	done
+	kill -KILL $all 2>/dev/null
+}
 run() { setsid nice -n 19 "$root/tools/sndtag" fuzz --jobs 2 --time "$secs" --merge-every 8 \
     --corpus "$p" --out "$o" -- -seed="$((seed + $1))" > "$work/run$1.log" 2>&1 & echo $!; }
 
@@ -66,7 +82,7 @@ for k in $(seq 1 "$kills"); do
 	fi
 	ph=$(phase)
 	alive=yes; kill -0 "$pid" 2>/dev/null || alive="no (it had ended)"
-	kill -KILL -- "-$pid" 2>/dev/null
+	kill_tree "$pid"
 	sleep 0.5
 	echo "kill $k: during $ph; campaign alive: $alive"
 	check "$work/before" "after kill $k"

@@ -215,7 +215,7 @@ make_report() {
 				echo "set output '$tmp/$file'"
 				echo "set title '$title: $name'"
 				echo "set xlabel 'seconds'"
-				echo "set key left top"
+				echo "set key right bottom box opaque"
 				echo "set grid"
 				echo "set xrange [0:*]"
 				echo "set yrange [0:*]"
@@ -239,12 +239,11 @@ set xlabel 'seconds'
 set ylabel 'crash reports'
 set y2label 'distinct buckets'
 set ytics nomirror
-set y2tics
-set format y2 '%.0f'
+set y2tics 1
 set xrange [0:*]
 set yrange [0:*]
 set y2range [0:*]
-set key left top
+set key left top box opaque
 set grid
 plot '$tmp/buckets.dat' using 1:2 with steps lw 2 title 'crash reports', \\
      '$tmp/buckets.dat' using 1:3 axes x1y2 with steps lw 2 title 'buckets'
@@ -451,12 +450,19 @@ file_one() {
 	mkdir -p "$d/inputs"
 	h=$(sha1sum "$f" | cut -d' ' -f1)
 	size=$(stat -c %s "$f")
-	now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+	now=$(date -u -d "@$4" +%Y-%m-%dT%H:%M:%SZ)
 	cnt=0 dist=0 first="$now (+${t}s)" small="" ssize=""
 	if [ -f "$d/meta" ]; then
 		cnt=$(sed -n 's/^count: //p' "$d/meta")
+		# Files are scanned in name order, not time order.
+		local lt
+		lt=$(sed -n 's/^last_seen: .*(+\([0-9]*\)s)$/\1/p' "$d/meta")
+		[ -z "$lt" ] || [ "$lt" -le "$t" ] || { t=$lt; now=$(sed -n 's/^last_seen: \(.*\) (+.*$/\1/p' "$d/meta"); }
 		dist=$(sed -n 's/^distinct: //p' "$d/meta")
 		first=$(sed -n 's/^first_seen: //p' "$d/meta")
+		local ft
+		ft=$(sed -n 's/^first_seen: .*(+\([0-9]*\)s)$/\1/p' "$d/meta")
+		[ -z "$ft" ] || [ "$ft" -le "$2" ] || first="$(date -u -d "@$4" +%Y-%m-%dT%H:%M:%SZ) (+${2}s)"
 		ssize=$(sed -n 's/^smallest_size: //p' "$d/meta")
 		small=$(sed -n 's/^smallest_from: //p' "$d/meta")
 	fi
@@ -481,7 +487,7 @@ smallest_size: $ssize
 smallest_from: $small
 replay: ${replay#$ROOT/}${replay_args[*]:+ ${replay_args[*]}} ${d#$ROOT/}/smallest
 M
-	printf '%s\t%s\n' "$t" "$slug" >> "$out/crashes/events.tsv"
+	printf '%s\t%s\n' "$2" "$slug" >> "$out/crashes/events.tsv"
 }
 # $2: stop after this many seconds (0: no limit) and leave the rest for
 # the next call, so progress lines keep coming while crashes pour in.
@@ -497,7 +503,8 @@ scan_crashes() {
 		[ $((nows - mt)) -ge 2 ] || continue
 		hang=0
 		case "$f" in */timeout-*|*/slow-unit-*|*/hangs/*) hang=1;; esac
-		file_one "$f" "$t" "$hang"
+		# When the engine wrote it, not when the scan got to it.
+		file_one "$f" "$((t0 + mt - start))" "$hang" "$mt"
 		printf '%s\n' "$f" >> "$seen"
 	done < <(find "$out/artifacts" "$out"/afl/*/crashes "$out"/afl/*/hangs -maxdepth 1 -type f \
 	    \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' -o -name 'slow-unit-*' -o -name 'id:*' \) \
@@ -651,6 +658,19 @@ lf_start() {
 	lf_stopped=0
 }
 
+# Accounts for a libFuzzer round that ended: its executions, its log.
+lf_round_done() {
+	local f
+	wait_for "$lf_pid"; lf_rc=$wait_rc
+	[ "$lf_stopped" -eq 0 ] || lf_rc=0
+	sample "$1"
+	f=$(lf_now "$out/fuzz.log" || true)
+	[ -z "$f" ] || lf_base=$((lf_base + ${f%% *}))
+	[ ! -f "$out/fuzz.log" ] || cat "$out/fuzz.log" >> "$out/fuzz-all.log"
+	: > "$out/fuzz.log"
+	lf_pid=""
+}
+
 [ "$afl_jobs" -eq 0 ] || afl_start
 round_end=0
 if [ "$lf_jobs" -gt 0 ]; then
@@ -671,14 +691,7 @@ while :; do
 	fi
 	# A libFuzzer round ended (both: restart it with AFL++'s queue).
 	if [ -n "$lf_pid" ] && ! kill -0 "$lf_pid" 2>/dev/null; then
-		wait_for "$lf_pid"; lf_rc=$wait_rc
-		[ "$lf_stopped" -eq 0 ] || lf_rc=0
-		sample "$t"
-		f=$(lf_now "$out/fuzz.log" || true)
-		[ -z "$f" ] || lf_base=$((lf_base + ${f%% *}))
-		[ ! -f "$out/fuzz.log" ] || cat "$out/fuzz.log" >> "$out/fuzz-all.log"
-		: > "$out/fuzz.log"
-		lf_pid=""
+		lf_round_done "$t"
 		if [ "$engine" = both ] && [ -z "$stop_sig" ] && [ "$t" -lt $((seconds - 5)) ]; then
 			round=$sync_every
 			[ $((t + round)) -le "$seconds" ] || round=$((seconds - t))
@@ -703,9 +716,9 @@ while :; do
 		afl_stopped=1
 	fi
 done
+[ -z "$lf_pid" ] || lf_round_done "$(( $(date +%s) - start ))"
 for p in "${pids[@]}"; do wait_for "$p" || true; done
 elapsed=$(( $(date +%s) - start ))
-[ ! -s "$out/fuzz.log" ] || cat "$out/fuzz.log" >> "$out/fuzz-all.log"
 sleep 2
 scan_crashes "$((t0 + elapsed))"
 

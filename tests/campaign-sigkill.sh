@@ -66,6 +66,10 @@ kill_tree() {
 run() { setsid nice -n 19 "$root/tools/sndtag" fuzz --jobs 2 --time "$secs" --merge-every 8 \
     --corpus "$p" --out "$o" -- -seed="$((seed + $1))" > "$work/run$1.log" 2>&1 & echo $!; }
 
+# A first complete run, so that the corpus has entries to lose.
+pid=$(run 100)
+while kill -0 "$pid" 2>/dev/null; do sleep 1; done
+echo "first run: $(find "$p" -maxdepth 1 -type f | wc -l) entries in the persistent corpus"
 for k in $(seq 1 "$kills"); do
 	snapshot "$work/before"
 	pid=$(run "$k")
@@ -76,7 +80,7 @@ for k in $(seq 1 "$kills"); do
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.1
 		done
-		sleep "0.$((RANDOM % 10))"
+		sleep "$((RANDOM % 4)).$((RANDOM % 10))"
 	else
 		sleep "$((2 + RANDOM % (secs + 10))).$((RANDOM % 10))"
 	fi

@@ -27,14 +27,16 @@ rm -rf "$work"; mkdir -p "$work"
 p="$work/corpus" o="$work/campaign"
 fail=0
 snapshot() { (cd "$p" 2>/dev/null && find . -maxdepth 1 -type f -printf '%f\n' | sort | xargs -r sha1sum) > "$1" || true; }
+#   (lines "HASH  NAME": a whole entry has HASH == NAME)
 check() {
-	local before=$1 what=$2 lost=0 bad=0 f h
-	while read -r h f; do
-		[ -f "$p/$f" ] && [ "$(sha1sum < "$p/$f" | cut -d' ' -f1)" = "$h" ] || { echo "  LOST or changed: $f"; lost=$((lost + 1)); }
-	done < "$before"
-	while IFS= read -r -d '' f; do
-		[ "$(sha1sum < "$f" | cut -d' ' -f1)" = "${f##*/}" ] || { echo "  CORRUPT: $f"; bad=$((bad + 1)); }
-	done < <(find "$p" -maxdepth 1 -type f -print0 2>/dev/null)
+	local before=$1 what=$2 lost bad
+	snapshot "$work/after"
+	# Lost or changed: a line of before (hash, name) not in after.
+	lost=$(comm -23 <(sort "$before") <(sort "$work/after") | tee "$work/lost" | wc -l)
+	# Corrupt: an entry whose content hash is not its name.
+	bad=$(awk '$1 != $2' "$work/after" | tee "$work/corrupt" | wc -l)
+	sed 's/^/  LOST or changed: /' "$work/lost"
+	sed 's/^/  CORRUPT: /' "$work/corrupt"
 	printf '  %s: corpus %s -> %s entries, %s lost, %s corrupt\n' "$what" \
 	    "$(wc -l < "$before")" "$(find "$p" -maxdepth 1 -type f 2>/dev/null | wc -l)" "$lost" "$bad"
 	[ "$lost" -eq 0 ] && [ "$bad" -eq 0 ] || fail=1
@@ -44,7 +46,7 @@ phase() {
 		if [ -f "$p.merge/pending" ]; then echo "merge: applying the journal"
 		elif [ -f "$p.merge/ready" ]; then echo "merge: libFuzzer merging"
 		else echo "merge: preparing"; fi
-	elif [ -d "$o/corpus.merge."* ] 2>/dev/null; then echo "working-corpus merge"
+	elif ls -d "$o"/corpus.merge.* >/dev/null 2>&1; then echo "the working-corpus merge at start"
 	else echo "fuzzing"; fi
 }
 # The campaign's whole process tree (its engines run in sessions of

@@ -103,7 +103,9 @@ for cfg in "${configs[@]}"; do
 		export CFLAGS="$BASE_CFLAGS ${!flags_var} $cov"
 		export CXXFLAGS="$CFLAGS"
 		# Both Dockerfiles: WORKDIR $SRC/sndtag-harness.
-		cd "$SRC/sndtag-harness" && bash -eux "$SRC/build.sh"
+		# -P: the sources are a symlink here (a directory in the image);
+		# a logical $PWD through it makes CMake rewrite $WORK paths.
+		cd -P "$SRC/sndtag-harness" && bash -eux "$SRC/build.sh"
 	) > "$d/build.log" 2>&1 || { tail -30 "$d/build.log"; bad "$cfg: \$SRC/build.sh failed"; continue; }
 
 	# test_all.py moves $OUT's contents to /tmp/not-out before it runs

@@ -10,14 +10,21 @@
 # no startup crash, the seed corpus runs under the runner's
 # ASAN_OPTIONS/UBSAN_OPTIONS, no shared library outside the base image.
 # It also checks project.yaml as OSS-Fuzz's presubmit does.
+# The cflite-<sanitizer> configurations emulate ClusterFuzzLite's build
+# instead: .clusterfuzzlite/Dockerfile copies the checkout (COPY . minus
+# .dockerignore) to $SRC/sndtag-harness and .clusterfuzzlite/build.sh to
+# $SRC/build.sh; libFuzzer only.  Every libFuzzer target is then run as
+# the runner does (base-runner's test_all.py: -runs=100 over the unpacked
+# seed corpus with its sanitizer options).
 #   Usage: tests/oss-fuzz-local.sh WORKDIR [CONFIG...]
-#   CONFIG: libfuzzer-address libfuzzer-undefined afl-address (default all)
+#   CONFIG: libfuzzer-address libfuzzer-undefined afl-address cflite-address
+#           cflite-undefined (default: all but cflite-undefined)
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 base=${1:?usage: oss-fuzz-local.sh WORKDIR [CONFIG...]}
 shift
 configs=("$@")
-[ "${#configs[@]}" -gt 0 ] || configs=(libfuzzer-address libfuzzer-undefined afl-address)
+[ "${#configs[@]}" -gt 0 ] || configs=(libfuzzer-address libfuzzer-undefined afl-address cflite-address)
 rm -rf "$base"
 mkdir -p "$base"
 fail=0
@@ -41,17 +48,36 @@ grep -q '^RUN git clone .* sndtag-harness$' "$root/oss-fuzz/Dockerfile" ||
     bad "oss-fuzz/Dockerfile does not clone the sources into \$SRC/sndtag-harness"
 grep -q '^COPY build.sh \$SRC/$' "$root/oss-fuzz/Dockerfile" ||
     bad "oss-fuzz/Dockerfile does not COPY build.sh \$SRC/"
+python3 "$root/tools/check-workflows.py" "$root" || bad "the ClusterFuzzLite files"
 grep -q 'exec "\$SRC/sndtag-harness/oss-fuzz/build.sh"' "$root/.clusterfuzzlite/build.sh" ||
     bad ".clusterfuzzlite/build.sh does not run the OSS-Fuzz script from \$SRC"
 
 calls() { objdump -d "$1" | grep -Ec "call[q]?[[:space:]]+[0-9a-f]+ <$2"; }
 
+# The shared libraries a target may need: those of the runner image
+# (glibc, libstdc++, libgcc); anything else is missing there.
+extra_libs() {
+	ldd "$1" | awk '{ print $1 }' | grep -Ev '^(linux-vdso\.so|/lib64/ld-linux|libc\.so|libm\.so|libdl\.so|libpthread\.so|librt\.so|libstdc\+\+\.so|libgcc_s\.so|libutil\.so|libresolv\.so)' || true
+}
+
 for cfg in "${configs[@]}"; do
 	engine=${cfg%-*} san=${cfg#*-}
 	d="$base/$cfg"
 	mkdir -p "$d/src" "$d/work" "$d/out" "$d/seeds"
-	ln -s "$root" "$d/src/sndtag-harness"
-	cp "$root/oss-fuzz/build.sh" "$d/src/build.sh"
+	if [ "$engine" = cflite ]; then
+		# COPY . $SRC/sndtag-harness: the checkout as the Docker
+		# context sends it (.dockerignore leaves out build/ and out/).
+		mkdir -p "$d/src/sndtag-harness"
+		(cd "$root" && git ls-files -coz --exclude-standard |
+		    grep -zvE '^(build|out)/' | tar --null -T - -cf -) |
+		    tar -xf - -C "$d/src/sndtag-harness" ||
+		    { bad "$cfg: could not copy the checkout"; continue; }
+		cp "$root/.clusterfuzzlite/build.sh" "$d/src/build.sh"
+		engine=libfuzzer
+	else
+		ln -s "$root" "$d/src/sndtag-harness"
+		cp "$root/oss-fuzz/build.sh" "$d/src/build.sh"
+	fi
 	flags_var="SANITIZER_FLAGS_$san"
 	(
 		export SRC="$d/src" WORK="$d/work" OUT="$d/out"
@@ -76,18 +102,38 @@ for cfg in "${configs[@]}"; do
 		fi
 		export CFLAGS="$BASE_CFLAGS ${!flags_var} $cov"
 		export CXXFLAGS="$CFLAGS"
-		cd "$SRC" && bash -eux "$SRC/build.sh"
+		# Both Dockerfiles: WORKDIR $SRC/sndtag-harness.
+		# -P: the sources are a symlink here (a directory in the image);
+		# a logical $PWD through it makes CMake rewrite $WORK paths.
+		cd -P "$SRC/sndtag-harness" && bash -eux "$SRC/build.sh"
 	) > "$d/build.log" 2>&1 || { tail -30 "$d/build.log"; bad "$cfg: \$SRC/build.sh failed"; continue; }
+
+	# test_all.py moves $OUT's contents to /tmp/not-out before it runs
+	# the checks, to catch paths hardcoded at build time: so do we.
+	rm -rf "$d/not-out"; mv "$d/out" "$d/not-out"
+	# Its find_fuzz_targets: executable ELF files in $OUT that contain
+	# LLVMFuzzerTestOneInput (names starting "afl-" skipped).  Exactly
+	# our three targets, so no helper (the AFL++ mutator .so) is run
+	# as a target.
+	found=$(cd "$d/not-out" && for f in *; do
+		case "$f" in afl-*) continue;; esac
+		[ -f "$f" ] && [ -x "$f" ] && grep -q LLVMFuzzerTestOneInput "$f" &&
+		    file "$f" | grep -q ELF && echo "$f"
+	done | sort | tr '\n' ' ')
+	[ "$found" = "fuzz_raw fuzz_scenario fuzz_text " ] ||
+	    bad "$cfg: the runner would take these for fuzz targets: $found"
 
 	for t in fuzz_scenario fuzz_raw fuzz_text; do
 		tfail=0
 		for f in "$t" "$t.dict" "$t.options" "${t}_seed_corpus.zip"; do
-			[ -s "$d/out/$f" ] || bad "$cfg: \$OUT/$f missing"
+			[ -s "$d/not-out/$f" ] || bad "$cfg: \$OUT/$f missing"
 		done
-		bin="$d/out/$t"
+		bin="$d/not-out/$t"
 		[ -x "$bin" ] || continue
-		# The runner image has no protobuf-c.
-		if ldd "$bin" | grep -q protobuf; then bad "$cfg: $t needs libprotobuf-c.so"; fi
+		# The runner image has no protobuf-c, nor any library
+		# outside glibc and the C++ runtime.
+		libs=$(extra_libs "$bin" | tr '\n' ' ')
+		[ -z "$libs" ] || bad "$cfg: $t needs shared libraries the runner lacks: $libs"
 		# Sanitizer instrumented (bad_build_check's call counts).
 		asan=$(calls "$bin" __asan) ubsan=$(calls "$bin" __ubsan)
 		case "$san" in
@@ -97,12 +143,12 @@ for cfg in "${configs[@]}"; do
 			[ "$ubsan" -ge 169 ] || bad "$cfg: $t has $ubsan UBSan calls (< 169)";;
 		esac
 		mkdir -p "$d/seeds/$t"
-		(cd "$d/seeds/$t" && unzip -q -o "$d/out/${t}_seed_corpus.zip")
+		(cd "$d/seeds/$t" && unzip -q -o "$d/not-out/${t}_seed_corpus.zip")
 		n=$(ls "$d/seeds/$t" | wc -l)
 		[ "$n" -gt 0 ] || bad "$cfg: $t: empty seed corpus"
 		if [ "$engine" = libfuzzer ]; then
 			(
-				cd "$d/out"
+				cd "$d/not-out"
 				export ASAN_OPTIONS=$RUN_ASAN_OPTIONS UBSAN_OPTIONS=$RUN_UBSAN_OPTIONS
 				# Engine linked and instrumented; no startup crash.
 				./"$t" -seed=1337 -runs=4 > "$d/$t.start.log" 2>&1
@@ -121,9 +167,9 @@ for cfg in "${configs[@]}"; do
 			# afl-fuzz as the runner starts it, with the custom
 			# mutator for the structured target; five seconds.
 			mut=()
-			[ "$t" != fuzz_scenario ] || mut=(AFL_CUSTOM_MUTATOR_LIBRARY="$d/out/fuzz_scenario_mutator.so")
+			[ "$t" != fuzz_scenario ] || mut=(AFL_CUSTOM_MUTATOR_LIBRARY="$d/not-out/fuzz_scenario_mutator.so")
 			(
-				cd "$d/out"
+				cd "$d/not-out"
 				env ASAN_OPTIONS="$RUN_ASAN_OPTIONS:abort_on_error=1:symbolize=0:detect_odr_violation=0:" \
 				    UBSAN_OPTIONS="$RUN_UBSAN_OPTIONS:symbolize=0" \
 				    AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_SKIP_CPUFREQ=1 \
@@ -137,8 +183,8 @@ for cfg in "${configs[@]}"; do
 			execs=$(sed -n 's/^execs_done *: *//p' "$d/afl-$t/default/fuzzer_stats")
 			[ "${execs:-0}" -gt 0 ] || bad "$cfg: $t: afl-fuzz ran nothing"
 			if [ "$t" = fuzz_scenario ]; then
-				[ -s "$d/out/fuzz_scenario_mutator.so" ] || bad "$cfg: no fuzz_scenario_mutator.so in \$OUT"
-				ldd "$d/out/fuzz_scenario_mutator.so" | grep -q protobuf &&
+				[ -s "$d/not-out/fuzz_scenario_mutator.so" ] || bad "$cfg: no fuzz_scenario_mutator.so in \$OUT"
+				ldd "$d/not-out/fuzz_scenario_mutator.so" | grep -q protobuf &&
 				    bad "$cfg: the mutator needs libprotobuf-c.so"
 				grep -qi "custom mutator" "$d/$t.afl.log" || bad "$cfg: the custom mutator was not loaded"
 			fi

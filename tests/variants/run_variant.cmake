@@ -21,12 +21,15 @@ if(MODE STREQUAL "campaign")
     endif()
   endforeach()
   file(REMOVE_RECURSE ${OUT})
-  # A fixed seed and a bounded number of runs: the same campaign each time.
+  # A fixed seed and a bounded number of runs: the same campaign each
+  # time, one process that stops at the first crash, and no persistent
+  # corpus (tests never write to out/corpus).
   execute_process(COMMAND ${SNDTAG} fuzz --preset ${PRESET}
-      --variant ${VARIANT} --time 120 --out ${OUT} -- -seed=1 -runs=50000
+      --variant ${VARIANT} --time 120 --stop-at-crash --no-corpus
+      --out ${OUT} -- -seed=1 -runs=50000
       RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
   message("${out}")
-  if(NOT out MATCHES "crashes: +[1-9][0-9]* file")
+  if(NOT out MATCHES "crashes: +[1-9][0-9]* report")
     message(FATAL_ERROR "variant check failed: ${VARIANT}: the campaign "
         "found nothing")
   endif()
@@ -34,7 +37,7 @@ if(MODE STREQUAL "campaign")
     message(FATAL_ERROR "variant check failed: ${VARIANT}: no crash in a "
         "bucket matching '${REPORT}'")
   endif()
-  file(GLOB crashes ${OUT}/crashes/crash-*)
+  file(GLOB crashes ${OUT}/artifacts/crash-*)
   if(NOT crashes)
     message(FATAL_ERROR "variant check failed: ${VARIANT}: no crash file")
   endif()

@@ -21,6 +21,12 @@
  *	every wrapper) has been given the connection's current rate,
  *	unless the modify failed (counted) or the scenario itself set the
  *	tag's rate (TagModify) since the last SO_MAX_PACING_RATE.
+ * queue selection  (mlx5_en_tx.c mlx5e_xmit, mlx5e_select_queue): a packet
+ *	on an mlx5 rate-limit channel's queue carries that channel's tag;
+ *	an untagged packet or another flow's tag is never there.  On a
+ *	normal queue a shared (unlimited) tag is that channel's own; a
+ *	rate-limit tag may be there (its queue was not running yet: the
+ *	driver falls back to normal selection).
  * delivery  (ip_input.c, ip6_input.c, if_loop.c, if_epair.c): a received
  *	packet, each packet epair delivers and each packet loopback
  *	accepts ends delivered, forwarded or counted as a drop (ipstat,
@@ -278,6 +284,63 @@ expect_send(const struct expect_view *v, struct expect_sock *es)
 	es->stable++;
 }
 
+/* Every mlx5 queue holds only packets that belong there. */
+static void
+expect_queues(const struct expect_view *v)
+{
+	struct mlx5e_rl_channel *ch;
+	struct mlx5e_priv *priv;
+	struct mlx5e_sq *sq;
+	struct m_snd_tag *mst;
+	struct mbuf *m;
+	int i, j, k;
+
+	for (i = 0; i < v->nifp; i++) {
+		if (strncmp(v->ifp[i]->if_xname, "mce", 3) != 0 ||
+		    (priv = v->ifp[i]->if_softc) == NULL)
+			continue;
+		for (j = 0; priv->rl_workers != NULL &&
+		    j < priv->params.n_workers *
+		    priv->params.channels_per_worker; j++) {
+			ch = &priv->rl_workers[j /
+			    priv->params.channels_per_worker].channels[j %
+			    priv->params.channels_per_worker];
+			sq = &ch->sq;
+			for (k = 0; sq->ring != NULL && k < sq->count; k++) {
+				m = sq->ring[(sq->head + k) % sq->size];
+				if ((m->m_pkthdr.csum_flags &
+				    CSUM_SND_TAG) == 0)
+					panic("queue selection: untagged "
+					    "packet on a rate-limit queue: %s "
+					    "channel %d", priv->ifp->if_xname,
+					    j);
+				if (m->m_pkthdr.snd_tag != &ch->tag)
+					panic("queue selection: another "
+					    "flow's packet on a rate-limit "
+					    "queue: %s channel %d",
+					    priv->ifp->if_xname, j);
+			}
+		}
+		for (j = 0; priv->channels != NULL &&
+		    j < priv->params.n_channels; j++) {
+			sq = &priv->channels[j].sq;
+			for (k = 0; sq->ring != NULL && k < sq->count; k++) {
+				m = sq->ring[(sq->head + k) % sq->size];
+				if ((m->m_pkthdr.csum_flags &
+				    CSUM_SND_TAG) == 0)
+					continue;
+				mst = m->m_pkthdr.snd_tag;
+				if (mst->sw != &mlx5e_rl_snd_tag_sw &&
+				    mst != &priv->channels[j].tag)
+					panic("queue selection: another "
+					    "channel's shared tag on a normal "
+					    "queue: %s channel %d",
+					    priv->ifp->if_xname, j);
+			}
+		}
+	}
+}
+
 void
 expect_op_end(const struct expect_view *v)
 {
@@ -289,6 +352,8 @@ expect_op_end(const struct expect_view *v)
 		return;
 	if (expect_test_sabotage != NULL)
 		expect_test_sabotage(v);
+	if (&mlx5e_rl_snd_tag_sw != NULL)
+		expect_queues(v);
 	if (is_change_op(v->op_case)) {
 		for (i = 0; i < EXPECT_MAX_SOCKS; i++)
 			esock[i].stable = 0;

@@ -21,6 +21,7 @@
 #include "fuzz/pbtext.h"
 #include "netinet/in_pcb.h"
 #include "sys/socketvar.h"
+#include "dev/mlx5/mlx5_en/en.h"
 #include "tests/testlib.h"
 
 /* Two rate-limit capable nics; the route moves from one to the other. */
@@ -92,6 +93,30 @@ static const char rate_drivers[] =
     "ops { close { sock: 0 } }\n"
     "ops { close { sock: 1 } }\n";
 
+/* mlx5: a paced flow and an unpaced one, both with queued packets. */
+static const char queues_mlx5[] =
+    "topology {\n"
+    "  ifaces { mlx5 { } }\n"
+    "  routes { af: V4 dst: 0 iface: 0 }\n"
+    "}\n"
+    "ops { open { af: V4 proto: UDP dst: 0 } }\n"
+    "ops { open { af: V4 proto: UDP dst: 0 } }\n"
+    "ops { open { af: V4 proto: UDP dst: 0 } }\n"
+    "ops { set_rate { sock: 0 rate: 125000 } }\n"
+    "ops { set_rate { sock: 2 rate: 250000 } }\n"
+    "ops { send { sock: 0 size: 500 } }\n"
+    "ops { send { sock: 2 size: 500 } }\n"
+    "ops { mlx5_worker { mlx5: 0 worker: 0 } }\n"
+    "ops { mlx5_worker { mlx5: 0 worker: 1 } }\n"
+    "ops { send { sock: 0 size: 500 } }\n"
+    "ops { send { sock: 2 size: 500 } }\n"
+    "ops { send { sock: 1 size: 500 } }\n"
+    "ops { epoch { } }\n"
+    "ops { deliver_all { } }\n"
+    "ops { close { sock: 0 } }\n"
+    "ops { close { sock: 1 } }\n"
+    "ops { close { sock: 2 } }\n";
+
 /* Forwarded, locally delivered, epair and loopback packets. */
 static const char delivery[] =
     "topology {\n"
@@ -135,6 +160,8 @@ enum sabotage {
 	SB_RATE,	/* the second rate never reaches the driver */
 	SB_RECEIVE,	/* epair side b's input frees silently */
 	SB_LOOPBACK,	/* lo's output frees silently and says 0 */
+	SB_QUEUE_UNTAGGED, /* an untagged packet moves to a rate-limit queue */
+	SB_QUEUE_FLOW,	/* two flows' rate-limit packets swap queues */
 };
 
 static enum sabotage sabotage;
@@ -162,6 +189,64 @@ view_inp(const struct expect_view *v)
 	if (v->sock < 0 || v->sock >= v->nso || v->so[v->sock] == NULL)
 		return (NULL);
 	return (v->so[v->sock]->so_pcb);
+}
+
+static struct mlx5e_sq *
+busy_sq(struct mlx5e_priv *priv, bool rl, int skip)
+{
+	struct mlx5e_sq *sq;
+	int j, n;
+
+	if (!rl) {
+		/* A normal queue whose last packet is untagged. */
+		for (j = 0; j < priv->params.n_channels; j++) {
+			sq = &priv->channels[j].sq;
+			if (sq->count > 0 && (sq->ring[(sq->head + sq->count -
+			    1) % sq->size]->m_pkthdr.csum_flags &
+			    CSUM_SND_TAG) == 0)
+				return (sq);
+		}
+		return (NULL);
+	}
+	n = priv->params.n_workers * priv->params.channels_per_worker;
+	for (j = 0; j < n; j++) {
+		sq = &priv->rl_workers[j / priv->params.channels_per_worker].
+		    channels[j % priv->params.channels_per_worker].sq;
+		if (sq->count > 0 && skip-- == 0)
+			return (sq);
+	}
+	return (NULL);
+}
+
+/* What a driver that ignores the tag when it picks a queue does. */
+static void
+sabotage_queue(const struct expect_view *v)
+{
+	struct mlx5e_priv *priv = v->ifp[0]->if_softc;
+	struct mlx5e_sq *a, *b;
+	struct mbuf *m;
+	int ia, ib;
+
+	a = busy_sq(priv, sabotage == SB_QUEUE_FLOW, 0);
+	b = busy_sq(priv, true, sabotage == SB_QUEUE_FLOW ? 1 : 0);
+	if (a == NULL || b == NULL || a == b || !b->running)
+		return;
+	ia = (a->head + a->count - 1) % a->size;
+	if (sabotage == SB_QUEUE_FLOW) {
+		ib = (b->head + b->count - 1) % b->size;
+		m = a->ring[ia];
+		a->ring[ia] = b->ring[ib];
+		b->ring[ib] = m;
+		return;
+	}
+	if (b->count == b->size ||
+	    (a->ring[ia]->m_pkthdr.csum_flags & CSUM_SND_TAG) != 0)
+		return;
+	m = a->ring[ia];
+	a->ring[ia] = NULL;
+	a->count--;
+	b->ring[(b->head + b->count) % b->size] = m;
+	b->count++;
 }
 
 static void
@@ -203,6 +288,11 @@ sabotage_op(const struct expect_view *v)
 		if (v->op_case == OP__OP_OPEN && v->nifp > 3)
 			__atomic_store_n(&v->ifp[3]->if_output, sink_output,
 			    __ATOMIC_RELAXED);
+		break;
+	case SB_QUEUE_UNTAGGED:
+	case SB_QUEUE_FLOW:
+		if (v->op_case == OP__OP_SEND)
+			sabotage_queue(v);
 		break;
 	default:
 		break;
@@ -269,7 +359,30 @@ ok_delivery(void)
 	run_text((void *)delivery_rx);
 }
 
+static void
+ok_queues_mlx5(void)
+{
+	sabotage = SB_NONE;
+	run_text((void *)queues_mlx5);
+}
+
 /* Broken on purpose. */
+static void
+broken_queue_untagged(void)
+{
+	sabotage = SB_QUEUE_UNTAGGED;
+	CHECK_PANICS(run_text, (void *)queues_mlx5,
+	    "queue selection: untagged packet on a rate-limit queue");
+}
+
+static void
+broken_queue_other_flow(void)
+{
+	sabotage = SB_QUEUE_FLOW;
+	CHECK_PANICS(run_text, (void *)queues_mlx5,
+	    "queue selection: another flow's packet on a rate-limit queue");
+}
+
 static void
 broken_pacing_route(void)
 {
@@ -325,11 +438,14 @@ main(void)
 	RUN(ok_pacing_lagg);
 	RUN(ok_rate_drivers);
 	RUN(ok_delivery);
+	RUN(ok_queues_mlx5);
 	RUN(broken_pacing_route);
 	RUN(broken_pacing_lagg);
 	RUN(broken_rate_nic);
 	RUN(broken_rate_drivers);
 	RUN(broken_delivery_received);
 	RUN(broken_delivery_loopback);
+	RUN(broken_queue_untagged);
+	RUN(broken_queue_other_flow);
 	return (t_done());
 }

@@ -1622,6 +1622,8 @@ expect_view_fill(struct interp *ip, const Op *op, struct expect_view *v)
 	for (k = 0; k < ip->n_ifaces && v->nifp < EXPECT_MAX_IFPS; k++)
 		if (ip->ifaces[k].state == IS_LIVE)
 			v->ifp[v->nifp++] = ip->ifaces[k].ifp;
+		else if (ip->ifaces[k].state == IS_DEAD)
+			v->ndead++;
 }
 
 /* Run op i; its trace line goes to buf. */

@@ -369,6 +369,12 @@ expect_op_end(const struct expect_view *v)
 			    "delivered, forwarded nor counted as a drop");
 		break;
 	case OP__OP_EPAIR_DELIVER:
+		/*
+		 * A packet queued to a side detached since is freed by
+		 * if_dead's input, uncounted, in FreeBSD too: no promise.
+		 */
+		if (v->ndead != 0)
+			break;
 		t = expect_terminal(v);
 		if (t - term_before < (uint64_t)v->delivered)
 			panic("delivery: epair: %d packets delivered, %ju "

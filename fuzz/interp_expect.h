@@ -37,6 +37,7 @@ struct expect_view {
 	int		 nso;
 	struct ifnet	*ifp[EXPECT_MAX_IFPS];	/* live interfaces */
 	int		 nifp;
+	int		 ndead;		/* interfaces detached so far */
 };
 
 /* Start of an input: forget every socket's history. */

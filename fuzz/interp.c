@@ -9,6 +9,7 @@
 #include "fuzz/interp.h"
 #include "fuzz/decode_arena.h"
 #include "fuzz/interp_feedback.h"
+#include "fuzz/interp_expect.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -107,6 +108,8 @@ struct interp_opctx {
 	const char *skip;	/* why the op was a skip */
 	struct ifnet *held[2];	/* if_ref'd by iface_hold, released by run_op */
 	int	 nheld;
+	int	 sock;		/* the socket slot the op resolved, or -1 */
+	int	 delivered;	/* epair_deliver: packets delivered */
 };
 
 #define	TRACE_LINE	192
@@ -133,6 +136,8 @@ struct interp {
 	struct interp_file files[INTERP_MAX_SOCKETS];
 	/* Budgets. */
 	uint32_t	 packets;	/* relaxed atomic */
+	/* Sequential trace: a send's accounting line, after its op line. */
+	char		 txline[TRACE_LINE];
 };
 
 static struct interp *interp_current;	/* the interpreter set up now */
@@ -1186,6 +1191,7 @@ op_sock(struct interp *ip, const Op *op, struct interp_opctx *c)
 		return (SKIP);
 	}
 	ctx_printf(c, " sock=%d", s);
+	c->sock = s;
 	switch (op->op_case) {
 	case OP__OP_CONNECT:
 		ctx_printf(c, " dst=%u", op->connect->dst % INTERP_NDST);
@@ -1367,6 +1373,7 @@ op_other(struct interp *ip, const Op *op, struct interp_opctx *c)
 		ctx_printf(c, "epair_deliver count=%u", n);
 		error = epair_deliver(n == 0 ? INT_MAX : (int)MIN(n, INT_MAX));
 		ctx_printf(c, " done=%d", error);
+		c->delivered = error;
 		return (0);
 	case OP__OP_ROUTE_ADD:
 		return (op_route(ip, 0, op->route_add, c));
@@ -1577,6 +1584,50 @@ op_name(const Op *op)
 	}
 }
 
+/*
+ * The socket's transmit accounting (struct inp_txstat) after a send, as
+ * an indented trace line of its own (sndtag-cprog reads only op lines).
+ */
+static void
+tx_line(struct interp *ip, int s)
+{
+	const struct inp_txstat *st;
+	struct socket *so = ip->files[s].so;
+	struct inpcb *inp;
+
+	ip->txline[0] = '\0';
+	if (so == NULL || (inp = so->so_pcb) == NULL)
+		return;
+	st = &inp->inp_txstat;
+	snprintf(ip->txline, sizeof(ip->txline), "    tx sock=%d tagged=%ju "
+	    "untagged=%ju drop_mismatch=%ju drop_other=%ju rl_fail=%ju "
+	    "rl_rate=%ju tag=%s", s, (uintmax_t)st->its_tagged,
+	    (uintmax_t)st->its_untagged, (uintmax_t)st->its_drop_mismatch,
+	    (uintmax_t)st->its_drop_other, (uintmax_t)st->its_rl_fail,
+	    (uintmax_t)st->its_rl_rate, inp->inp_snd_tag != NULL ?
+	    inp->inp_snd_tag->ifp->if_xname : "none");
+}
+
+/* The behaviour oracles' view (interp_expect.h): open sockets, live ifnets. */
+static void
+expect_view_fill(struct interp *ip, const Op *op, struct expect_view *v)
+{
+	uint32_t s;
+	int k;
+
+	memset(v, 0, sizeof(*v));
+	v->op_case = (int)op->op_case;
+	v->sock = -1;
+	for (s = 0; s < ip->lim.max_sockets && s < EXPECT_MAX_SOCKS; s++)
+		v->so[s] = file_live(&ip->files[s]) ? ip->files[s].so : NULL;
+	v->nso = (int)s;
+	for (k = 0; k < ip->n_ifaces && v->nifp < EXPECT_MAX_IFPS; k++)
+		if (ip->ifaces[k].state == IS_LIVE)
+			v->ifp[v->nifp++] = ip->ifaces[k].ifp;
+		else if (ip->ifaces[k].state == IS_DEAD)
+			v->ndead++;
+}
+
 /* Run op i; its trace line goes to buf. */
 /*
  * State feedback (interp_feedback.h) after an op of a sequential run: the
@@ -1629,7 +1680,9 @@ static void
 run_op(struct interp *ip, uint32_t i, char *buf, size_t size)
 {
 	const Op *op = ip->sc->ops[i];
-	struct interp_opctx c = { buf, 0, size, NULL, { NULL, NULL }, 0 };
+	struct interp_opctx c = { buf, 0, size, NULL, { NULL, NULL }, 0, -1,
+	    0 };
+	struct expect_view ev;
 	char ebuf[16];
 	int error;
 
@@ -1640,6 +1693,10 @@ run_op(struct interp *ip, uint32_t i, char *buf, size_t size)
 		fflush(ip->trace);
 		c.len = 0;
 		buf[0] = '\0';
+	}
+	if (ip->sequential) {
+		expect_view_fill(ip, op, &ev);
+		expect_op_begin(&ev);
 	}
 	switch (op->op_case) {
 	case OP__OP_OPEN:
@@ -1666,8 +1723,17 @@ run_op(struct interp *ip, uint32_t i, char *buf, size_t size)
 	}
 	iface_release_all(&c);
 	witness_assert_unlocked(op_name(op));
-	if (ip->sequential)
+	if (ip->sequential) {
 		op_feedback(ip, op, error);
+		expect_view_fill(ip, op, &ev);
+		ev.sock = c.sock;
+		ev.error = error;
+		ev.delivered = c.delivered;
+		expect_op_end(&ev);
+	}
+	if (ip->sequential && ip->trace != NULL &&
+	    op->op_case == OP__OP_SEND && c.sock >= 0)
+		tx_line(ip, c.sock);
 	if (error == SKIP)
 		ctx_printf(&c, " -> skip (%s)", c.skip != NULL ? c.skip :
 		    "nothing to do");
@@ -1695,6 +1761,7 @@ interp_run_sequential(struct interp *ip)
 	KASSERT(ip->set_up && !ip->finished, ("interp: not set up"));
 	ip->sequential = true;
 	fb_reset();
+	expect_reset();
 	for (i = 0; i < ip->n_ops; i++) {
 		if (interp_op_hook != NULL)
 			interp_op_hook(interp_op_hook_arg,
@@ -1707,6 +1774,9 @@ interp_run_sequential(struct interp *ip)
 		if (ip->trace != NULL) {
 			fputs(line, ip->trace);
 			fputc('\n', ip->trace);
+			if (ip->txline[0] != '\0')
+				fprintf(ip->trace, "%s\n", ip->txline);
+			ip->txline[0] = '\0';
 		}
 	}
 	return (0);

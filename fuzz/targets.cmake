@@ -33,6 +33,7 @@ add_library(sndtag_interp STATIC
     ${SNDTAG_FUZZ_DIR}/interp.c
     ${SNDTAG_FUZZ_DIR}/decode_arena.c
     ${SNDTAG_FUZZ_DIR}/interp_feedback.c
+    ${SNDTAG_FUZZ_DIR}/interp_expect.c
     ${SNDTAG_FUZZ_DIR}/raw_decode.c)
 target_link_libraries(sndtag_interp PUBLIC
     sndtag_includes sndtag_scenario_pb sndtag_scenario_hooks)
@@ -148,6 +149,13 @@ if(SNDTAG_BUILD_TESTS)
   add_executable(interp_selftest ${SNDTAG_FUZZ_DIR}/interp_selftest.c)
   target_link_libraries(interp_selftest PRIVATE
       sndtag_scenario_io sndtag_interp sndtag_core Threads::Threads)
+
+  # The behavioural expectations fire when broken, stay silent when not.
+  add_executable(test_behaviour ${SNDTAG_FUZZ_DIR}/tests/test_behaviour.c)
+  target_link_libraries(test_behaviour PRIVATE
+      sndtag_scenario_io sndtag_interp sndtag_testlib sndtag_core
+      Threads::Threads)
+  add_test(NAME behaviour COMMAND test_behaviour)
 
   set(_seed_bins "")
   foreach(seed ${SNDTAG_SCENARIO_SEEDS})

@@ -89,7 +89,7 @@ struct needs {
 	bool	sa, a4, a6, b6, cp, mp, et, inp, m, rate, i, k;
 	bool	in4, in6, sin4, sin6;
 	bool	m_nic, m_rtable, m_epair, m_cxgbe;
-	bool	limits;
+	bool	limits, tx;
 };
 
 static struct {
@@ -1107,6 +1107,9 @@ op_sock(struct opctx *c, const Op *op)
 			break;
 		}
 		cx(c, "sosend(%s, %u, 0);", so, size);
+		/* The model's accounting, as the interpreter traces it. */
+		G.nd.tx = true;
+		cx(c, "tx_report(%d, %s);", s, so);
 		break;
 	case OP__OP_TCPDROP:
 		cx(c, "tcp_drop_socket(%s);", so);
@@ -1637,6 +1640,25 @@ emit_op(FILE *b, uint32_t i, bool *any_fail_alloc)
 static void
 emit_helpers(FILE *fp)
 {
+	if (G.nd.tx)
+		out(fp,
+"\n"
+"/* The connection's transmit accounting (struct inp_txstat). */\n"
+"static void\n"
+"tx_report(int s, struct socket *so)\n"
+"{\n"
+"\tconst struct inp_txstat *st;\n"
+"\tstruct inpcb *inp = so->so_pcb;\n"
+"\n"
+"\tif (inp == NULL)\n"
+"\t\treturn;\n"
+"\tst = &inp->inp_txstat;\n"
+"\tprintf(\"tx sock=%%d tagged=%%ju untagged=%%ju drop_mismatch=%%ju \"\n"
+"\t    \"drop_other=%%ju rl_fail=%%ju rl_rate=%%ju\\n\", s,\n"
+"\t    (uintmax_t)st->its_tagged, (uintmax_t)st->its_untagged,\n"
+"\t    (uintmax_t)st->its_drop_mismatch, (uintmax_t)st->its_drop_other,\n"
+"\t    (uintmax_t)st->its_rl_fail, (uintmax_t)st->its_rl_rate);\n"
+"}\n");
 	if (G.nd.in4)
 		out(fp,
 "\n"

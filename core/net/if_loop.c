@@ -17,6 +17,7 @@ lo_transmit(struct ifnet *ifp, struct mbuf *m)
 	    ("tag at tag-less driver: %s got a tagged packet", ifp->if_xname));
 	if ((if_getflags(ifp) & IFF_UP) == 0 ||
 	    (if_getdrvflags(ifp) & IFF_DRV_RUNNING) == 0) {
+		if_inc_counter(ifp, IFCOUNTER_OERRORS, 1);
 		m_freem(m);
 		return (ENETDOWN);
 	}

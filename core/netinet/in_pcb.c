@@ -417,6 +417,13 @@ in_pcboutput_txrtlmt(struct inpcb *inp, struct ifnet *ifp, struct mbuf *mb)
 	} else
 		error = in_pcbmodify_txrtlmt(inp, max_pacing_rate);
 
+	/* Accounting: what the driver's tag now carries, or a failure. */
+	if (error != 0)
+		INP_TXSTAT_INC(inp, its_rl_fail);
+	else if (inp->inp_snd_tag != NULL)
+		__atomic_store_n(&inp->inp_txstat.its_rl_rate,
+		    (uint64_t)max_pacing_rate, __ATOMIC_RELAXED);
+
 	if (error == 0 || error == EOPNOTSUPP)
 		inp->inp_flags2 &= ~INP_RATE_LIMIT_CHANGED;
 

@@ -13,6 +13,23 @@
 
 struct socket;
 
+/*
+ * Per-connection transmit accounting, kept the way FreeBSD keeps its
+ * statistics (tcpstat, if_inc_counter): counted where the packet's fate
+ * is decided, read by the behaviour oracles (docs/INVARIANTS.md) and the
+ * trace.  Updated with relaxed atomics: UDP senders share the read lock.
+ */
+struct inp_txstat {
+	uint64_t	its_tagged;	/* if_output accepted, with a tag */
+	uint64_t	its_untagged;	/* if_output accepted, no tag */
+	uint64_t	its_drop_mismatch; /* EAGAIN: tag/ifp mismatch */
+	uint64_t	its_drop_other;	/* if_output failed otherwise */
+	uint64_t	its_rl_fail;	/* tag alloc/modify failed or no hash */
+	uint64_t	its_rl_rate;	/* rate the tag last accepted */
+};
+#define	INP_TXSTAT_INC(inp, name)					\
+	__atomic_fetch_add(&(inp)->inp_txstat.name, 1, __ATOMIC_RELAXED)
+
 struct inpcb {
 	struct inpcb	*inp_next;	/* global list (for teardown) */
 	struct rwlock	 inp_lock;
@@ -32,6 +49,7 @@ struct inpcb {
 	uint16_t	 inp_lport;
 	uint16_t	 inp_fport;
 	uint32_t	 inp_ip_id;	/* next IP id (fragment grouping) */
+	struct inp_txstat inp_txstat;	/* transmit accounting */
 };
 
 /* inp_vflag */

@@ -146,6 +146,8 @@ ip_forward(struct mbuf *m, int srcrt)
 	error = ip_output(m, NULL, NULL, IP_FORWARDING, NULL, NULL);
 	if (error == 0)
 		IPSTAT_INC(ips_forward);
+	else
+		IPSTAT_INC(ips_cantforward);
 	(void)srcrt;
 }
 
@@ -156,16 +158,21 @@ ip_input(struct mbuf *m)
 	int hlen;
 
 	M_ASSERT_NO_SND_TAG(m);
+	IPSTAT_INC(ips_total);
 
-	/* Any input, however broken, is dropped cleanly. */
+	/* Any input, however broken, is dropped cleanly, and counted. */
 	if (m->m_len < (int)sizeof(struct ip) &&
-	    (m = m_pullup(m, sizeof(struct ip))) == NULL)
+	    (m = m_pullup(m, sizeof(struct ip))) == NULL) {
+		IPSTAT_INC(ips_toosmall);
 		return;
+	}
 	ip = mtod(m, struct ip *);
 	hlen = ip->ip_hl << 2;
 	if (ip->ip_v != IPVERSION || hlen != (int)sizeof(struct ip) ||
-	    ip->ip_len < hlen || ip->ip_len > m->m_pkthdr.len)
+	    ip->ip_len < hlen || ip->ip_len > m->m_pkthdr.len) {
+		IPSTAT_INC(ips_badvers);
 		goto drop;
+	}
 	/* Link-layer padding past ip_len goes. */
 	if (m->m_pkthdr.len > ip->ip_len)
 		m_adj(m, ip->ip_len - m->m_pkthdr.len);
@@ -175,8 +182,10 @@ ip_input(struct mbuf *m)
 		m_freem(m);
 		return;
 	}
-	if (__atomic_load_n(&V_ipforwarding, __ATOMIC_RELAXED) == 0)
+	if (__atomic_load_n(&V_ipforwarding, __ATOMIC_RELAXED) == 0) {
+		IPSTAT_INC(ips_cantforward);
 		goto drop;
+	}
 	ip_forward(m, 0);
 	return;
 drop:

@@ -40,6 +40,7 @@ ip_output_send(struct inpcb *inp, struct ifnet *ifp, struct mbuf *m,
     const struct sockaddr_in *gw, struct route *ro)
 {
 	struct m_snd_tag *mst;
+	bool tagged;
 	int error;
 
 	M_ASSERTPKTHDR(m);
@@ -118,11 +119,22 @@ ip_output_send(struct inpcb *inp, struct ifnet *ifp, struct mbuf *m,
 			m->m_pkthdr.csum_flags |= CSUM_SND_TAG;
 	}
 
+	tagged = (m->m_pkthdr.csum_flags & CSUM_SND_TAG) != 0;
 	error = if_getoutputfn(ifp)(ifp, m, (const struct sockaddr *)gw, ro);
+	if (inp != NULL) {
+		if (error == 0 && tagged)
+			INP_TXSTAT_INC(inp, its_tagged);
+		else if (error == 0)
+			INP_TXSTAT_INC(inp, its_untagged);
+	}
 
 #ifndef SNDTAG_VARIANT_NO_IFP_CHECK
 done:
 #endif
+	if (inp != NULL && error == EAGAIN)
+		INP_TXSTAT_INC(inp, its_drop_mismatch);
+	else if (inp != NULL && error != 0)
+		INP_TXSTAT_INC(inp, its_drop_other);
 	/* A mismatch here or in a wrapper below: re-allocate next time. */
 	if (error == EAGAIN)
 		in_pcboutput_eagain(inp);

@@ -36,6 +36,10 @@ void	in_ifaddr_reset(void);
 
 /* Statistics the scenarios and tests read (ipstat). */
 struct ipstat {
+	uint64_t	ips_total;	/* packets received (ip_input) */
+	uint64_t	ips_toosmall;	/* shorter than a header */
+	uint64_t	ips_badvers;	/* version, header or length bad */
+	uint64_t	ips_cantforward; /* not for us and not forwarded */
 	uint64_t	ips_delivered;
 	uint64_t	ips_forward;
 	uint64_t	ips_noroute;

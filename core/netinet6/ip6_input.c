@@ -139,6 +139,8 @@ ip6_forward(struct mbuf *m, int srcrt)
 	error = ip6_output(m, NULL, NULL, IPV6_FORWARDING, NULL, NULL, NULL);
 	if (error == 0)
 		IP6STAT_INC(ip6s_forward);
+	else
+		IP6STAT_INC(ip6s_cantforward);
 	(void)srcrt;
 }
 
@@ -149,16 +151,21 @@ ip6_input(struct mbuf *m)
 	int plen;
 
 	M_ASSERT_NO_SND_TAG(m);
+	IP6STAT_INC(ip6s_total);
 
 	if (m->m_len < (int)sizeof(struct ip6_hdr) &&
-	    (m = m_pullup(m, sizeof(struct ip6_hdr))) == NULL)
+	    (m = m_pullup(m, sizeof(struct ip6_hdr))) == NULL) {
+		IP6STAT_INC(ip6s_toosmall);
 		return;
+	}
 	ip6 = mtod(m, struct ip6_hdr *);
 	plen = ip6->ip6_plen;
 	if ((ip6->ip6_vfc & IPV6_VERSION_MASK) != IPV6_VERSION ||
 	    (int)sizeof(*ip6) + plen > m->m_pkthdr.len ||
-	    in6_addr_unspecified(&ip6->ip6_dst))
+	    in6_addr_unspecified(&ip6->ip6_dst)) {
+		IP6STAT_INC(ip6s_badvers);
 		goto drop;
+	}
 	if (m->m_pkthdr.len > (int)sizeof(*ip6) + plen)
 		m_adj(m, (int)sizeof(*ip6) + plen - m->m_pkthdr.len);
 
@@ -167,8 +174,10 @@ ip6_input(struct mbuf *m)
 		m_freem(m);
 		return;
 	}
-	if (__atomic_load_n(&V_ip6_forwarding, __ATOMIC_RELAXED) == 0)
+	if (__atomic_load_n(&V_ip6_forwarding, __ATOMIC_RELAXED) == 0) {
+		IP6STAT_INC(ip6s_cantforward);
 		goto drop;
+	}
 	ip6_forward(m, 0);
 	return;
 drop:

@@ -51,6 +51,7 @@ ip6_output_send(struct inpcb *inp, struct ifnet *ifp, struct ifnet *origifp,
     struct mbuf *m, const struct sockaddr_in6 *dst, struct route *ro)
 {
 	struct m_snd_tag *mst;
+	bool tagged;
 	int error;
 
 	M_ASSERTPKTHDR(m);
@@ -120,11 +121,22 @@ ip6_output_send(struct inpcb *inp, struct ifnet *ifp, struct ifnet *origifp,
 			m->m_pkthdr.csum_flags |= CSUM_SND_TAG;
 	}
 
+	tagged = (m->m_pkthdr.csum_flags & CSUM_SND_TAG) != 0;
 	error = nd6_output_ifp(ifp, origifp, m, dst, ro);
+	if (inp != NULL) {
+		if (error == 0 && tagged)
+			INP_TXSTAT_INC(inp, its_tagged);
+		else if (error == 0)
+			INP_TXSTAT_INC(inp, its_untagged);
+	}
 
 #ifndef SNDTAG_VARIANT_NO_IFP_CHECK
 done:
 #endif
+	if (inp != NULL && error == EAGAIN)
+		INP_TXSTAT_INC(inp, its_drop_mismatch);
+	else if (inp != NULL && error != 0)
+		INP_TXSTAT_INC(inp, its_drop_other);
 	if (error == EAGAIN)
 		in_pcboutput_eagain(inp);
 	return (error);

@@ -53,6 +53,10 @@ void	in6_ifaddr_purge(struct ifnet *ifp);
 void	in6_ifaddr_reset(void);
 
 struct ip6stat {
+	uint64_t	ip6s_total;	/* packets received (ip6_input) */
+	uint64_t	ip6s_toosmall;	/* shorter than a header */
+	uint64_t	ip6s_badvers;	/* version, length or address bad */
+	uint64_t	ip6s_cantforward; /* not for us and not forwarded */
 	uint64_t	ip6s_delivered;
 	uint64_t	ip6s_forward;
 	uint64_t	ip6s_noroute;

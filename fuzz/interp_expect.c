@@ -1,0 +1,416 @@
+/*
+ * Behavioural expectations: functional oracles after every sequential op
+ * (interp_expect.h; docs/INVARIANTS.md, "Behaviour").
+ *
+ * Each expectation is FreeBSD's documented behaviour, stated from the
+ * scenario's view and checked against the model's own accounting:
+ *
+ * pacing liveness  (in_pcb.c in_pcboutput_txrtlmt, ip_output.c
+ *	ip_output_send, if_vlan.c/if_lagg.c EAGAIN): a connection with a
+ *	pacing rate that is owed a tag (it holds one, or asked for a rate,
+ *	or lost its tag to a mismatch) and sends on a route that has been
+ *	stable for one send, to an ifnet with IFCAP_TXRTLMT enabled, sends
+ *	no untagged packet, and never loses two sends in a row to a
+ *	mismatch: the first EAGAIN detaches the tag and sets CHANGED, so
+ *	the next packet allocates on the new ifnet.  A counted allocation
+ *	failure (ENOMEM, EOPNOTSUPP of a round-robin lagg, no RSS hash)
+ *	releases the stack from the promise: FreeBSD then sends untagged.
+ * rate change  (in_pcboutput_txrtlmt -> in_pcbmodify_txrtlmt, or a new
+ *	tag): when a send that went through ip_output_send completes and
+ *	the connection holds a rate-limit tag, the driver's tag (through
+ *	every wrapper) has been given the connection's current rate,
+ *	unless the modify failed (counted) or the scenario itself set the
+ *	tag's rate (TagModify) since the last SO_MAX_PACING_RATE.
+ * queue selection  (mlx5_en_tx.c mlx5e_xmit, mlx5e_select_queue): a packet
+ *	on an mlx5 rate-limit channel's queue carries that channel's tag;
+ *	an untagged packet or another flow's tag is never there.  On a
+ *	normal queue a shared (unlimited) tag is that channel's own; a
+ *	rate-limit tag may be there (its queue was not running yet: the
+ *	driver falls back to normal selection).
+ * delivery  (ip_input.c, ip6_input.c, if_loop.c, if_epair.c): a received
+ *	packet, each packet epair delivers and each packet loopback
+ *	accepts ends delivered, forwarded or counted as a drop (ipstat,
+ *	ip6stat, the ifnets' error counters): never lost silently.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "scenario.pb-c.h"
+#include "fuzz/interp_expect.h"
+#include "netinet/in_pcb.h"
+#include "netinet/ip_var.h"
+#include "netinet6/ip6_var.h"
+#include "net/route.h"
+#include "sys/socketvar.h"
+#include "shim/epoch.h"
+#include "dev/mlx5/mlx5_en/en.h"
+
+/* Weak: the checker links against cores without mlx5's rate tags too. */
+extern const struct if_snd_tag_sw mlx5e_rl_snd_tag_sw
+    __attribute__((weak));
+
+bool expect_enabled = true;
+void (*expect_test_sabotage)(const struct expect_view *v);
+
+struct expect_sock {
+	struct socket	*so;		/* identity: a reused slot starts over */
+	bool		 owed;		/* the stack owes it a tag */
+	bool		 poked;		/* TagModify since the last set_rate */
+	bool		 mismatch;	/* the last checked send lost to EAGAIN */
+	int		 stable;	/* sends since the last topology change */
+	struct inp_txstat before;
+};
+
+static struct expect_sock esock[EXPECT_MAX_SOCKS];
+static uint64_t term_before;
+static int expect_env = -1;
+
+void
+expect_reset(void)
+{
+	memset(esock, 0, sizeof(esock));
+	term_before = 0;
+}
+
+static bool
+expect_on(void)
+{
+	const char *e;
+
+	if (expect_env < 0) {
+		e = getenv("SNDTAG_NO_EXPECT");
+		expect_env = e == NULL || strcmp(e, "1") != 0;
+	}
+	return (expect_enabled && expect_env);
+}
+
+/*
+ * Where every packet can end: delivered, forwarded, or a counted drop.
+ * FreeBSD counts the same fates in ipstat, ip6stat and the ifnets.
+ */
+static uint64_t
+expect_terminal(const struct expect_view *v)
+{
+	uint64_t t;
+	int i;
+
+	t = ipstat.ips_delivered + ipstat.ips_forward +
+	    ipstat.ips_cantforward + ipstat.ips_noroute +
+	    ipstat.ips_odropped + ipstat.ips_toosmall + ipstat.ips_badvers;
+	t += ip6stat.ip6s_delivered + ip6stat.ip6s_forward +
+	    ip6stat.ip6s_cantforward + ip6stat.ip6s_noroute +
+	    ip6stat.ip6s_odropped + ip6stat.ip6s_toosmall +
+	    ip6stat.ip6s_badvers;
+	for (i = 0; i < v->nifp; i++) {
+		t += counter_u64_fetch(v->ifp[i]->if_ierrors);
+		t += counter_u64_fetch(v->ifp[i]->if_oerrors);
+	}
+	return (t);
+}
+
+static void
+txstat_read(const struct inpcb *inp, struct inp_txstat *st)
+{
+	st->its_tagged = __atomic_load_n(&inp->inp_txstat.its_tagged,
+	    __ATOMIC_RELAXED);
+	st->its_untagged = __atomic_load_n(&inp->inp_txstat.its_untagged,
+	    __ATOMIC_RELAXED);
+	st->its_drop_mismatch = __atomic_load_n(
+	    &inp->inp_txstat.its_drop_mismatch, __ATOMIC_RELAXED);
+	st->its_drop_other = __atomic_load_n(
+	    &inp->inp_txstat.its_drop_other, __ATOMIC_RELAXED);
+	st->its_rl_fail = __atomic_load_n(&inp->inp_txstat.its_rl_fail,
+	    __ATOMIC_RELAXED);
+	st->its_rl_rate = __atomic_load_n(&inp->inp_txstat.its_rl_rate,
+	    __ATOMIC_RELAXED);
+}
+
+static bool
+is_change_op(int op_case)
+{
+	switch (op_case) {
+	case OP__OP_ROUTE_ADD:
+	case OP__OP_ROUTE_CHANGE:
+	case OP__OP_ROUTE_DELETE:
+	case OP__OP_VLAN_REPARENT:
+	case OP__OP_LAGG_PORT_ADD:
+	case OP__OP_LAGG_PORT_REMOVE:
+	case OP__OP_LINK:
+	case OP__OP_LAGG_PROTO:
+	case OP__OP_LAGG_OPTS:
+	case OP__OP_DETACH:
+	case OP__OP_FAIL_ALLOC:
+		return (true);
+	default:
+		return (false);
+	}
+}
+
+/* The rate the driver's tag was last given (the innermost tag). */
+static bool
+driver_rate(struct m_snd_tag *mst, uint64_t *rate)
+{
+	union if_snd_tag_query_params qp;
+
+	while (mst->sw != NULL && mst->sw->next_snd_tag != NULL)
+		mst = mst->sw->next_snd_tag(mst);
+	if (mst->sw == NULL || mst->sw->type != IF_SND_TAG_TYPE_RATE_LIMIT)
+		return (false);
+	if (&mlx5e_rl_snd_tag_sw != NULL && mst->sw == &mlx5e_rl_snd_tag_sw) {
+		/*
+		 * mlx5 applies a rate in its worker (query reports the rate
+		 * the queue runs at); what the driver was given is new_rate.
+		 */
+		*rate = __atomic_load_n(
+		    &((struct mlx5e_rl_channel *)mst)->new_rate,
+		    __ATOMIC_RELAXED);
+		return (true);
+	}
+	if (mst->sw->snd_tag_query == NULL)
+		return (false);
+	memset(&qp, 0, sizeof(qp));
+	if (mst->sw->snd_tag_query(mst, &qp) != 0)
+		return (false);
+	*rate = qp.rate_limit.max_rate;
+	return (true);
+}
+
+static bool
+is_loopback(const struct ifnet *ifp)
+{
+	return (strncmp(ifp->if_xname, "lo", 2) == 0);
+}
+
+void
+expect_op_begin(const struct expect_view *v)
+{
+	struct expect_sock *es;
+	struct inpcb *inp;
+	int s;
+
+	if (!expect_on())
+		return;
+	term_before = expect_terminal(v);
+	/* The op's socket is resolved later: snapshot every open one. */
+	for (s = 0; s < v->nso && s < EXPECT_MAX_SOCKS; s++) {
+		if (v->so[s] == NULL)
+			continue;
+		es = &esock[s];
+		if (es->so != v->so[s]) {
+			memset(es, 0, sizeof(*es));
+			es->so = v->so[s];
+		}
+		inp = es->so->so_pcb;
+		if (inp != NULL)
+			txstat_read(inp, &es->before);
+	}
+}
+
+static void
+expect_send(const struct expect_view *v, struct expect_sock *es)
+{
+	struct epoch_tracker et;
+	struct inp_txstat now, d;
+	struct m_snd_tag *mst;
+	struct ifnet *ifp;
+	struct inpcb *inp;
+	struct socket *so = es->so;
+	uint64_t attempts, drate;
+	uint32_t rate;
+	bool paces, loop;
+
+	inp = so->so_pcb;
+	if (inp == NULL)
+		return;
+	txstat_read(inp, &now);
+	d.its_tagged = now.its_tagged - es->before.its_tagged;
+	d.its_untagged = now.its_untagged - es->before.its_untagged;
+	d.its_drop_mismatch = now.its_drop_mismatch -
+	    es->before.its_drop_mismatch;
+	d.its_drop_other = now.its_drop_other - es->before.its_drop_other;
+	d.its_rl_fail = now.its_rl_fail - es->before.its_rl_fail;
+	attempts = d.its_tagged + d.its_untagged + d.its_drop_mismatch +
+	    d.its_drop_other;
+	if (attempts == 0)
+		return;		/* nothing reached ip_output_send */
+	rate = __atomic_load_n(&so->so_max_pacing_rate, __ATOMIC_RELAXED);
+
+	/* The route the packets took, now: the op changed no route. */
+	NET_EPOCH_ENTER(et);
+	if (so->so_family == AF_INET6)
+		ifp = rt_lookup(AF_INET6, &inp->in6p_faddr);
+	else
+		ifp = rt_lookup(AF_INET, &inp->inp_faddr);
+	paces = ifp != NULL && (if_getcapenable(ifp) & IFCAP_TXRTLMT) != 0;
+	loop = ifp != NULL && is_loopback(ifp);
+	NET_EPOCH_EXIT(et);
+	mst = inp->inp_snd_tag;
+
+	/* delivery: what loopback accepted is delivered or counted. */
+	if (loop && expect_terminal(v) - term_before <
+	    d.its_tagged + d.its_untagged)
+		panic("delivery: loopback: %ju packets accepted by lo, "
+		    "%ju delivered or counted", (uintmax_t)(d.its_tagged +
+		    d.its_untagged), (uintmax_t)(expect_terminal(v) -
+		    term_before));
+
+	/* pacing liveness */
+	if (rate != 0 && paces && es->owed && es->stable >= 1 &&
+	    d.its_rl_fail == 0 && d.its_drop_other == 0) {
+		if (d.its_untagged != 0)
+			panic("pacing liveness: untagged: sock %d rate %u sent "
+			    "%ju untagged packets on %s (stable for %d sends)",
+			    v->sock, rate, (uintmax_t)d.its_untagged,
+			    ifp->if_xname, es->stable);
+		if (d.its_drop_mismatch != 0 && es->mismatch)
+			panic("pacing liveness: never re-allocated: sock %d "
+			    "lost two sends in a row to a tag mismatch on %s",
+			    v->sock, ifp->if_xname);
+	}
+	es->mismatch = d.its_drop_mismatch != 0;
+
+	/* rate change: the driver's tag carries the current rate. */
+	if (mst != NULL && d.its_rl_fail == 0 && !es->poked && rate != -1U &&
+	    driver_rate(mst, &drate) && drate != rate)
+		panic("rate change: not at the driver: sock %d asks %u, the "
+		    "tag on %s was given %ju", v->sock, rate,
+		    mst->ifp->if_xname, (uintmax_t)drate);
+
+	/* What the stack owes it from now on (see the header comment). */
+	if (mst != NULL)
+		es->owed = true;
+	else if (!paces || d.its_rl_fail != 0 || rate == 0)
+		es->owed = false;
+	es->stable++;
+}
+
+/* Every mlx5 queue holds only packets that belong there. */
+static void
+expect_queues(const struct expect_view *v)
+{
+	struct mlx5e_rl_channel *ch;
+	struct mlx5e_priv *priv;
+	struct mlx5e_sq *sq;
+	struct m_snd_tag *mst;
+	struct mbuf *m;
+	int i, j, k;
+
+	for (i = 0; i < v->nifp; i++) {
+		if (strncmp(v->ifp[i]->if_xname, "mce", 3) != 0 ||
+		    (priv = v->ifp[i]->if_softc) == NULL)
+			continue;
+		for (j = 0; priv->rl_workers != NULL &&
+		    j < priv->params.n_workers *
+		    priv->params.channels_per_worker; j++) {
+			ch = &priv->rl_workers[j /
+			    priv->params.channels_per_worker].channels[j %
+			    priv->params.channels_per_worker];
+			sq = &ch->sq;
+			for (k = 0; sq->ring != NULL && k < sq->count; k++) {
+				m = sq->ring[(sq->head + k) % sq->size];
+				if ((m->m_pkthdr.csum_flags &
+				    CSUM_SND_TAG) == 0)
+					panic("queue selection: untagged "
+					    "packet on a rate-limit queue: %s "
+					    "channel %d", priv->ifp->if_xname,
+					    j);
+				if (m->m_pkthdr.snd_tag != &ch->tag)
+					panic("queue selection: another "
+					    "flow's packet on a rate-limit "
+					    "queue: %s channel %d",
+					    priv->ifp->if_xname, j);
+			}
+		}
+		for (j = 0; priv->channels != NULL &&
+		    j < priv->params.n_channels; j++) {
+			sq = &priv->channels[j].sq;
+			for (k = 0; sq->ring != NULL && k < sq->count; k++) {
+				m = sq->ring[(sq->head + k) % sq->size];
+				if ((m->m_pkthdr.csum_flags &
+				    CSUM_SND_TAG) == 0)
+					continue;
+				mst = m->m_pkthdr.snd_tag;
+				if (mst->sw != &mlx5e_rl_snd_tag_sw &&
+				    mst != &priv->channels[j].tag)
+					panic("queue selection: another "
+					    "channel's shared tag on a normal "
+					    "queue: %s channel %d",
+					    priv->ifp->if_xname, j);
+			}
+		}
+	}
+}
+
+void
+expect_op_end(const struct expect_view *v)
+{
+	struct expect_sock *es;
+	uint64_t t;
+	int i;
+
+	if (!expect_on())
+		return;
+	if (expect_test_sabotage != NULL)
+		expect_test_sabotage(v);
+	if (&mlx5e_rl_snd_tag_sw != NULL)
+		expect_queues(v);
+	if (is_change_op(v->op_case)) {
+		for (i = 0; i < EXPECT_MAX_SOCKS; i++)
+			esock[i].stable = 0;
+		return;
+	}
+	switch (v->op_case) {
+	case OP__OP_RECEIVE:
+		if (v->error != 0)
+			break;	/* skip, or no mbuf: nothing injected */
+		t = expect_terminal(v);
+		if (t == term_before)
+			panic("delivery: received packet lost: neither "
+			    "delivered, forwarded nor counted as a drop");
+		break;
+	case OP__OP_EPAIR_DELIVER:
+		/*
+		 * A packet queued to a side detached since is freed by
+		 * if_dead's input, uncounted, in FreeBSD too: no promise.
+		 */
+		if (v->ndead != 0)
+			break;
+		t = expect_terminal(v);
+		if (t - term_before < (uint64_t)v->delivered)
+			panic("delivery: epair: %d packets delivered, %ju "
+			    "delivered, forwarded or counted", v->delivered,
+			    (uintmax_t)(t - term_before));
+		break;
+	default:
+		break;
+	}
+	if (v->sock < 0 || v->sock >= v->nso || v->so[v->sock] == NULL ||
+	    esock[v->sock].so != v->so[v->sock])
+		return;
+	es = &esock[v->sock];
+	switch (v->op_case) {
+	case OP__OP_CONNECT:
+		es->stable = 0;
+		break;
+	case OP__OP_SET_RATE:
+		if (v->error != 0)
+			break;
+		/* SO_MAX_PACING_RATE sets INP_RATE_LIMIT_CHANGED. */
+		es->owed = es->so->so_max_pacing_rate != 0;
+		es->poked = false;
+		break;
+	case OP__OP_TAG_MODIFY:
+		es->poked = true;
+		break;
+	case OP__OP_FLOWTYPE_NONE:
+	case OP__OP_TCPDROP:
+	case OP__OP_CLOSE:
+		es->owed = false;
+		break;
+	case OP__OP_SEND:
+		expect_send(v, es);
+		break;
+	default:
+		break;
+	}
+}

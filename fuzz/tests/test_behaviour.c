@@ -1,0 +1,451 @@
+/*
+ * test_behaviour: the behavioural expectations (fuzz/interp_expect.c,
+ * docs/INVARIANTS.md "Behaviour") fire when the behaviour breaks, and
+ * stay silent when it does not.
+ *
+ * Each case runs a scenario through the sequential interpreter, once as
+ * is (the positive control: no report, clean ledger) and once with a
+ * test-only sabotage (expect_test_sabotage, called after every op) that
+ * breaks the behaviour the way a wrong core would: a connection that
+ * loses its tag and is never re-evaluated, a rate change that never
+ * reaches the driver, an input or output routine that frees packets
+ * without counting them.  The core itself is the correct one.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scenario.pb-c.h"
+#include "fuzz/interp.h"
+#include "fuzz/interp_expect.h"
+#include "fuzz/pbtext.h"
+#include "netinet/in_pcb.h"
+#include "sys/socketvar.h"
+#include "dev/mlx5/mlx5_en/en.h"
+#include "tests/testlib.h"
+
+/* Two rate-limit capable nics; the route moves from one to the other. */
+static const char pacing_route[] =
+    "topology {\n"
+    "  ifaces { nic { txrtlmt: true } }\n"
+    "  ifaces { nic { txrtlmt: true } }\n"
+    "  routes { af: V4 dst: 0 iface: 0 }\n"
+    "  routes { af: V6 dst: 0 iface: 0 }\n"
+    "}\n"
+    "ops { open { af: V4 proto: TCP dst: 0 } }\n"
+    "ops { open { af: V6 proto: UDP dst: 0 } }\n"
+    "ops { set_rate { sock: 0 rate: 125000 } }\n"
+    "ops { set_rate { sock: 1 rate: 125000 } }\n"
+    "ops { send { sock: 0 size: 1000 } }\n"
+    "ops { send { sock: 1 size: 1000 } }\n"
+    "ops { send { sock: 0 size: 1000 } }\n"
+    "ops { route_change { af: V4 dst: 0 iface: 1 } }\n"
+    "ops { route_change { af: V6 dst: 0 iface: 1 } }\n"
+    "ops { send { sock: 0 size: 1000 } }\n"
+    "ops { send { sock: 1 size: 1000 } }\n"
+    "ops { send { sock: 0 size: 3000 } }\n"
+    "ops { send { sock: 1 size: 1000 } }\n"
+    "ops { set_rate { sock: 0 rate: 250000 } }\n"
+    "ops { send { sock: 0 size: 1000 } }\n"
+    "ops { nic_txeof { nic: 0 } }\n"
+    "ops { nic_txeof { nic: 1 } }\n"
+    "ops { close { sock: 0 } }\n"
+    "ops { close { sock: 1 } }\n";
+
+/* A failover lagg loses its primary: the tag moves to the other port. */
+static const char pacing_lagg[] =
+    "topology {\n"
+    "  ifaces { nic { txrtlmt: true } }\n"
+    "  ifaces { nic { txrtlmt: true } }\n"
+    "  ifaces { lagg { proto: FAILOVER use_flowid: true ports: 0 ports: 1 } }\n"
+    "  routes { af: V4 dst: 0 iface: 2 }\n"
+    "}\n"
+    "ops { open { af: V4 proto: TCP dst: 0 } }\n"
+    "ops { set_rate { sock: 0 rate: 125000 } }\n"
+    "ops { send { sock: 0 size: 1000 } }\n"
+    "ops { link { iface: 0 up: false } }\n"
+    "ops { send { sock: 0 size: 1000 } }\n"
+    "ops { send { sock: 0 size: 1000 } }\n"
+    "ops { send { sock: 0 size: 1000 } }\n"
+    "ops { nic_txeof { nic: 0 } }\n"
+    "ops { nic_txeof { nic: 1 } }\n"
+    "ops { close { sock: 0 } }\n";
+
+/* mlx5 and cxgbe rate changes; the mlx5 worker runs only at the end. */
+static const char rate_drivers[] =
+    "topology {\n"
+    "  ifaces { mlx5 { } }\n"
+    "  ifaces { cxgbe { } }\n"
+    "  routes { af: V4 dst: 0 iface: 0 }\n"
+    "  routes { af: V4 dst: 1 iface: 1 }\n"
+    "}\n"
+    "ops { open { af: V4 proto: TCP dst: 0 } }\n"
+    "ops { open { af: V4 proto: UDP dst: 1 } }\n"
+    "ops { set_rate { sock: 0 rate: 125000 } }\n"
+    "ops { set_rate { sock: 1 rate: 125000 } }\n"
+    "ops { send { sock: 0 size: 1000 } }\n"
+    "ops { send { sock: 1 size: 1000 } }\n"
+    "ops { set_rate { sock: 0 rate: 250000 } }\n"
+    "ops { set_rate { sock: 1 rate: 250000 } }\n"
+    "ops { send { sock: 0 size: 1000 } }\n"
+    "ops { send { sock: 1 size: 1000 } }\n"
+    "ops { deliver_all { } }\n"
+    "ops { close { sock: 0 } }\n"
+    "ops { close { sock: 1 } }\n";
+
+/* mlx5: a paced flow and an unpaced one, both with queued packets. */
+static const char queues_mlx5[] =
+    "topology {\n"
+    "  ifaces { mlx5 { } }\n"
+    "  routes { af: V4 dst: 0 iface: 0 }\n"
+    "}\n"
+    "ops { open { af: V4 proto: UDP dst: 0 } }\n"
+    "ops { open { af: V4 proto: UDP dst: 0 } }\n"
+    "ops { open { af: V4 proto: UDP dst: 0 } }\n"
+    "ops { set_rate { sock: 0 rate: 125000 } }\n"
+    "ops { set_rate { sock: 2 rate: 250000 } }\n"
+    "ops { send { sock: 0 size: 500 } }\n"
+    "ops { send { sock: 2 size: 500 } }\n"
+    "ops { mlx5_worker { mlx5: 0 worker: 0 } }\n"
+    "ops { mlx5_worker { mlx5: 0 worker: 1 } }\n"
+    "ops { send { sock: 0 size: 500 } }\n"
+    "ops { send { sock: 2 size: 500 } }\n"
+    "ops { send { sock: 1 size: 500 } }\n"
+    "ops { epoch { } }\n"
+    "ops { deliver_all { } }\n"
+    "ops { close { sock: 0 } }\n"
+    "ops { close { sock: 1 } }\n"
+    "ops { close { sock: 2 } }\n";
+
+/* Forwarded, locally delivered, epair and loopback packets. */
+static const char delivery[] =
+    "topology {\n"
+    "  ifaces { epair { } }\n"
+    "  ifaces { nic { txrtlmt: true } }\n"
+    "  ifaces { loopback { } }\n"
+    "  addrs { af: V4 dst: 0 iface: 1 }\n"
+    "  addrs { af: V4 dst: 2 iface: 3 }\n"
+    "  routes { af: V4 dst: 0 iface: 0 }\n"
+    "  routes { af: V4 dst: 1 iface: 2 }\n"
+    "  routes { af: V4 dst: 2 iface: 3 }\n"
+    "  forwarding: true\n"
+    "}\n"
+    "ops { open { af: V4 proto: UDP dst: 0 } }\n"
+    "ops { open { af: V4 proto: UDP dst: 2 } }\n"
+    "ops { send { sock: 0 size: 1000 } }\n"
+    "ops { epair_deliver { } }\n"
+    "ops { receive { iface: 1 af: V4 dst: 1 size: 800 } }\n"
+    "ops { receive { iface: 1 af: V4 dst: 0 size: 800 } }\n"
+    "ops { send { sock: 1 size: 1000 } }\n"
+    "ops { nic_txeof { nic: 0 } }\n"
+    "ops { close { sock: 0 } }\n"
+    "ops { close { sock: 1 } }\n";
+
+/* The same, a received packet first. */
+static const char delivery_rx[] =
+    "topology {\n"
+    "  ifaces { epair { } }\n"
+    "  ifaces { nic { txrtlmt: true } }\n"
+    "  addrs { af: V4 dst: 0 iface: 1 }\n"
+    "  routes { af: V4 dst: 1 iface: 2 }\n"
+    "  forwarding: true\n"
+    "}\n"
+    "ops { open { af: V4 proto: UDP dst: 1 } }\n"
+    "ops { receive { iface: 1 af: V4 dst: 1 size: 800 } }\n"
+    "ops { close { sock: 0 } }\n";
+
+enum sabotage {
+	SB_NONE,
+	SB_PACING,	/* after a route/link change, lose the tag for good */
+	SB_RATE,	/* the second rate never reaches the driver */
+	SB_RECEIVE,	/* epair side b's input frees silently */
+	SB_LOOPBACK,	/* lo's output frees silently and says 0 */
+	SB_QUEUE_UNTAGGED, /* an untagged packet moves to a rate-limit queue */
+	SB_QUEUE_FLOW,	/* two flows' rate-limit packets swap queues */
+};
+
+static enum sabotage sabotage;
+static bool changed_seen;
+
+static void
+sink_input(struct ifnet *ifp, struct mbuf *m)
+{
+	(void)ifp;
+	m_freem(m);
+}
+
+static int
+sink_output(struct ifnet *ifp, struct mbuf *m, const struct sockaddr *dst,
+    struct route *ro)
+{
+	(void)ifp; (void)dst; (void)ro;
+	m_freem(m);
+	return (0);
+}
+
+static struct inpcb *
+view_inp(const struct expect_view *v)
+{
+	if (v->sock < 0 || v->sock >= v->nso || v->so[v->sock] == NULL)
+		return (NULL);
+	return (v->so[v->sock]->so_pcb);
+}
+
+static struct mlx5e_sq *
+busy_sq(struct mlx5e_priv *priv, bool rl, int skip)
+{
+	struct mlx5e_sq *sq;
+	int j, n;
+
+	if (!rl) {
+		/* A normal queue whose last packet is untagged. */
+		for (j = 0; j < priv->params.n_channels; j++) {
+			sq = &priv->channels[j].sq;
+			if (sq->count > 0 && (sq->ring[(sq->head + sq->count -
+			    1) % sq->size]->m_pkthdr.csum_flags &
+			    CSUM_SND_TAG) == 0)
+				return (sq);
+		}
+		return (NULL);
+	}
+	n = priv->params.n_workers * priv->params.channels_per_worker;
+	for (j = 0; j < n; j++) {
+		sq = &priv->rl_workers[j / priv->params.channels_per_worker].
+		    channels[j % priv->params.channels_per_worker].sq;
+		if (sq->count > 0 && skip-- == 0)
+			return (sq);
+	}
+	return (NULL);
+}
+
+/* What a driver that ignores the tag when it picks a queue does. */
+static void
+sabotage_queue(const struct expect_view *v)
+{
+	struct mlx5e_priv *priv = v->ifp[0]->if_softc;
+	struct mlx5e_sq *a, *b;
+	struct mbuf *m;
+	int ia, ib;
+
+	a = busy_sq(priv, sabotage == SB_QUEUE_FLOW, 0);
+	b = busy_sq(priv, true, sabotage == SB_QUEUE_FLOW ? 1 : 0);
+	if (a == NULL || b == NULL || a == b || !b->running)
+		return;
+	ia = (a->head + a->count - 1) % a->size;
+	if (sabotage == SB_QUEUE_FLOW) {
+		ib = (b->head + b->count - 1) % b->size;
+		m = a->ring[ia];
+		a->ring[ia] = b->ring[ib];
+		b->ring[ib] = m;
+		return;
+	}
+	if (b->count == b->size ||
+	    (a->ring[ia]->m_pkthdr.csum_flags & CSUM_SND_TAG) != 0)
+		return;
+	m = a->ring[ia];
+	a->ring[ia] = NULL;
+	a->count--;
+	b->ring[(b->head + b->count) % b->size] = m;
+	b->count++;
+}
+
+static void
+sabotage_op(const struct expect_view *v)
+{
+	struct inpcb *inp;
+
+	switch (sabotage) {
+	case SB_PACING:
+		if (v->op_case == OP__OP_ROUTE_CHANGE ||
+		    v->op_case == OP__OP_LINK)
+			changed_seen = true;
+		if (!changed_seen || v->op_case != OP__OP_SEND ||
+		    (inp = view_inp(v)) == NULL)
+			break;
+		/* What a core that forgets INP_RATE_LIMIT_CHANGED does. */
+		INP_WLOCK(inp);
+		if (inp->inp_snd_tag != NULL)
+			in_pcbdetach_txrtlmt(inp);
+		inp->inp_flags2 &= ~INP_RATE_LIMIT_CHANGED;
+		INP_WUNLOCK(inp);
+		break;
+	case SB_RATE:
+		if (v->op_case != OP__OP_SET_RATE ||
+		    (inp = view_inp(v)) == NULL ||
+		    v->so[v->sock]->so_max_pacing_rate != 250000)
+			break;
+		INP_WLOCK(inp);
+		inp->inp_flags2 &= ~INP_RATE_LIMIT_CHANGED;
+		INP_WUNLOCK(inp);
+		break;
+	case SB_RECEIVE:
+		/* Epair side b (the second interface) eats its input. */
+		if (v->op_case == OP__OP_OPEN && v->nifp > 1)
+			__atomic_store_n(&v->ifp[1]->if_input, sink_input,
+			    __ATOMIC_RELAXED);
+		break;
+	case SB_LOOPBACK:
+		if (v->op_case == OP__OP_OPEN && v->nifp > 3)
+			__atomic_store_n(&v->ifp[3]->if_output, sink_output,
+			    __ATOMIC_RELAXED);
+		break;
+	case SB_QUEUE_UNTAGGED:
+	case SB_QUEUE_FLOW:
+		if (v->op_case == OP__OP_SEND)
+			sabotage_queue(v);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+run_text(void *arg)
+{
+	struct interp_options o = { NULL, NULL };
+	struct interp *ip;
+	char err[256];
+	Scenario *sc;
+
+	sc = (Scenario *)pbtext_parse(&scenario__descriptor, arg,
+	    strlen(arg), err, sizeof(err));
+	if (sc == NULL) {
+		fprintf(stderr, "test_behaviour: %s\n", err);
+		abort();
+	}
+	changed_seen = false;
+	expect_test_sabotage = sabotage != SB_NONE ? sabotage_op : NULL;
+	ip = interp_new(sc, &o);
+	if (ip == NULL) {
+		fprintf(stderr, "test_behaviour: rejected: %s\n",
+		    interp_reject_reason());
+		abort();
+	}
+	if (interp_setup(ip) == 0)
+		interp_run_sequential(ip);
+	interp_finish(ip);
+	interp_free(ip);
+	expect_test_sabotage = NULL;
+	scenario__free_unpacked(sc, NULL);
+}
+
+/* Positive controls: the correct core, no sabotage, no report. */
+static void
+ok_pacing_route(void)
+{
+	sabotage = SB_NONE;
+	run_text((void *)pacing_route);
+}
+
+static void
+ok_pacing_lagg(void)
+{
+	sabotage = SB_NONE;
+	run_text((void *)pacing_lagg);
+}
+
+static void
+ok_rate_drivers(void)
+{
+	sabotage = SB_NONE;
+	run_text((void *)rate_drivers);
+}
+
+static void
+ok_delivery(void)
+{
+	sabotage = SB_NONE;
+	run_text((void *)delivery);
+	run_text((void *)delivery_rx);
+}
+
+static void
+ok_queues_mlx5(void)
+{
+	sabotage = SB_NONE;
+	run_text((void *)queues_mlx5);
+}
+
+/* Broken on purpose. */
+static void
+broken_queue_untagged(void)
+{
+	sabotage = SB_QUEUE_UNTAGGED;
+	CHECK_PANICS(run_text, (void *)queues_mlx5,
+	    "queue selection: untagged packet on a rate-limit queue");
+}
+
+static void
+broken_queue_other_flow(void)
+{
+	sabotage = SB_QUEUE_FLOW;
+	CHECK_PANICS(run_text, (void *)queues_mlx5,
+	    "queue selection: another flow's packet on a rate-limit queue");
+}
+
+static void
+broken_pacing_route(void)
+{
+	sabotage = SB_PACING;
+	CHECK_PANICS(run_text, (void *)pacing_route,
+	    "pacing liveness: untagged");
+}
+
+static void
+broken_pacing_lagg(void)
+{
+	sabotage = SB_PACING;
+	CHECK_PANICS(run_text, (void *)pacing_lagg,
+	    "pacing liveness: untagged");
+}
+
+static void
+broken_rate_nic(void)
+{
+	sabotage = SB_RATE;
+	CHECK_PANICS(run_text, (void *)pacing_route,
+	    "rate change: not at the driver");
+}
+
+static void
+broken_rate_drivers(void)
+{
+	sabotage = SB_RATE;
+	CHECK_PANICS(run_text, (void *)rate_drivers,
+	    "rate change: not at the driver");
+}
+
+static void
+broken_delivery_received(void)
+{
+	sabotage = SB_RECEIVE;
+	CHECK_PANICS(run_text, (void *)delivery, "delivery: epair");
+	CHECK_PANICS(run_text, (void *)delivery_rx,
+	    "delivery: received packet lost");
+}
+
+static void
+broken_delivery_loopback(void)
+{
+	sabotage = SB_LOOPBACK;
+	CHECK_PANICS(run_text, (void *)delivery, "delivery: loopback");
+}
+
+int
+main(void)
+{
+	RUN(ok_pacing_route);
+	RUN(ok_pacing_lagg);
+	RUN(ok_rate_drivers);
+	RUN(ok_delivery);
+	RUN(ok_queues_mlx5);
+	RUN(broken_pacing_route);
+	RUN(broken_pacing_lagg);
+	RUN(broken_rate_nic);
+	RUN(broken_rate_drivers);
+	RUN(broken_delivery_received);
+	RUN(broken_delivery_loopback);
+	RUN(broken_queue_untagged);
+	RUN(broken_queue_other_flow);
+	return (t_done());
+}

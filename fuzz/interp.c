@@ -10,6 +10,7 @@
 #include "fuzz/decode_arena.h"
 #include "fuzz/interp_feedback.h"
 #include "fuzz/interp_expect.h"
+#include "fuzz/interp_ktls.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -1150,9 +1151,11 @@ op_sock(struct interp *ip, const Op *op, struct interp_opctx *c)
 	struct socket *so;
 	struct inpcb *inp;
 	struct sockaddr sa;
+	struct interp_ktls_args ka;
 	uint32_t ref, rate = 0, size;
 	int s, error = 0;
 	const char *name;
+	char kbuf[64];
 
 	switch (op->op_case) {
 	case OP__OP_CONNECT:
@@ -1179,9 +1182,15 @@ op_sock(struct interp *ip, const Op *op, struct interp_opctx *c)
 		name = "tag_modify";
 		ref = op->tag_modify->sock;
 		break;
-	default:
+	case OP__OP_TAG_QUERY:
 		name = "tag_query";
 		ref = op->tag_query->sock;
+		break;
+	default:
+		/* Kernel TLS and pacing users (interp_ktls.c). */
+		(void)interp_ktls_args(op, &ka);
+		name = ka.name;
+		ref = ka.sock;
 		break;
 	}
 	ctx_printf(c, "%s", name);
@@ -1232,6 +1241,18 @@ op_sock(struct interp *ip, const Op *op, struct interp_opctx *c)
 		error = in_pcbmodify_txrtlmt(inp, op->tag_modify->rate);
 		if (!in_pcbrele_wlocked(inp))
 			INP_WUNLOCK(inp);
+		break;
+	case OP__OP_TLS_ENABLE:
+	case OP__OP_TLS_SEND:
+	case OP__OP_PACING:
+		interp_ktls_detail(&ka, kbuf, sizeof(kbuf));
+		ctx_printf(c, "%s", kbuf);
+		if (!packet_budget(ip, interp_ktls_packets(&ka))) {
+			c->skip = "packet budget";
+			error = SKIP;
+			break;
+		}
+		error = interp_ktls_run(so, &ka);
 		break;
 	default:
 		if ((error = sopcbref(so, &inp)) != 0)
@@ -1580,6 +1601,9 @@ op_name(const Op *op)
 	case OP__OP_TAG_MODIFY: return ("op tag_modify");
 	case OP__OP_TAG_QUERY: return ("op tag_query");
 	case OP__OP_FAIL_ALLOC: return ("op fail_alloc");
+	case OP__OP_TLS_ENABLE: return ("op tls_enable");
+	case OP__OP_TLS_SEND: return ("op tls_send");
+	case OP__OP_PACING: return ("op pacing");
 	default: return ("op nop");
 	}
 }
@@ -1712,6 +1736,9 @@ run_op(struct interp *ip, uint32_t i, char *buf, size_t size)
 	case OP__OP_TCPDROP:
 	case OP__OP_TAG_MODIFY:
 	case OP__OP_TAG_QUERY:
+	case OP__OP_TLS_ENABLE:
+	case OP__OP_TLS_SEND:
+	case OP__OP_PACING:
 		error = op_sock(ip, op, &c);
 		break;
 	case OP__OP_RECEIVE:

@@ -319,6 +319,21 @@ interp_clamp(Scenario *sc, const struct interp_limits *lim)
 		case OP__OP_TAG_QUERY:
 			clampref(&k, &op->tag_query->sock, n_sock);
 			break;
+		case OP__OP_TLS_ENABLE:
+			clampref(&k, &op->tls_enable->sock, n_sock);
+			clampenum(&k, (int *)&op->tls_enable->version,
+			    TLS_VERSION__TLS11 + 1);
+			break;
+		case OP__OP_TLS_SEND:
+			clampref(&k, &op->tls_send->sock, n_sock);
+			clampv(&k, &op->tls_send->records, 1, 4);
+			clampv(&k, &op->tls_send->size, 1, 1024);
+			break;
+		case OP__OP_PACING:
+			clampref(&k, &op->pacing->sock, n_sock);
+			clampenum(&k, (int *)&op->pacing->action,
+			    PACING_ACTION__PACE_RELEASE + 1);
+			break;
 		case OP__OP_FAIL_ALLOC:
 			clampenum(&k, (int *)&op->fail_alloc->type,
 			    MALLOC_KIND__MT_EPAIR + 1);

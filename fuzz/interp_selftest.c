@@ -730,6 +730,9 @@ sock_op(const Op *op)
 	case OP__OP_TCPDROP:
 	case OP__OP_TAG_MODIFY:
 	case OP__OP_TAG_QUERY:
+	case OP__OP_TLS_ENABLE:
+	case OP__OP_TLS_SEND:
+	case OP__OP_PACING:
 		return (true);
 	default:
 		return (false);

@@ -41,6 +41,9 @@ union raw_opmsg {
 	TagModify	tag_modify;
 	TagQuery	tag_query;
 	FailAlloc	fail_alloc;
+	TlsEnable	tls_enable;
+	TlsSend		tls_send;
+	Pacing		pacing;
 };
 
 union raw_ifmsg {
@@ -306,6 +309,9 @@ static const uint8_t raw_nargs[] = {
 	2,	/* tag_modify */
 	1,	/* tag_query */
 	2,	/* fail_alloc */
+	2,	/* tls_enable */
+	3,	/* tls_send */
+	3,	/* pacing */
 };
 #define	RAW_NOPS	(sizeof(raw_nargs) / sizeof(raw_nargs[0]))
 
@@ -552,6 +558,34 @@ decode_op(Op *op, union raw_opmsg *u, uint8_t code, const uint8_t *arg)
 		u->tag_query.sock = a;
 		op->op_case = OP__OP_TAG_QUERY;
 		op->tag_query = &u->tag_query;
+		break;
+	case 29:
+		tls_enable__init(&u->tls_enable);
+		u->tls_enable.has_sock = u->tls_enable.has_version = 1;
+		u->tls_enable.sock = a;
+		u->tls_enable.version = (TlsVersion)(b % 3);
+		op->op_case = OP__OP_TLS_ENABLE;
+		op->tls_enable = &u->tls_enable;
+		break;
+	case 30:
+		tls_send__init(&u->tls_send);
+		u->tls_send.has_sock = u->tls_send.has_records = 1;
+		u->tls_send.has_size = 1;
+		u->tls_send.sock = a;
+		u->tls_send.records = 1 + b % 4;
+		u->tls_send.size = 1 + (uint32_t)c * 4;
+		op->op_case = OP__OP_TLS_SEND;
+		op->tls_send = &u->tls_send;
+		break;
+	case 31:
+		pacing__init(&u->pacing);
+		u->pacing.has_sock = u->pacing.has_action = 1;
+		u->pacing.has_rate = 1;
+		u->pacing.sock = a;
+		u->pacing.action = (PacingAction)(b % 4);
+		u->pacing.rate = raw_rates[c % 8];
+		op->op_case = OP__OP_PACING;
+		op->pacing = &u->pacing;
 		break;
 	default:
 		fail_alloc__init(&u->fail_alloc);

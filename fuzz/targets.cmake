@@ -34,6 +34,7 @@ add_library(sndtag_interp STATIC
     ${SNDTAG_FUZZ_DIR}/decode_arena.c
     ${SNDTAG_FUZZ_DIR}/interp_feedback.c
     ${SNDTAG_FUZZ_DIR}/interp_expect.c
+    ${SNDTAG_FUZZ_DIR}/interp_ktls.c
     ${SNDTAG_FUZZ_DIR}/raw_decode.c)
 target_link_libraries(sndtag_interp PUBLIC
     sndtag_includes sndtag_scenario_pb sndtag_scenario_hooks)

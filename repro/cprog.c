@@ -34,6 +34,7 @@
 
 #include "scenario.pb-c.h"
 #include "fuzz/interp.h"
+#include "fuzz/interp_ktls.h"
 #include "repro/crashrun.h"
 #include "repro/scenario_io.h"
 
@@ -1032,9 +1033,14 @@ op_close(struct opctx *c, const Close *o)
 	G.socks[s].live = false;
 }
 
+static const char *const rl_action_name[] = { "TCP_RL_SET", "TCP_RL_CHG",
+    "TCP_RL_QUERY", "TCP_RL_REL" };
+
 static void
 op_sock(struct opctx *c, const Op *op)
 {
+	struct interp_ktls_args ka;
+	char kbuf[64];
 	const char *name, *so;
 	uint32_t ref, size;
 	char sa[160];
@@ -1065,9 +1071,15 @@ op_sock(struct opctx *c, const Op *op)
 		name = "tag_modify";
 		ref = op->tag_modify->sock;
 		break;
-	default:
+	case OP__OP_TAG_QUERY:
 		name = "tag_query";
 		ref = op->tag_query->sock;
+		break;
+	default:
+		/* Kernel TLS and pacing users: fuzz/interp_ktls.c. */
+		(void)interp_ktls_args(op, &ka);
+		name = ka.name;
+		ref = ka.sock;
 		break;
 	}
 	tx(c, "%s", name);
@@ -1123,6 +1135,25 @@ op_sock(struct opctx *c, const Op *op)
 		cx(c, "\tif (!in_pcbrele_wlocked(inp))");
 		cx(c, "\t\tINP_WUNLOCK(inp);");
 		cx(c, "}");
+		break;
+	case OP__OP_TLS_ENABLE:
+	case OP__OP_TLS_SEND:
+	case OP__OP_PACING:
+		interp_ktls_detail(&ka, kbuf, sizeof(kbuf));
+		tx(c, "%s", kbuf);
+		if (!packet_budget(interp_ktls_packets(&ka))) {
+			c->skip = "packet budget";
+			break;
+		}
+		if (ka.version != NULL)
+			cx(c, "ktls_enable_tx(%s, %d);\t/* %s */", so, ka.vminor,
+			    ka.version);
+		else if (ka.records != 0)
+			cx(c, "ktls_sosend(%s, %d, %d);", so, ka.records,
+			    ka.size);
+		else
+			cx(c, "tcp_rl_pacing_user(%s, %s, %u);", so,
+			    rl_action_name[ka.action], ka.rate);
 		break;
 	default:
 		G.nd.inp = G.nd.rate = true;
@@ -1582,6 +1613,9 @@ emit_op(FILE *b, uint32_t i, bool *any_fail_alloc)
 	case OP__OP_TCPDROP:
 	case OP__OP_TAG_MODIFY:
 	case OP__OP_TAG_QUERY:
+	case OP__OP_TLS_ENABLE:
+	case OP__OP_TLS_SEND:
+	case OP__OP_PACING:
 		op_sock(&c, op);
 		break;
 	case OP__OP_RECEIVE:
@@ -2046,12 +2080,14 @@ main(int argc, char **argv)
 "#include \"net/if_vlan_var.h\"\n"
 "#include \"net/route.h\"\n"
 "#include \"netinet/in_pcb.h\"\n"
+"#include \"netinet/tcp_ratelimit.h\"\n"
 "#include \"netinet/ip_var.h\"\n"
 "#include \"netinet6/ip6_var.h\"\n"
 "#include \"shim/epoch.h\"\n"
 "#include \"shim/lock.h\"\n"
 "#include \"shim/malloc.h\"\n"
 "#include \"shim/taskqueue.h\"\n"
+"#include \"sys/ktls.h\"\n"
 "#include \"sys/socketvar.h\"\n"
 "#include \"dev/cxgbe/adapter.h\"\n"
 "#include \"dev/mlx5/mlx5_en/en.h\"\n"

@@ -617,6 +617,15 @@ slots_of(Scenario *sc, struct slot *s)
 		case OP__OP_TAG_QUERY:
 			REF(tag_query, sock);
 			break;
+		case OP__OP_TLS_ENABLE:
+			REF(tls_enable, sock);
+			break;
+		case OP__OP_TLS_SEND:
+			REF(tls_send, sock);
+			break;
+		case OP__OP_PACING:
+			REF(pacing, sock);
+			break;
 		case OP__OP_RECEIVE:
 			REF(receive, iface);
 			break;

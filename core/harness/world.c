@@ -2,6 +2,7 @@
  * Harness (not FreeBSD): the world one scenario runs in, quiesce, teardown
  * and the ledger (spec §10 invariants 3 and 11).  See harness/world.h.
  */
+#include "sys/ktls.h"
 #include <stdarg.h>
 
 #include "harness/world.h"
@@ -95,6 +96,7 @@ world_init(const struct world_limits *lim)
 	rt_reset();
 	in_pcb_reset();
 	socket_reset();
+	ktls_reset();
 	in_ifaddr_reset();
 	in6_ifaddr_reset();
 	/* Sysctls and statistics: nothing of the last input survives. */
@@ -284,6 +286,8 @@ world_check_ledger(void)
 		ledger_fail(&l, "%d sockets live after teardown", n);
 	if ((n = rt_count()) != 0)
 		ledger_fail(&l, "%d routes left after teardown", n);
+	if ((n = ktls_live_count()) != 0)
+		ledger_fail(&l, "%d ktls sessions live after teardown", n);
 	if ((n = witness_held_count()) != 0)
 		ledger_fail(&l, "%d locks held after teardown", n);
 	if ((n = taskqueue_pending_all()) != 0)

@@ -8,6 +8,7 @@
  * allocation.
  */
 #include "sys/mbuf.h"
+#include "sys/ktls.h"
 #include "net/if_var.h"
 #include "shim/canary.h"
 #include "shim/refcount.h"
@@ -190,6 +191,7 @@ m_clget(struct mbuf *m, int how)
 	m->m_ext.ext_buf = buf;
 	m->m_ext.ext_size = MCLBYTES;
 	m->m_ext.ext_cnt = cnt;
+	m->m_ext.ext_tls = NULL;
 	m->m_flags |= M_EXT;
 	m->m_data = buf;
 	return (1);
@@ -219,11 +221,15 @@ mb_free_ext(struct mbuf *m)
 	volatile u_int *cnt = m->m_ext.ext_cnt;
 
 	if (refcount_release(cnt)) {
+		/* mb_free_extpg: the record's session reference goes too. */
+		if (m->m_ext.ext_tls != NULL)
+			ktls_free(m->m_ext.ext_tls);
 		free(m->m_ext.ext_buf, M_MBUF_CLUSTER);
 		free((void *)(uintptr_t)cnt, M_MBUF_CLUSTER);
 	}
 	m->m_ext.ext_buf = NULL;
 	m->m_ext.ext_cnt = NULL;
+	m->m_ext.ext_tls = NULL;
 }
 
 /*

@@ -9,6 +9,7 @@
  * a call on a closed socket is rejected cleanly (EBADF).
  */
 #include "sys/socketvar.h"
+#include "sys/ktls.h"
 #include "netinet/ip.h"
 #include "netinet/ip_var.h"
 #include "netinet6/ip6_var.h"
@@ -422,6 +423,7 @@ soclose(struct socket *so)
 	 * The socket's own inp reference keeps inp valid here: only this
 	 * path (now serialised by so_closed) drops it.
 	 */
+	ktls_sbdestroy(so);
 	INP_WLOCK(inp);
 	in_pcbdetach(inp);
 	in_pcbfree(inp);

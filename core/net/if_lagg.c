@@ -117,6 +117,23 @@ static const struct if_snd_tag_sw lagg_snd_tag_ul_sw = {
 	.type = IF_SND_TAG_TYPE_UNLIMITED,
 };
 
+/* Kernel TLS tags pass through wrappers as rate-limit tags do. */
+static const struct if_snd_tag_sw lagg_snd_tag_tls_sw = {
+	.snd_tag_modify = lagg_snd_tag_modify,
+	.snd_tag_query = lagg_snd_tag_query,
+	.snd_tag_free = lagg_snd_tag_free,
+	.next_snd_tag = lagg_next_snd_tag,
+	.type = IF_SND_TAG_TYPE_TLS,
+};
+
+static const struct if_snd_tag_sw lagg_snd_tag_tls_rl_sw = {
+	.snd_tag_modify = lagg_snd_tag_modify,
+	.snd_tag_query = lagg_snd_tag_query,
+	.snd_tag_free = lagg_snd_tag_free,
+	.next_snd_tag = lagg_next_snd_tag,
+	.type = IF_SND_TAG_TYPE_TLS_RATE_LIMIT,
+};
+
 static void lagg_free_softc(struct ifnet *ifp);
 
 static bool
@@ -457,9 +474,17 @@ lagg_qflush(struct ifnet *ifp __unused)
 static const struct if_snd_tag_sw * __unused
 lagg_snd_tag_sw_for(const struct m_snd_tag *inner)
 {
-	if (inner->sw != NULL && inner->sw->type == IF_SND_TAG_TYPE_UNLIMITED)
+	switch (inner->sw != NULL ? inner->sw->type :
+	    IF_SND_TAG_TYPE_RATE_LIMIT) {
+	case IF_SND_TAG_TYPE_UNLIMITED:
 		return (&lagg_snd_tag_ul_sw);
-	return (&lagg_snd_tag_rl_sw);
+	case IF_SND_TAG_TYPE_TLS:
+		return (&lagg_snd_tag_tls_sw);
+	case IF_SND_TAG_TYPE_TLS_RATE_LIMIT:
+		return (&lagg_snd_tag_tls_rl_sw);
+	default:
+		return (&lagg_snd_tag_rl_sw);
+	}
 }
 
 static int
@@ -622,12 +647,47 @@ lagg_port_unlink_locked(struct lagg_softc *sc, struct lagg_port *lp)
 	NET_EPOCH_CALL(lagg_port_free, &lp->lp_epoch_ctx);
 }
 
+/*
+ * lagg_linkstate: the lagg's link follows its ports (up while one of
+ * them is: every protocol modelled here uses any active port).  The
+ * state is computed under lagg_sx and announced after it is dropped,
+ * since the announcement runs the link listeners (lagg_port_state, and
+ * the vlans over this lagg) which take their own locks.
+ */
+static struct ifnet *
+lagg_linkstate_locked(struct lagg_softc *sc, int *statep)
+{
+	struct lagg_port *lp;
+
+	sx_assert(&lagg_sx, SA_XLOCKED);
+	if (sc->sc_dead)
+		return (NULL);
+	*statep = LINK_STATE_DOWN;
+	for (lp = sc->sc_ports; lp != NULL; lp = lp->lp_next)
+		if (LAGG_PORTACTIVE(lp)) {
+			*statep = LINK_STATE_UP;
+			break;
+		}
+	if_ref(sc->sc_ifp);
+	return (sc->sc_ifp);
+}
+
+static void
+lagg_linkstate_announce(struct ifnet *ifp, int state)
+{
+	if (ifp == NULL)
+		return;
+	if_link_state_change(ifp, state);
+	if_rele(ifp);
+}
+
 int
 lagg_port_create(struct ifnet *lagg, struct ifnet *ifp)
 {
 	struct lagg_softc *sc;
 	struct lagg_port *lp, **lpp;
-	int error;
+	struct ifnet *lifp;
+	int error, state;
 
 	if (!lagg_is_ours(lagg) || ifp == NULL)
 		return (EINVAL);
@@ -670,7 +730,9 @@ lagg_port_create(struct ifnet *lagg, struct ifnet *ifp)
 		;
 	__atomic_store_n(lpp, lp, __ATOMIC_RELEASE);
 	sc->sc_count++;
+	lifp = lagg_linkstate_locked(sc, &state);
 	sx_xunlock(&lagg_sx);
+	lagg_linkstate_announce(lifp, state);
 	return (0);
 }
 
@@ -679,6 +741,8 @@ lagg_port_destroy(struct ifnet *lagg, struct ifnet *ifp)
 {
 	struct lagg_softc *sc;
 	struct lagg_port *lp;
+	struct ifnet *lifp;
+	int state;
 
 	if (!lagg_is_ours(lagg) || ifp == NULL)
 		return (EINVAL);
@@ -691,7 +755,9 @@ lagg_port_destroy(struct ifnet *lagg, struct ifnet *ifp)
 		return (ENOENT);
 	}
 	lagg_port_unlink_locked(sc, lp);
+	lifp = lagg_linkstate_locked(sc, &state);
 	sx_xunlock(&lagg_sx);
+	lagg_linkstate_announce(lifp, state);
 	return (0);
 }
 
@@ -699,29 +765,44 @@ lagg_port_destroy(struct ifnet *lagg, struct ifnet *ifp)
 static void
 lagg_port_ifdetach(void *arg __unused, struct ifnet *ifp)
 {
+	struct lagg_softc *sc;
 	struct lagg_port *lp;
+	struct ifnet *lifp = NULL;
+	int state = LINK_STATE_UNKNOWN;
 
 	lagg_init();
 	sx_xlock(&lagg_sx);
 	/* if_lagg changes only under lagg_sx. */
 	lp = ifp->if_lagg;
-	if (lp != NULL)
-		lagg_port_unlink_locked(lp->lp_softc, lp);
+	if (lp != NULL) {
+		sc = lp->lp_softc;
+		lagg_port_unlink_locked(sc, lp);
+		lifp = lagg_linkstate_locked(sc, &state);
+	}
 	sx_xunlock(&lagg_sx);
+	lagg_linkstate_announce(lifp, state);
 }
 
-/* Link event: failover and LACP follow the ports' link state. */
+/*
+ * Link event: failover and LACP follow the ports' link state, and the
+ * lagg's own link follows them (lagg_linkstate).
+ */
 static void
 lagg_port_state(void *arg __unused, struct ifnet *ifp, int state)
 {
 	struct lagg_port *lp;
+	struct ifnet *lifp = NULL;
+	int lstate = LINK_STATE_UNKNOWN;
 
 	lagg_init();
 	sx_xlock(&lagg_sx);
 	lp = ifp->if_lagg;
-	if (lp != NULL)
+	if (lp != NULL) {
 		__atomic_store_n(&lp->lp_link_state, state, __ATOMIC_RELAXED);
+		lifp = lagg_linkstate_locked(lp->lp_softc, &lstate);
+	}
 	sx_xunlock(&lagg_sx);
+	lagg_linkstate_announce(lifp, lstate);
 }
 
 int
@@ -850,7 +931,7 @@ lagg_clone_create(int unit, int proto)
 	ifp->if_link_state = LINK_STATE_UP;
 	ifp->if_mtu = 1500;
 	/* Tags are always offered; a port without support says EOPNOTSUPP. */
-	ifp->if_capabilities = ifp->if_capenable = IFCAP_TXRTLMT;
+	ifp->if_capabilities = ifp->if_capenable = IFCAP_SNDTAG_MASK;
 	ifp->if_output = ether_output;
 	ifp->if_transmit = lagg_transmit;
 	ifp->if_input = ether_input;

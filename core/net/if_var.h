@@ -32,6 +32,14 @@
 #define	IFCAP_TSO6	0x00000200
 #define	IFCAP_TSO	(IFCAP_TSO4 | IFCAP_TSO6)
 #define	IFCAP_TXRTLMT	0x10000000	/* hardware rate limiting */
+#define	IFCAP_MEXTPG	0x20000000	/* unmapped (M_EXTPG) mbufs */
+#define	IFCAP_TXTLS4	0x00400000	/* kernel TLS offload, IPv4 */
+#define	IFCAP_TXTLS6	0x00800000	/* kernel TLS offload, IPv6 */
+#define	IFCAP_TXTLS	(IFCAP_TXTLS4 | IFCAP_TXTLS6)
+#define	IFCAP_TXTLS_RTLMT 0x40000000	/* TLS + rate limit tags */
+/* What a wrapper (vlan, lagg) passes on from below. */
+#define	IFCAP_SNDTAG_MASK (IFCAP_TXRTLMT | IFCAP_MEXTPG | IFCAP_TXTLS | \
+			    IFCAP_TXTLS_RTLMT)
 
 /* if_link_state */
 #define	LINK_STATE_UNKNOWN	0
@@ -41,7 +49,9 @@
 /* Send tag types. */
 #define	IF_SND_TAG_TYPE_RATE_LIMIT	0
 #define	IF_SND_TAG_TYPE_UNLIMITED	1
-#define	IF_SND_TAG_TYPE_MAX		2
+#define	IF_SND_TAG_TYPE_TLS		2
+#define	IF_SND_TAG_TYPE_TLS_RATE_LIMIT	3
+#define	IF_SND_TAG_TYPE_MAX		4
 
 struct if_snd_tag_alloc_header {
 	uint32_t	type;		/* send tag type, IF_SND_TAG_TYPE_* */
@@ -62,20 +72,41 @@ struct if_snd_tag_rate_limit_params {
 	uint32_t	flags;
 };
 
+struct inpcb;
+struct ktls_session;
+
+/* Kernel TLS tags (later FreeBSD): the session the NIC encrypts for. */
+struct if_snd_tag_alloc_tls {
+	struct if_snd_tag_alloc_header hdr;
+	struct inpcb	*inp;
+	const struct ktls_session *tls;
+};
+
+struct if_snd_tag_alloc_tls_rate_limit {
+	struct if_snd_tag_alloc_header hdr;
+	struct inpcb	*inp;
+	const struct ktls_session *tls;
+	uint64_t	max_rate;	/* in bytes/s */
+};
+
 union if_snd_tag_alloc_params {
 	struct if_snd_tag_alloc_header hdr;
 	struct if_snd_tag_alloc_rate_limit rate_limit;
 	struct if_snd_tag_alloc_rate_limit unlimited;
+	struct if_snd_tag_alloc_tls tls;
+	struct if_snd_tag_alloc_tls_rate_limit tls_rate_limit;
 };
 
 union if_snd_tag_modify_params {
 	struct if_snd_tag_rate_limit_params rate_limit;
 	struct if_snd_tag_rate_limit_params unlimited;
+	struct if_snd_tag_rate_limit_params tls_rate_limit;
 };
 
 union if_snd_tag_query_params {
 	struct if_snd_tag_rate_limit_params rate_limit;
 	struct if_snd_tag_rate_limit_params unlimited;
+	struct if_snd_tag_rate_limit_params tls_rate_limit;
 };
 
 typedef int	if_snd_tag_alloc_t(struct ifnet *,

@@ -40,6 +40,8 @@ MALLOC_DEFINE(M_VLAN, "vlan", "802.1Q virtual LAN interface");
  * forever.
  */
 #define	VLAN_MAX_NESTING	8
+/* Vlans one parent's link event reaches (more than any scenario has). */
+#define	VLAN_LINK_MAX		16
 
 struct vlan_trunk {
 	struct ifnet		*parent;	/* holds an if_ref */
@@ -96,6 +98,23 @@ static const struct if_snd_tag_sw vlan_snd_tag_ul_sw = {
 	.snd_tag_free = vlan_snd_tag_free,
 	.next_snd_tag = vlan_next_snd_tag,
 	.type = IF_SND_TAG_TYPE_UNLIMITED,
+};
+
+/* Kernel TLS tags pass through wrappers as rate-limit tags do. */
+static const struct if_snd_tag_sw vlan_snd_tag_tls_sw = {
+	.snd_tag_modify = vlan_snd_tag_modify,
+	.snd_tag_query = vlan_snd_tag_query,
+	.snd_tag_free = vlan_snd_tag_free,
+	.next_snd_tag = vlan_next_snd_tag,
+	.type = IF_SND_TAG_TYPE_TLS,
+};
+
+static const struct if_snd_tag_sw vlan_snd_tag_tls_rl_sw = {
+	.snd_tag_modify = vlan_snd_tag_modify,
+	.snd_tag_query = vlan_snd_tag_query,
+	.snd_tag_free = vlan_snd_tag_free,
+	.next_snd_tag = vlan_next_snd_tag,
+	.type = IF_SND_TAG_TYPE_TLS_RATE_LIMIT,
 };
 
 /*
@@ -230,7 +249,10 @@ vlan_trunk_free(epoch_context_t ctx)
 	free(trunk, M_VLAN);
 }
 
-/* IFCAP_TXRTLMT follows the parent; written only when it changes. */
+/*
+ * The send-tag capabilities (IFCAP_SNDTAG_MASK: rate limit, TLS) follow
+ * the parent; written only when they change.
+ */
 static void
 vlan_capabilities(struct vlan_softc *sc, struct ifnet *parent)
 {
@@ -239,17 +261,17 @@ vlan_capabilities(struct vlan_softc *sc, struct ifnet *parent)
 
 	pcap = pena = 0;
 	if (parent != NULL) {
-		pcap = if_getcapabilities(parent) & IFCAP_TXRTLMT;
-		pena = if_getcapenable(parent) & IFCAP_TXRTLMT;
+		pcap = if_getcapabilities(parent) & IFCAP_SNDTAG_MASK;
+		pena = if_getcapenable(parent) & IFCAP_SNDTAG_MASK;
 	}
 	cap = if_getcapabilities(ifp);
 	ena = if_getcapenable(ifp);
-	if ((cap & IFCAP_TXRTLMT) != pcap)
+	if ((cap & IFCAP_SNDTAG_MASK) != pcap)
 		__atomic_store_n(&ifp->if_capabilities,
-		    (cap & ~IFCAP_TXRTLMT) | pcap, __ATOMIC_RELAXED);
-	if ((ena & IFCAP_TXRTLMT) != pena)
+		    (cap & ~IFCAP_SNDTAG_MASK) | pcap, __ATOMIC_RELAXED);
+	if ((ena & IFCAP_SNDTAG_MASK) != pena)
 		__atomic_store_n(&ifp->if_capenable,
-		    (ena & ~IFCAP_TXRTLMT) | pena, __ATOMIC_RELAXED);
+		    (ena & ~IFCAP_SNDTAG_MASK) | pena, __ATOMIC_RELAXED);
 }
 
 /* Under vlan_sx: publish 'trunk' and return the record it replaces. */
@@ -316,6 +338,10 @@ vlan_setparent(struct ifnet *ifp, struct ifnet *parent)
 
 	if (old != NULL)
 		NET_EPOCH_CALL(vlan_trunk_free, &old->ctx);
+	/* vlan_config: the vlan's link is its parent's; none: down. */
+	if_link_state_change(ifp, parent != NULL ?
+	    __atomic_load_n(&parent->if_link_state, __ATOMIC_RELAXED) :
+	    LINK_STATE_DOWN);
 	return (0);
 }
 
@@ -323,9 +349,12 @@ vlan_setparent(struct ifnet *ifp, struct ifnet *parent)
 static void
 vlan_ifdetach(void *arg __unused, struct ifnet *ifp)
 {
+	struct ifnet *v[VLAN_LINK_MAX];
 	struct vlan_softc *sc;
 	struct vlan_trunk *old;
+	int i, n;
 
+	n = 0;
 	vlan_init();
 	sx_xlock(&vlan_sx);
 	for (sc = vlan_list; sc != NULL; sc = sc->ifv_next) {
@@ -333,8 +362,48 @@ vlan_ifdetach(void *arg __unused, struct ifnet *ifp)
 			continue;
 		old = vlan_set_trunk_locked(sc, NULL);
 		NET_EPOCH_CALL(vlan_trunk_free, &old->ctx);
+		if (!sc->ifv_dead && n < VLAN_LINK_MAX) {
+			if_ref(sc->ifv_ifp);
+			v[n++] = sc->ifv_ifp;
+		}
 	}
 	sx_xunlock(&vlan_sx);
+	/* Parentless: the link goes down (after the lock, as above). */
+	for (i = 0; i < n; i++) {
+		if_link_state_change(v[i], LINK_STATE_DOWN);
+		if_rele(v[i]);
+	}
+}
+
+/*
+ * Link event: a vlan's link follows its parent's (vlan_link_state).  The
+ * vlans are collected under vlan_sx and told after it is dropped, since
+ * the announcement runs the link listeners (a lagg with this vlan as a
+ * port) which take their own locks.
+ */
+static void
+vlan_link_state(void *arg __unused, struct ifnet *ifp, int state)
+{
+	struct ifnet *v[VLAN_LINK_MAX];
+	struct vlan_softc *sc;
+	int i, n;
+
+	n = 0;
+	vlan_init();
+	sx_xlock(&vlan_sx);
+	for (sc = vlan_list; sc != NULL && n < VLAN_LINK_MAX;
+	    sc = sc->ifv_next) {
+		if (sc->ifv_dead || sc->ifv_trunk == NULL ||
+		    sc->ifv_trunk->parent != ifp)
+			continue;
+		if_ref(sc->ifv_ifp);
+		v[n++] = sc->ifv_ifp;
+	}
+	sx_xunlock(&vlan_sx);
+	for (i = 0; i < n; i++) {
+		if_link_state_change(v[i], state);
+		if_rele(v[i]);
+	}
 }
 
 struct ifnet *
@@ -461,9 +530,17 @@ vlan_qflush(struct ifnet *ifp __unused)
 static const struct if_snd_tag_sw * __unused
 vlan_snd_tag_sw_for(const struct m_snd_tag *inner)
 {
-	if (inner->sw != NULL && inner->sw->type == IF_SND_TAG_TYPE_UNLIMITED)
+	switch (inner->sw != NULL ? inner->sw->type :
+	    IF_SND_TAG_TYPE_RATE_LIMIT) {
+	case IF_SND_TAG_TYPE_UNLIMITED:
 		return (&vlan_snd_tag_ul_sw);
-	return (&vlan_snd_tag_rl_sw);
+	case IF_SND_TAG_TYPE_TLS:
+		return (&vlan_snd_tag_tls_sw);
+	case IF_SND_TAG_TYPE_TLS_RATE_LIMIT:
+		return (&vlan_snd_tag_tls_rl_sw);
+	default:
+		return (&vlan_snd_tag_rl_sw);
+	}
 }
 
 static int
@@ -604,8 +681,10 @@ vlan_clone_create(int unit, uint16_t vid, struct ifnet *parent)
 
 	vlan_init();
 	sx_xlock(&vlan_sx);
-	if (vlan_list == NULL)
+	if (vlan_list == NULL) {
 		if_departure_event_register(vlan_ifdetach, NULL);
+		if_link_event_register(vlan_link_state, NULL);
+	}
 	sc->ifv_next = vlan_list;
 	vlan_list = sc;
 	sx_xunlock(&vlan_sx);
@@ -638,8 +717,10 @@ vlan_clone_destroy(struct ifnet *ifp)
 	for (scp = &vlan_list; *scp != sc; scp = &(*scp)->ifv_next)
 		MPASS(*scp != NULL);
 	*scp = sc->ifv_next;
-	if (vlan_list == NULL)
+	if (vlan_list == NULL) {
+		if_link_event_deregister(vlan_link_state, NULL);
 		if_departure_event_deregister(vlan_ifdetach, NULL);
+	}
 	sx_xunlock(&vlan_sx);
 	if (old != NULL)
 		NET_EPOCH_CALL(vlan_trunk_free, &old->ctx);

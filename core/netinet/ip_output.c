@@ -10,6 +10,7 @@
 #include "netinet/in_pcb.h"
 #include "shim/epoch.h"
 #include "shim/canary.h"
+#include "sys/ktls.h"
 
 struct ipstat ipstat;
 int V_ipforwarding;
@@ -39,6 +40,7 @@ int
 ip_output_send(struct inpcb *inp, struct ifnet *ifp, struct mbuf *m,
     const struct sockaddr_in *gw, struct route *ro)
 {
+	struct ktls_session *tls;
 	struct m_snd_tag *mst;
 	bool tagged;
 	int error;
@@ -48,6 +50,23 @@ ip_output_send(struct inpcb *inp, struct ifnet *ifp, struct mbuf *m,
 	    ("csum_snd_tag: %s: packet %p is already tagged", __func__,
 	    (void *)m));
 	mst = NULL;
+
+	/*
+	 * Kernel TLS: a TLS record always goes with its session's tag
+	 * (uipc_ktls.c); EAGAIN queues the session's tag reset.
+	 */
+	tls = mbuf_tls_session(m->m_next);
+	if (tls != NULL) {
+		tls = ktls_hold(tls);
+		error = ktls_output_stamp(inp, ifp, m, tls);
+		if (error == 0)
+			error = if_getoutputfn(ifp)(ifp, m,
+			    (const struct sockaddr *)gw, ro);
+		if (error == EAGAIN)
+			error = ktls_output_eagain(inp, tls);
+		ktls_free(tls);
+		return (error);
+	}
 
 	if (inp != NULL) {
 		INP_LOCK_ASSERT(inp);

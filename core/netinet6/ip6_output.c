@@ -8,6 +8,7 @@
 #include "netinet/in_pcb.h"
 #include "shim/epoch.h"
 #include "shim/canary.h"
+#include "sys/ktls.h"
 
 struct ip6stat ip6stat;
 int V_ip6_forwarding;
@@ -50,6 +51,7 @@ int
 ip6_output_send(struct inpcb *inp, struct ifnet *ifp, struct ifnet *origifp,
     struct mbuf *m, const struct sockaddr_in6 *dst, struct route *ro)
 {
+	struct ktls_session *tls;
 	struct m_snd_tag *mst;
 	bool tagged;
 	int error;
@@ -59,6 +61,22 @@ ip6_output_send(struct inpcb *inp, struct ifnet *ifp, struct ifnet *origifp,
 	    ("csum_snd_tag: %s: packet %p is already tagged", __func__,
 	    (void *)m));
 	mst = NULL;
+
+	/*
+	 * Kernel TLS: a TLS record always goes with its session's tag
+	 * (uipc_ktls.c); EAGAIN queues the session's tag reset.
+	 */
+	tls = mbuf_tls_session(m->m_next);
+	if (tls != NULL) {
+		tls = ktls_hold(tls);
+		error = ktls_output_stamp(inp, ifp, m, tls);
+		if (error == 0)
+			error = nd6_output_ifp(ifp, origifp, m, dst, ro);
+		if (error == EAGAIN)
+			error = ktls_output_eagain(inp, tls);
+		ktls_free(tls);
+		return (error);
+	}
 
 	if (inp != NULL) {
 		INP_LOCK_ASSERT(inp);

@@ -28,6 +28,7 @@ static const char *const canary_names[CANARY_N] = {
 	[CANARY_RACE_REFCOUNT] = "race_refcount",
 	[CANARY_RACE_LAGG_EPOCH] = "race_lagg_epoch",
 	[CANARY_RACE_INP_UNLOCKED] = "race_inp_unlocked",
+	[CANARY_CXGBE_FW4_ACK_REVIVE] = "cxgbe_fw4_ack_revive",
 };
 
 const char *

@@ -34,6 +34,7 @@ enum canary_id {
 	CANARY_RACE_REFCOUNT,		/* non-atomic tag refcount */
 	CANARY_RACE_LAGG_EPOCH,		/* lagg port list without epoch */
 	CANARY_RACE_INP_UNLOCKED,	/* inp_snd_tag read unlocked */
+	CANARY_CXGBE_FW4_ACK_REVIVE,	/* upstream fw4_ack temporary ref */
 	CANARY_N
 };
 

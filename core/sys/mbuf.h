@@ -77,6 +77,12 @@ struct m_ext {
 	char		*ext_buf;
 	u_int		 ext_size;
 	volatile u_int	*ext_cnt;	/* shared reference count */
+	/*
+	 * Kernel TLS: the session of an unencrypted TLS record (FreeBSD's
+	 * m_epg_tls of an M_EXTPG mbuf).  It belongs to the storage: the
+	 * last free of the storage drops the session reference.
+	 */
+	struct ktls_session *ext_tls;
 };
 
 struct mbuf {

@@ -29,6 +29,8 @@ struct socket {
 	struct inpcb	*so_pcb;
 	/* 0: no pacing; -1U: unlimited tag; otherwise bytes/s. */
 	uint32_t	 so_max_pacing_rate;
+	/* Kernel TLS transmit session (sb_tls_info), sys/ktls.h. */
+	struct ktls_session *so_snd_tls;
 };
 
 MALLOC_DECLARE(M_SOCKET);

@@ -6,7 +6,8 @@
 # 0b route_delete 0c vlan_reparent 0d/0e lagg_port_add/remove 0f link
 # 10 lagg_proto 11 lagg_opts 12 detach 13 nic_txeof 14 mlx5_complete
 # 15 cxgbe_ack 16 mlx5_worker 17 taskqueue 18 epoch 19 deliver_all
-# 1a tag_modify 1b tag_query 1c fail_alloc; bits 5-6: thread.
+# 1a tag_modify 1b tag_query 1c fail_alloc 1d tls_enable 1e tls_send
+# 1f pacing; bits 5-6: thread.
 set -eu
 cd "$(dirname "$0")"
 seed() { printf "$2" > "$1.raw"; }
@@ -25,3 +26,7 @@ seed t6_vlan_lagg "\x06${flow}\x12\x00\x04\x00\x05\xdc\x0a\x00\x01\x04\x00\x05\x
 seed t7_forward "\x07\x07\x01\x04\x40\x07\x01\x05\x40\x07\x06\x08\x40${flow}\x0a\x00\x01\x04\x00\x05\xdc${done_}"
 seed t0_udp_fragments "\x00\x00\x06\x02\x00\x02\x04\x00\x27\x10\x00\x07\x02\x01\x00\x02\x04\x01\x27\x10${done_}"
 seed t7_fail_alloc "\x07\x1c\x01\x06${flow}\x1c\x02\x01\x04\x00\x0b\xb8\x1c\x00\x00${done_}"
+# Kernel TLS on mlx5: a paced session (TLS + rate limit tag, nested
+# rate-limit tag), records, pacing change and query, a second session
+# without a rate, then the port is detached under both.
+seed t4_mlx5_tls "\x04\x00\x04\x02\x00\x02\x1d\x00\x00\x1e\x00\x01\x7d\x1f\x00\x01\x03\x16\x00\x00\x1f\x00\x02\x00\x00\x0c\x1d\x01\x01\x1e\x01\x03\x40\x12\x00\x1e\x00\x00\x10\x17\x01${done_}"

@@ -427,6 +427,24 @@ ethofld_fw4_ack(struct adapter *sc, int etid, int credits)
 			ethofld_tx(cst);
 		}
 		mtx_unlock(&cst->lock);
+#elif defined(SNDTAG_VARIANT_CXGBE_FW4_ACK_REVIVE)
+		/*
+		 * Upstream (t4_sge.c, the cxgbe_rate_tag version): the
+		 * temporary reference is taken whenever EO_SND_TAG_REF is
+		 * set.  The kernel's last m_snd_tag_rele may already have
+		 * brought the count to zero, its cxgbe_snd_tag_free blocked
+		 * on this lock with the flag still set: the reference then
+		 * revives a tag that m_snd_tag_destroy is tearing down.
+		 */
+		CANARY_REACHED(CANARY_CXGBE_FW4_ACK_REVIVE);
+		if (refcount_load(&cst->com.refcount) == 0)
+			CANARY_TRIGGERED(CANARY_CXGBE_FW4_ACK_REVIVE);
+		m_snd_tag_ref(&cst->com);
+		m = mbufq_first(&cst->pending_tx);
+		if (m != NULL && cst->tx_credits >= mbuf_eo_len16(m))
+			ethofld_tx(cst);
+		mtx_unlock(&cst->lock);
+		m_snd_tag_rele(&cst->com);
 #else
 		/*
 		 * As in ethofld_transmit, a temporary reference keeps the

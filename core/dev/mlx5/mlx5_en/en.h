@@ -102,6 +102,34 @@ struct mlx5e_rl_worker {
 	int		 ix;
 };
 
+/*
+ * Kernel TLS (mlx5_en_hw_tls.c): a TLS tag with its nested rate-limit
+ * (or unlimited) tag; freed tags are torn down by the driver's TLS work
+ * queue, which the actor runs.
+ */
+#define	MLX5E_TLS_ST_INIT	0
+#define	MLX5E_TLS_ST_SETUP	1
+#define	MLX5E_TLS_ST_TXRDY	2
+#define	MLX5E_TLS_ST_RELEASE	3
+#define	MLX5E_TLS_MAX_RESOURCES	4	/* TIS contexts: small, so ENOMEM */
+
+struct mlx5e_tls_tag {
+	struct m_snd_tag tag;
+	struct mlx5e_priv *priv;
+	struct m_snd_tag *rl_tag;	/* nested: one reference, ours */
+	int		 state;
+	struct mlx5e_tls_tag *next;	/* release list */
+};
+
+struct mlx5e_tls {
+	struct mtx	 mtx;		/* a leaf */
+	u_int		 num_resources;	/* tags allocated, not torn down */
+	u_int		 max_resources;
+	struct mlx5e_tls_tag *release_head;
+	int		 nrelease;
+	bool		 init;
+};
+
 struct mlx5e_priv {
 	struct ifnet	*ifp;
 	char		 name[IFNAMSIZ];
@@ -111,6 +139,7 @@ struct mlx5e_priv {
 	bool		 detaching;	/* waiting for every tag to go */
 	struct mlx5e_channel *channels;
 	struct mlx5e_rl_worker *rl_workers;
+	struct mlx5e_tls tls;
 	/* harness bookkeeping (the actor's list) */
 	struct mlx5e_priv *next;
 	int		 pins;
@@ -130,6 +159,17 @@ int	mlx5e_rl_worker_process(struct mlx5e_rl_worker *rlw);
 int	mlx5e_rl_pending(struct mlx5e_priv *priv);
 int	mlx5e_rl_active(struct mlx5e_priv *priv);
 int	mlx5e_rl_stuck(struct mlx5e_priv *priv);
+
+/* mlx5_en_hw_tls.c */
+void	mlx5e_tls_init(struct mlx5e_priv *priv);
+void	mlx5e_tls_cleanup(struct mlx5e_priv *priv);
+int	mlx5e_tls_snd_tag_alloc(struct ifnet *ifp,
+	    union if_snd_tag_alloc_params *params, struct m_snd_tag **ppmt);
+/* A TLS tag's nested tag (the queue is the nested tag's); else mst. */
+struct m_snd_tag *mlx5e_tls_queue_tag(struct m_snd_tag *mst);
+int	mlx5e_tls_process(struct mlx5e_priv *priv);	/* the work queue */
+int	mlx5e_tls_pending(struct mlx5e_priv *priv);
+u_int	mlx5e_tls_active(struct mlx5e_priv *priv);
 
 /* mlx5_en_main.c */
 int	mlx5e_ul_snd_tag_alloc(struct ifnet *ifp,

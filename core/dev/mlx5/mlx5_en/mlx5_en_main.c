@@ -126,6 +126,9 @@ mlx5e_snd_tag_alloc(struct ifnet *ifp, union if_snd_tag_alloc_params *params,
 		return (mlx5e_rl_snd_tag_alloc(ifp, params, ppmt));
 	case IF_SND_TAG_TYPE_UNLIMITED:
 		return (mlx5e_ul_snd_tag_alloc(ifp, params, ppmt));
+	case IF_SND_TAG_TYPE_TLS:
+	case IF_SND_TAG_TYPE_TLS_RATE_LIMIT:
+		return (mlx5e_tls_snd_tag_alloc(ifp, params, ppmt));
 	default:
 		return (EOPNOTSUPP);
 	}
@@ -201,13 +204,15 @@ mlx5e_attach(int unit, const struct mlx5e_params *p)
 	priv->ifp = ifp;
 	mtx_init(&priv->lock, "mlx5e priv", NULL, MTX_DEF);
 	mlx5e_rl_start(priv);
+	mlx5e_tls_init(priv);
 	ifp->if_softc = priv;
 	ifp->if_output = ether_output;
 	ifp->if_transmit = mlx5e_xmit;
 	ifp->if_input = ether_input;
 	ifp->if_qflush = mlx5e_qflush;
 	ifp->if_snd_tag_alloc = mlx5e_snd_tag_alloc;
-	ifp->if_capabilities = IFCAP_TXRTLMT | IFCAP_TSO;
+	ifp->if_capabilities = IFCAP_TXRTLMT | IFCAP_TSO | IFCAP_MEXTPG |
+	    IFCAP_TXTLS | (p->packet_pacing ? IFCAP_TXTLS_RTLMT : 0);
 	ifp->if_capenable = ifp->if_capabilities;
 	if_setflagbits(ifp, IFF_UP, 0);
 	if_setdrvflagbits(ifp, IFF_DRV_RUNNING, 0);
@@ -290,7 +295,8 @@ mlx5e_detach_ready(struct mlx5e_priv *priv)
 		ready = priv->channels[i].tag_done;
 	mtx_unlock(&priv->lock);
 	return (ready && mlx5e_rl_active(priv) == 0 &&
-	    mlx5e_rl_pending(priv) == 0 && mlx5e_inflight(priv) == 0);
+	    mlx5e_rl_pending(priv) == 0 && mlx5e_inflight(priv) == 0 &&
+	    mlx5e_tls_active(priv) == 0);
 }
 
 static void
@@ -323,6 +329,7 @@ mlx5e_detach_finish(struct mlx5e_priv *priv)
 	free(priv->channels, M_MLX5EN);
 	priv->channels = NULL;
 	mlx5e_rl_cleanup(priv);
+	mlx5e_tls_cleanup(priv);
 	mtx_destroy(&priv->lock);
 	priv->ifp = NULL;
 	ifp->if_softc = NULL;
@@ -447,7 +454,8 @@ mlx5e_actor_pending(void)
 
 	n = mlx5e_pin_all(v);
 	for (i = 0; i < n; i++) {
-		pending += mlx5e_rl_pending(v[i]) + mlx5e_inflight(v[i]);
+		pending += mlx5e_rl_pending(v[i]) + mlx5e_inflight(v[i]) +
+		    mlx5e_tls_pending(v[i]);
 		if (mlx5e_detach_ready(v[i]))
 			pending++;
 		mlx5e_unpin(v[i]);
@@ -466,6 +474,7 @@ mlx5e_actor_progress(void)
 		for (j = 0; j < v[i]->params.n_workers; j++)
 			done += mlx5e_rl_worker_process(&v[i]->rl_workers[j]);
 		done += mlx5e_complete_all(v[i], 0);
+		done += mlx5e_tls_process(v[i]);
 		if (mlx5e_detach_ready(v[i])) {
 			mlx5e_detach_finish(v[i]);
 			done++;
@@ -535,8 +544,9 @@ mlx5e_actor_ledger(struct ledger *l)
 			    priv->name);
 		else
 			ledger_fail(l, "mlx5: %s: detach still waiting for "
-			    "%d rate-limit channels and %d unlimited tags",
-			    priv->name, rl, ul);
+			    "%d rate-limit channels, %d unlimited tags and %u "
+			    "TLS tags", priv->name, rl, ul,
+			    mlx5e_tls_active(priv));
 		mtx_unlock(&priv->lock);
 		mlx5e_unpin(priv);
 	}

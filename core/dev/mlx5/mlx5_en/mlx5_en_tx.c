@@ -95,6 +95,8 @@ mlx5e_xmit(struct ifnet *ifp, struct mbuf *m)
 		KASSERT(mst->ifp == ifp,
 		    ("tag ifp mismatch: %s got a tag of %s", ifp->if_xname,
 		    mst->ifp != NULL ? mst->ifp->if_xname : "(none)"));
+		/* mlx5e_select_queue_by_send_tag: TLS uses its nested tag. */
+		mst = mlx5e_tls_queue_tag(mst);
 		if (mst->sw == &mlx5e_rl_snd_tag_sw)
 			sq = &((struct mlx5e_rl_channel *)mst)->sq;
 		else if (mst->sw == &mlx5e_ul_snd_tag_sw)

@@ -56,6 +56,7 @@ struct expect_sock {
 	struct socket	*so;		/* identity: a reused slot starts over */
 	bool		 owed;		/* the stack owes it a tag */
 	bool		 poked;		/* TagModify since the last set_rate */
+	bool		 foreign;	/* a pacing user or TLS session owns the tag */
 	bool		 mismatch;	/* the last checked send lost to EAGAIN */
 	int		 stable;	/* sends since the last topology change */
 	struct inp_txstat before;
@@ -254,6 +255,9 @@ expect_send(const struct expect_view *v, struct expect_sock *es)
 		    d.its_untagged), (uintmax_t)(expect_terminal(v) -
 		    term_before));
 
+	if (es->foreign)
+		return;
+
 	/* pacing liveness */
 	if (rate != 0 && paces && es->owed && es->stable >= 1 &&
 	    d.its_rl_fail == 0 && d.its_drop_other == 0) {
@@ -314,7 +318,9 @@ expect_queues(const struct expect_view *v)
 					    "packet on a rate-limit queue: %s "
 					    "channel %d", priv->ifp->if_xname,
 					    j);
-				if (m->m_pkthdr.snd_tag != &ch->tag)
+				/* A TLS tag's packets go on its nested tag's queue. */
+				if (mlx5e_tls_queue_tag(m->m_pkthdr.snd_tag) !=
+				    &ch->tag)
 					panic("queue selection: another "
 					    "flow's packet on a rate-limit "
 					    "queue: %s channel %d",
@@ -329,7 +335,7 @@ expect_queues(const struct expect_view *v)
 				if ((m->m_pkthdr.csum_flags &
 				    CSUM_SND_TAG) == 0)
 					continue;
-				mst = m->m_pkthdr.snd_tag;
+				mst = mlx5e_tls_queue_tag(m->m_pkthdr.snd_tag);
 				if (mst->sw != &mlx5e_rl_snd_tag_sw &&
 				    mst != &priv->channels[j].tag)
 					panic("queue selection: another "
@@ -401,6 +407,16 @@ expect_op_end(const struct expect_view *v)
 		break;
 	case OP__OP_TAG_MODIFY:
 		es->poked = true;
+		break;
+	case OP__OP_PACING:
+	case OP__OP_TLS_ENABLE:
+		/*
+		 * A pacing user (tcp_ratelimit) or a TLS session sets the
+		 * inp's tag and its rate from its own paths, not from
+		 * SO_MAX_PACING_RATE: the socket option's expectations say
+		 * nothing more about this socket.
+		 */
+		es->foreign = true;
 		break;
 	case OP__OP_FLOWTYPE_NONE:
 	case OP__OP_TCPDROP:

@@ -424,6 +424,12 @@ expect_op_end(const struct expect_view *v)
 		es->owed = false;
 		break;
 	case OP__OP_SEND:
+	case OP__OP_TLS_SEND:
+		/*
+		 * Both go through ip_output_send; a TLS record send without
+		 * a session is an ordinary send, and its failed
+		 * re-allocation releases the promise like any other.
+		 */
 		expect_send(v, es);
 		break;
 	default:

@@ -202,7 +202,10 @@ make_report() {
 	done
 	: > "$tmp/buckets.dat"
 	if [ -f "$ev" ]; then
-		awk -F'\t' '{ n++; if (!($2 in seen)) { seen[$2] = 1; b++ } print $1, n, b }' "$ev" > "$tmp/buckets.dat"
+		# Events are appended in scan order, stamped with their
+		# files' times: plot them in time order.
+		sort -t "$(printf '\t')" -k1,1n -s "$ev" |
+		    awk -F'\t' '{ n++; if (!($2 in seen)) { seen[$2] = 1; b++ } print $1, n, b }' > "$tmp/buckets.dat"
 	fi
 	if command -v gnuplot >/dev/null 2>&1; then
 		local plot col title file

@@ -26,7 +26,11 @@
  *	an untagged packet or another flow's tag is never there.  On a
  *	normal queue a shared (unlimited) tag is that channel's own; a
  *	rate-limit tag may be there (its queue was not running yet: the
- *	driver falls back to normal selection).
+ *	driver falls back to normal selection).  cxgbe (t4_main.c
+ *	cxgbe_transmit, t4_sge.c ethofld_transmit): a tagged packet waits
+ *	on its own tag's pending_tx, and the work requests go out on the
+ *	etid that maps back to that tag; an untagged packet goes on the
+ *	plain tx ring, a tagged one never does.
  * delivery  (ip_input.c, ip6_input.c, if_loop.c, if_epair.c): a received
  *	packet, each packet epair delivers and each packet loopback
  *	accepts ends delivered, forwarded or counted as a drop (ipstat,
@@ -44,9 +48,12 @@
 #include "sys/socketvar.h"
 #include "shim/epoch.h"
 #include "dev/mlx5/mlx5_en/en.h"
+#include "dev/cxgbe/offload.h"
 
-/* Weak: the checker links against cores without mlx5's rate tags too. */
+/* Weak: the checker links against cores without these drivers' tags. */
 extern const struct if_snd_tag_sw mlx5e_rl_snd_tag_sw
+    __attribute__((weak));
+extern const struct if_snd_tag_sw cxgbe_rate_tag_sw
     __attribute__((weak));
 
 bool expect_enabled = true;
@@ -347,6 +354,60 @@ expect_queues(const struct expect_view *v)
 	}
 }
 
+/*
+ * cxgbe: the etid table and the per-tag queues agree.  A committed
+ * packet (pending_fwack) has handed its reference back in the correct
+ * driver; if it still carries a tag, that tag is its flow's too.
+ */
+static void
+expect_queues_cxgbe(const struct expect_view *v)
+{
+	struct cxgbe_rate_tag *cst;
+	struct adapter *sc;
+	struct mbuf *m;
+	int i, e, k;
+
+	for (i = 0; i < v->nifp; i++) {
+		if (strncmp(v->ifp[i]->if_xname, "cxl", 3) != 0 ||
+		    (sc = v->ifp[i]->if_softc) == NULL)
+			continue;
+		for (k = 0; k < sc->txq.count; k++) {
+			m = sc->txq.ring[(sc->txq.head + k) % CXGBE_TXQ_SIZE];
+			if ((m->m_pkthdr.csum_flags & CSUM_SND_TAG) != 0)
+				panic("queue selection: tagged packet on the "
+				    "plain tx ring: %s", v->ifp[i]->if_xname);
+		}
+		for (e = 0; sc->etid_tab != NULL && e < sc->params.n_etids;
+		    e++) {
+			if ((cst = sc->etid_tab[e]) == NULL)
+				continue;
+			if (cst->etid != e)
+				panic("queue selection: etid %d names the "
+				    "flow of etid %d: %s", e, cst->etid,
+				    v->ifp[i]->if_xname);
+			for (m = mbufq_first(&cst->pending_tx); m != NULL;
+			    m = m->m_nextpkt) {
+				if ((m->m_pkthdr.csum_flags & CSUM_SND_TAG) ==
+				    0)
+					panic("queue selection: untagged "
+					    "packet on etid %d: %s", e,
+					    v->ifp[i]->if_xname);
+				if (m->m_pkthdr.snd_tag != &cst->com)
+					panic("queue selection: another "
+					    "flow's packet on etid %d: %s", e,
+					    v->ifp[i]->if_xname);
+			}
+			for (m = mbufq_first(&cst->pending_fwack); m != NULL;
+			    m = m->m_nextpkt)
+				if ((m->m_pkthdr.csum_flags & CSUM_SND_TAG) !=
+				    0 && m->m_pkthdr.snd_tag != &cst->com)
+					panic("queue selection: another "
+					    "flow's packet on etid %d: %s", e,
+					    v->ifp[i]->if_xname);
+		}
+	}
+}
+
 void
 expect_op_end(const struct expect_view *v)
 {
@@ -360,6 +421,8 @@ expect_op_end(const struct expect_view *v)
 		expect_test_sabotage(v);
 	if (&mlx5e_rl_snd_tag_sw != NULL)
 		expect_queues(v);
+	if (&cxgbe_rate_tag_sw != NULL)
+		expect_queues_cxgbe(v);
 	if (is_change_op(v->op_case)) {
 		for (i = 0; i < EXPECT_MAX_SOCKS; i++)
 			esock[i].stable = 0;

@@ -22,6 +22,7 @@
 #include "netinet/in_pcb.h"
 #include "sys/socketvar.h"
 #include "dev/mlx5/mlx5_en/en.h"
+#include "dev/cxgbe/offload.h"
 #include "tests/testlib.h"
 
 /* Two rate-limit capable nics; the route moves from one to the other. */
@@ -117,6 +118,42 @@ static const char queues_mlx5[] =
     "ops { close { sock: 1 } }\n"
     "ops { close { sock: 2 } }\n";
 
+/*
+ * cxgbe: two paced flows whose credits run out (packets wait on their
+ * tags' pending_tx) and an unpaced one on the plain ring.
+ */
+static const char queues_cxgbe[] =
+    "topology {\n"
+    "  ifaces { cxgbe { n_etids: 4 tx_credits: 32 max_backlog: 16 } }\n"
+    "  routes { af: V4 dst: 0 iface: 0 }\n"
+    "}\n"
+    "ops { open { af: V4 proto: UDP dst: 0 } }\n"
+    "ops { open { af: V4 proto: UDP dst: 0 } }\n"
+    "ops { open { af: V4 proto: UDP dst: 0 } }\n"
+    "ops { set_rate { sock: 0 rate: 125000 } }\n"
+    "ops { set_rate { sock: 2 rate: 250000 } }\n"
+    "ops { send { sock: 0 size: 4000 } }\n"
+    "ops { send { sock: 0 size: 4000 } }\n"
+    "ops { send { sock: 0 size: 4000 } }\n"
+    "ops { send { sock: 0 size: 4000 } }\n"
+    "ops { send { sock: 0 size: 4000 } }\n"
+    "ops { send { sock: 0 size: 4000 } }\n"
+    "ops { send { sock: 2 size: 4000 } }\n"
+    "ops { send { sock: 2 size: 4000 } }\n"
+    "ops { send { sock: 2 size: 4000 } }\n"
+    "ops { send { sock: 2 size: 4000 } }\n"
+    "ops { send { sock: 2 size: 4000 } }\n"
+    "ops { send { sock: 2 size: 4000 } }\n"
+    "ops { send { sock: 1 size: 500 } }\n"
+    "ops { send { sock: 0 size: 4000 } }\n"
+    "ops { cxgbe_ack { cxgbe: 0 flow: 0 credits: 8 } }\n"
+    "ops { send { sock: 2 size: 4000 } }\n"
+    "ops { deliver_all { } }\n"
+    "ops { close { sock: 0 } }\n"
+    "ops { close { sock: 1 } }\n"
+    "ops { close { sock: 2 } }\n"
+    "ops { deliver_all { } }\n";
+
 /* Forwarded, locally delivered, epair and loopback packets. */
 static const char delivery[] =
     "topology {\n"
@@ -162,6 +199,8 @@ enum sabotage {
 	SB_LOOPBACK,	/* lo's output frees silently and says 0 */
 	SB_QUEUE_UNTAGGED, /* an untagged packet moves to a rate-limit queue */
 	SB_QUEUE_FLOW,	/* two flows' rate-limit packets swap queues */
+	SB_CXGBE_UNTAGGED, /* an untagged packet moves to a flow's etid */
+	SB_CXGBE_FLOW,	/* two cxgbe flows' waiting packets swap */
 };
 
 static enum sabotage sabotage;
@@ -249,6 +288,49 @@ sabotage_queue(const struct expect_view *v)
 	b->count++;
 }
 
+/* The i-th cxgbe flow (etid order) with a packet waiting for credits. */
+static struct cxgbe_rate_tag *
+busy_cst(struct adapter *sc, int skip)
+{
+	int e;
+
+	for (e = 0; e < sc->params.n_etids; e++)
+		if (sc->etid_tab[e] != NULL &&
+		    mbufq_first(&sc->etid_tab[e]->pending_tx) != NULL &&
+		    skip-- == 0)
+			return (sc->etid_tab[e]);
+	return (NULL);
+}
+
+/* What a cxgbe that files packets under the wrong etid does. */
+static void
+sabotage_cxgbe(const struct expect_view *v)
+{
+	struct adapter *sc = v->ifp[0]->if_softc;
+	struct cxgbe_rate_tag *a, *b;
+	struct mbuf *m;
+
+	a = busy_cst(sc, 0);
+	if (a == NULL)
+		return;
+	if (sabotage == SB_CXGBE_UNTAGGED) {
+		if (sc->txq.count == 0)
+			return;
+		/* The ring's newest packet joins the flow's backlog. */
+		sc->txq.count--;
+		m = sc->txq.ring[(sc->txq.head + sc->txq.count) %
+		    CXGBE_TXQ_SIZE];
+		mbufq_enqueue(&a->pending_tx, m);
+		return;
+	}
+	if ((b = busy_cst(sc, 1)) == NULL)
+		return;
+	/* Swap the heads of the two backlogs. */
+	m = mbufq_dequeue(&a->pending_tx);
+	mbufq_enqueue(&a->pending_tx, mbufq_dequeue(&b->pending_tx));
+	mbufq_enqueue(&b->pending_tx, m);
+}
+
 static void
 sabotage_op(const struct expect_view *v)
 {
@@ -293,6 +375,11 @@ sabotage_op(const struct expect_view *v)
 	case SB_QUEUE_FLOW:
 		if (v->op_case == OP__OP_SEND)
 			sabotage_queue(v);
+		break;
+	case SB_CXGBE_UNTAGGED:
+	case SB_CXGBE_FLOW:
+		if (v->op_case == OP__OP_SEND)
+			sabotage_cxgbe(v);
 		break;
 	default:
 		break;
@@ -368,6 +455,29 @@ ok_queues_mlx5(void)
 
 /* Broken on purpose. */
 static void
+ok_queues_cxgbe(void)
+{
+	sabotage = SB_NONE;
+	run_text((void *)queues_cxgbe);
+}
+
+static void
+broken_queue_cxgbe_untagged(void)
+{
+	sabotage = SB_CXGBE_UNTAGGED;
+	CHECK_PANICS(run_text, (void *)queues_cxgbe,
+	    "queue selection: untagged packet on etid");
+}
+
+static void
+broken_queue_cxgbe_other_flow(void)
+{
+	sabotage = SB_CXGBE_FLOW;
+	CHECK_PANICS(run_text, (void *)queues_cxgbe,
+	    "queue selection: another flow's packet on etid");
+}
+
+static void
 broken_queue_untagged(void)
 {
 	sabotage = SB_QUEUE_UNTAGGED;
@@ -439,6 +549,7 @@ main(void)
 	RUN(ok_rate_drivers);
 	RUN(ok_delivery);
 	RUN(ok_queues_mlx5);
+	RUN(ok_queues_cxgbe);
 	RUN(broken_pacing_route);
 	RUN(broken_pacing_lagg);
 	RUN(broken_rate_nic);
@@ -447,5 +558,7 @@ main(void)
 	RUN(broken_delivery_loopback);
 	RUN(broken_queue_untagged);
 	RUN(broken_queue_other_flow);
+	RUN(broken_queue_cxgbe_untagged);
+	RUN(broken_queue_cxgbe_other_flow);
 	return (t_done());
 }

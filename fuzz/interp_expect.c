@@ -217,7 +217,6 @@ expect_op_begin(const struct expect_view *v)
 static void
 expect_send(const struct expect_view *v, struct expect_sock *es)
 {
-	struct epoch_tracker et;
 	struct inp_txstat now, d;
 	struct m_snd_tag *mst;
 	struct ifnet *ifp;
@@ -225,6 +224,7 @@ expect_send(const struct expect_view *v, struct expect_sock *es)
 	struct socket *so = es->so;
 	uint64_t attempts, drate;
 	uint32_t rate;
+	const char *xname;
 	bool paces, loop;
 
 	inp = so->so_pcb;
@@ -244,14 +244,12 @@ expect_send(const struct expect_view *v, struct expect_sock *es)
 	rate = __atomic_load_n(&so->so_max_pacing_rate, __ATOMIC_RELAXED);
 
 	/* The route the packets took, now: the op changed no route. */
-	NET_EPOCH_ENTER(et);
-	if (so->so_family == AF_INET6)
-		ifp = rt_lookup(AF_INET6, &inp->in6p_faddr);
-	else
-		ifp = rt_lookup(AF_INET, &inp->inp_faddr);
+	ifp = in_pcbroute_ifp(inp);
 	paces = ifp != NULL && (if_getcapenable(ifp) & IFCAP_TXRTLMT) != 0;
 	loop = ifp != NULL && is_loopback(ifp);
-	NET_EPOCH_EXIT(et);
+	xname = ifp != NULL ? ifp->if_xname : "(none)";
+	if (ifp != NULL)
+		if_rele(ifp);
 	mst = inp->inp_snd_tag;
 
 	/* delivery: what loopback accepted is delivered or counted. */
@@ -272,11 +270,11 @@ expect_send(const struct expect_view *v, struct expect_sock *es)
 			panic("pacing liveness: untagged: sock %d rate %u sent "
 			    "%ju untagged packets on %s (stable for %d sends)",
 			    v->sock, rate, (uintmax_t)d.its_untagged,
-			    ifp->if_xname, es->stable);
+			    xname, es->stable);
 		if (d.its_drop_mismatch != 0 && es->mismatch)
 			panic("pacing liveness: never re-allocated: sock %d "
 			    "lost two sends in a row to a tag mismatch on %s",
-			    v->sock, ifp->if_xname);
+			    v->sock, xname);
 	}
 	es->mismatch = d.its_drop_mismatch != 0;
 

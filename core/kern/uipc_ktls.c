@@ -118,7 +118,6 @@ ktls_alloc_snd_tag(struct inpcb *inp, struct ktls_session *tls,
     struct m_snd_tag **mstp)
 {
 	union if_snd_tag_alloc_params params;
-	struct epoch_tracker et;
 	struct ifnet *ifp;
 	uint32_t rate;
 	int error;
@@ -130,13 +129,7 @@ ktls_alloc_snd_tag(struct inpcb *inp, struct ktls_session *tls,
 		return (ECONNRESET);
 	}
 	/* FreeBSD uses the route cached in the inp. */
-	NET_EPOCH_ENTER(et);
-	ifp = (inp->inp_vflag & INP_IPV6) != 0 ?
-	    rt_lookup(AF_INET6, &inp->in6p_faddr) :
-	    rt_lookup(AF_INET, &inp->inp_faddr);
-	if (ifp != NULL)
-		if_ref(ifp);
-	NET_EPOCH_EXIT(et);
+	ifp = in_pcbroute_ifp(inp);
 	if (ifp == NULL) {
 		INP_RUNLOCK(inp);
 		return (ENXIO);

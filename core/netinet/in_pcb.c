@@ -10,6 +10,8 @@
 #include "sys/socketvar.h"
 #include "shim/refcount.h"
 #include "shim/canary.h"
+#include "shim/epoch.h"
+#include "net/route.h"
 
 MALLOC_DEFINE(M_PCB, "pcb", "protocol control block");
 
@@ -229,6 +231,23 @@ in_pcb_set_flowtype(struct inpcb *inp, uint32_t flowtype)
 	inp->inp_flowtype = flowtype;
 	INP_WUNLOCK(inp);
 	return (0);
+}
+
+/* in_pcb.h: the model looks the route up (FreeBSD caches it). */
+struct ifnet *
+in_pcbroute_ifp(struct inpcb *inp)
+{
+	struct epoch_tracker et;
+	struct ifnet *ifp;
+
+	NET_EPOCH_ENTER(et);
+	ifp = (inp->inp_vflag & INP_IPV6) != 0 ?
+	    rt_lookup(AF_INET6, &inp->in6p_faddr) :
+	    rt_lookup(AF_INET, &inp->inp_faddr);
+	if (ifp != NULL)
+		if_ref(ifp);
+	NET_EPOCH_EXIT(et);
+	return (ifp);
 }
 
 /*

@@ -97,6 +97,13 @@ void	in_pcb_reset(void);
  */
 int	in_pcb_set_flowtype(struct inpcb *inp, uint32_t flowtype);
 
+/*
+ * The ifnet the connection's packets take now, referenced (if_rele it),
+ * or NULL.  FreeBSD's KTLS and pacing paths read the route cached in the
+ * inp (inp_route); the model has no cache and looks the route up.
+ */
+struct ifnet *in_pcbroute_ifp(struct inpcb *inp);
+
 /* RATELIMIT (in_pcb.c) */
 int	in_pcbattach_txrtlmt(struct inpcb *inp, struct ifnet *ifp,
 	    uint32_t flowtype, uint32_t flowid, uint32_t max_pacing_rate,

@@ -62,7 +62,6 @@ tcp_rl_tls(struct inpcb *inp)
 int
 tcp_set_pacing_rate(struct inpcb *inp, uint64_t bytes_per_sec)
 {
-	struct epoch_tracker et;
 	struct ktls_session *tls;
 	struct ifnet *ifp, *rifp;
 	int error;
@@ -70,13 +69,7 @@ tcp_set_pacing_rate(struct inpcb *inp, uint64_t bytes_per_sec)
 	INP_WLOCK_ASSERT(inp);
 	if (bytes_per_sec == 0 || bytes_per_sec >= -1U)
 		return (EINVAL);
-	NET_EPOCH_ENTER(et);
-	ifp = (inp->inp_vflag & INP_IPV6) != 0 ?
-	    rt_lookup(AF_INET6, &inp->in6p_faddr) :
-	    rt_lookup(AF_INET, &inp->inp_faddr);
-	if (ifp != NULL)
-		if_ref(ifp);
-	NET_EPOCH_EXIT(et);
+	ifp = in_pcbroute_ifp(inp);
 	if (ifp == NULL)
 		return (ENETUNREACH);
 

@@ -868,7 +868,7 @@ mutate_repeated(struct mctx *c, ProtobufCMessage *root, const struct site *s)
 	size_t n = pbmsg_count(m, f), i, j, len;
 	unsigned op;
 
-	op = n == 0 ? 0 : (unsigned)rbelow(c, 14);
+	op = n == 0 ? 0 : (unsigned)rbelow(c, 15);
 	if (op >= 9 && op <= 11 && n < 2)
 		op = 3;
 	if (n >= c->max_rep && (op <= 4 || op >= 12))
@@ -916,6 +916,21 @@ mutate_repeated(struct mctx *c, ProtobufCMessage *root, const struct site *s)
 		/* Copy from a snapshot position: insert after the run. */
 		j = i + len + rbelow(c, n - i - len + 1);
 		insert_copies(m, f, j, m, i, len);
+		break;
+	case 13:
+		/*
+		 * A burst: one element repeated 2, 4, 8 or 16 times in a
+		 * row (AFL's havoc inserts repeated blocks for the same
+		 * reason).  Queues, rings and credits fill only under a
+		 * burst, one copy per mutation rarely gets there.
+		 */
+		note(c, "burst", f->name);
+		len = (size_t)2 << rbelow(c, 4);
+		if (len > c->max_rep - n)
+			len = c->max_rep - n;
+		i = rbelow(c, n);
+		for (j = 0; j < len; j++)
+			insert_copies(m, f, i + 1, m, i, 1);
 		break;
 	default:
 		/* Splice from the same field of another node in this tree. */

@@ -291,13 +291,14 @@ test_mutation_kinds(void)
 	static const char *const kinds[] = {
 		"ins:", "dup:", "del:", "delrun:", "swap:", "move:", "duprun:",
 		"splice:", "oneof:", "unset:", "val:", "clear:", "new:",
+		"burst:",
 	};
 	static uint8_t buf[BUFSZ];
 	bool seen[sizeof(kinds) / sizeof(kinds[0])] = { false };
 	Pbtest__Node *n;
 	size_t len = 0, prev_ops = 0, k, i;
 	unsigned iter, op_changes = 0, bad_enum = 0, good_enum = 0;
-	unsigned ops_grew = 0, ops_shrank = 0;
+	unsigned ops_grew = 0, ops_shrank = 0, bursts = 0, burst_short = 0;
 	int prev_case = -1;
 
 	for (iter = 0; iter < 6000; iter++) {
@@ -307,6 +308,12 @@ test_mutation_kinds(void)
 				seen[k] = true;
 		n = pbtest__node__unpack(NULL, len, buf);
 		CHECK(n != NULL);
+		/* A burst alone adds 2-16 copies of one op. */
+		if (strcmp(pbmutate_last(), "burst:ops") == 0 && prev_ops > 0) {
+			bursts++;
+			if (n->n_ops < prev_ops + 2)
+				burst_short++;
+		}
 		if (n->n_ops > prev_ops)
 			ops_grew++;
 		if (n->n_ops < prev_ops)
@@ -342,6 +349,7 @@ test_mutation_kinds(void)
 	    "valid %u, invalid %u\n", ops_grew, ops_shrank, op_changes,
 	    good_enum, bad_enum);
 	CHECK(ops_grew > 100 && ops_shrank > 50 && op_changes > 50);
+	CHECK(bursts > 0 && burst_short == 0);
 	/* Mostly valid enum values, some invalid ones. */
 	CHECK(bad_enum > 0 && good_enum > 4 * bad_enum);
 }

@@ -1466,6 +1466,14 @@ op_other(struct interp *ip, const Op *op, struct interp_opctx *c)
 			return (SKIP);
 		return (lagg_set_opts(ifc->ifp, op->lagg_opts->use_flowid ?
 		    LAGG_OPT_USE_FLOWID : -LAGG_OPT_USE_FLOWID));
+	case OP__OP_IFCAP:
+		ctx_printf(c, "ifcap txrtlmt=%s", op->ifcap->txrtlmt ? "on" :
+		    "off");
+		ifc = op_iface_any(ip, "iface", op->ifcap->iface, c);
+		if (ifc == NULL)
+			return (SKIP);
+		return (ifconfig_setcap(ifc->ifp, IFCAP_TXRTLMT,
+		    op->ifcap->txrtlmt));
 	case OP__OP_DETACH:
 		ctx_printf(c, "detach");
 		ifc = op_iface_any(ip, "iface", op->detach->iface, c);
@@ -1604,6 +1612,7 @@ op_name(const Op *op)
 	case OP__OP_TLS_ENABLE: return ("op tls_enable");
 	case OP__OP_TLS_SEND: return ("op tls_send");
 	case OP__OP_PACING: return ("op pacing");
+	case OP__OP_IFCAP: return ("op ifcap");
 	default: return ("op nop");
 	}
 }

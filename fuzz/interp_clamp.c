@@ -293,6 +293,9 @@ interp_clamp(Scenario *sc, const struct interp_limits *lim)
 		case OP__OP_DETACH:
 			clampref(&k, &op->detach->iface, n_if);
 			break;
+		case OP__OP_IFCAP:
+			clampref(&k, &op->ifcap->iface, n_if);
+			break;
 		case OP__OP_NIC_TXEOF:
 			clampref(&k, &op->nic_txeof->nic, n_kind[CK_NIC]);
 			break;

@@ -35,6 +35,14 @@
  *	packet, each packet epair delivers and each packet loopback
  *	accepts ends delivered, forwarded or counted as a drop (ipstat,
  *	ip6stat, the ifnets' error counters): never lost silently.
+ * capability  (SIOCSIFCAP in the drivers, in_pcb.c in_pcboutput_txrtlmt,
+ *	ip_output.c ip_output_send): turning IFCAP_TXRTLMT off only flips
+ *	if_capenable, so a connection keeps the tag it holds; but no new
+ *	tag is allocated for a connection on an ifnet with the capability
+ *	off, and a send that re-evaluates the tag (CHANGED set, or the tag
+ *	is another ifnet's) on a route whose ifnet has it off detaches it:
+ *	the connection holds no tag after that send and sent nothing
+ *	tagged.  See expect_cap_begin.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +78,9 @@ struct expect_sock {
 };
 
 static struct expect_sock esock[EXPECT_MAX_SOCKS];
+
+static void	expect_cap_begin(const struct expect_view *v);
+static void	expect_cap_end(const struct expect_view *v);
 static uint64_t term_before;
 static int expect_env = -1;
 
@@ -148,6 +159,7 @@ is_change_op(int op_case)
 	case OP__OP_LAGG_OPTS:
 	case OP__OP_DETACH:
 	case OP__OP_FAIL_ALLOC:
+	case OP__OP_IFCAP:
 		return (true);
 	default:
 		return (false);
@@ -212,6 +224,7 @@ expect_op_begin(const struct expect_view *v)
 		if (inp != NULL)
 			txstat_read(inp, &es->before);
 	}
+	expect_cap_begin(v);
 }
 
 static void
@@ -421,6 +434,7 @@ expect_op_end(const struct expect_view *v)
 		expect_queues(v);
 	if (&cxgbe_rate_tag_sw != NULL)
 		expect_queues_cxgbe(v);
+	expect_cap_end(v);
 	if (is_change_op(v->op_case)) {
 		for (i = 0; i < EXPECT_MAX_SOCKS; i++)
 			esock[i].stable = 0;
@@ -495,5 +509,133 @@ expect_op_end(const struct expect_view *v)
 		break;
 	default:
 		break;
+	}
+}
+
+/*
+ * ---- capability changes (issue 15) ---------------------------------
+ *
+ * FreeBSD's drivers (mlx5e_ioctl, cxgbe_ioctl) answer SIOCSIFCAP by
+ * flipping if_capenable only: tags already allocated keep working, and
+ * ip_output_send looks at the capability only when it re-evaluates the
+ * tag (INP_RATE_LIMIT_CHANGED, or the tag belongs to another ifnet);
+ * in_pcboutput_txrtlmt then detaches it and allocates nothing on an
+ * ifnet without IFCAP_TXRTLMT enabled.  So "no tagged packet after the
+ * capability went off" is not the promise; these two are:
+ *
+ * (a) a tag the connection did not hold before the op was allocated on
+ *     an ifnet (the route's: vlan and lagg included) with the
+ *     capability enabled;
+ * (b) a send that re-evaluated, on a route whose ifnet has the
+ *     capability off, leaves the connection with no tag and sent
+ *     nothing tagged.
+ *
+ * A pacing user (tcp_ratelimit) or a TLS session owns its tags through
+ * its own paths (tcp_set_pacing_rate does not test IFCAP_TXRTLMT, a TLS
+ * record goes with its session's tag): such sockets are exempt, as from
+ * the other expectations.
+ */
+struct expect_cap {
+	struct socket	*so;
+	struct m_snd_tag *tag;		/* the inp's tag before the op */
+	struct ifnet	*ifp;		/* the route's ifnet before the op */
+	bool		 reeval;	/* the next send re-evaluates the tag */
+	bool		 off;		/* ifp has IFCAP_TXRTLMT off */
+};
+
+static struct expect_cap ecap[EXPECT_MAX_SOCKS];
+
+static void
+expect_cap_begin(const struct expect_view *v)
+{
+	struct epoch_tracker et;
+	struct expect_cap *ec;
+	struct m_snd_tag *mst;
+	struct inpcb *inp;
+	int s;
+
+	memset(ecap, 0, sizeof(ecap));
+	NET_EPOCH_ENTER(et);
+	for (s = 0; s < v->nso && s < EXPECT_MAX_SOCKS; s++) {
+		if (v->so[s] == NULL || (inp = v->so[s]->so_pcb) == NULL)
+			continue;
+		ec = &ecap[s];
+		ec->so = v->so[s];
+		mst = inp->inp_snd_tag;
+		ec->tag = mst;
+		ec->ifp = in_pcbroute_lookup(inp);
+		ec->off = ec->ifp != NULL &&
+		    (if_getcapenable(ec->ifp) & IFCAP_TXRTLMT) == 0;
+		ec->reeval = (inp->inp_flags2 & INP_RATE_LIMIT_CHANGED) != 0 ||
+		    (mst != NULL && mst->ifp != ec->ifp);
+	}
+	NET_EPOCH_EXIT(et);
+}
+
+/* (b): the op's own send, if it reached ip_output_send. */
+static void
+expect_cap_send(const struct expect_view *v, struct expect_cap *ec,
+    struct inpcb *inp)
+{
+	struct epoch_tracker et;
+	struct inp_txstat now, *b = &esock[v->sock].before;
+	struct ifnet *ifp;
+
+	if (!ec->reeval || !ec->off || esock[v->sock].so != ec->so)
+		return;
+	txstat_read(inp, &now);
+	if (now.its_tagged + now.its_untagged + now.its_drop_mismatch +
+	    now.its_drop_other == b->its_tagged + b->its_untagged +
+	    b->its_drop_mismatch + b->its_drop_other)
+		return;		/* nothing reached ip_output_send */
+	NET_EPOCH_ENTER(et);
+	ifp = in_pcbroute_lookup(inp);
+	NET_EPOCH_EXIT(et);
+	if (ifp != ec->ifp)
+		return;
+	if (inp->inp_snd_tag != NULL)
+		panic("capability: tag kept after re-evaluation: sock %d "
+		    "still holds a tag of %s after a send that re-evaluated "
+		    "it on %s (IFCAP_TXRTLMT off)", v->sock,
+		    inp->inp_snd_tag->ifp->if_xname, ifp->if_xname);
+	if (now.its_tagged != b->its_tagged)
+		panic("capability: tagged after re-evaluation: sock %d sent "
+		    "%ju tagged packets on %s (IFCAP_TXRTLMT off) in a send "
+		    "that re-evaluated its tag", v->sock,
+		    (uintmax_t)(now.its_tagged - b->its_tagged),
+		    ifp->if_xname);
+}
+
+static void
+expect_cap_end(const struct expect_view *v)
+{
+	struct expect_cap *ec;
+	struct m_snd_tag *mst;
+	struct inpcb *inp;
+	bool own;
+	int s;
+
+	for (s = 0; s < v->nso && s < EXPECT_MAX_SOCKS; s++) {
+		ec = &ecap[s];
+		if (ec->so == NULL || v->so[s] != ec->so ||
+		    (inp = ec->so->so_pcb) == NULL)
+			continue;
+		own = s == v->sock;
+		/* Exempt: see above (foreign is set after this op's end). */
+		if ((esock[s].so == ec->so && esock[s].foreign) ||
+		    (own && (v->op_case == OP__OP_PACING ||
+		    v->op_case == OP__OP_TLS_ENABLE)))
+			continue;
+		/* (b) first: the more precise report for the op's send. */
+		if (own && (v->op_case == OP__OP_SEND ||
+		    v->op_case == OP__OP_TLS_SEND))
+			expect_cap_send(v, ec, inp);
+		/* (a) */
+		mst = inp->inp_snd_tag;
+		if (mst != NULL && mst != ec->tag &&
+		    (if_getcapenable(mst->ifp) & IFCAP_TXRTLMT) == 0)
+			panic("capability: tag allocated with IFCAP_TXRTLMT "
+			    "off: sock %d got a new tag on %s", s,
+			    mst->ifp->if_xname);
 	}
 }

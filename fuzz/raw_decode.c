@@ -44,6 +44,7 @@ union raw_opmsg {
 	TlsEnable	tls_enable;
 	TlsSend		tls_send;
 	Pacing		pacing;
+	IfCap		ifcap;
 };
 
 union raw_ifmsg {
@@ -312,8 +313,19 @@ static const uint8_t raw_nargs[] = {
 	2,	/* tls_enable */
 	3,	/* tls_send */
 	3,	/* pacing */
+	2,	/* ifcap (0x80) */
 };
 #define	RAW_NOPS	(sizeof(raw_nargs) / sizeof(raw_nargs[0]))
+
+/*
+ * The op of an opcode byte: the low 5 bits, and bit 7 for the ops past
+ * the first 32 (bits 5-6 are the thread).
+ */
+static unsigned int
+raw_opcode(uint8_t code)
+{
+	return ((((code & 0x80) >> 2) | (code & 0x1f)) % RAW_NOPS);
+}
 
 static void
 route_args(Route *r, uint8_t a, uint8_t b)
@@ -337,7 +349,7 @@ decode_op(Op *op, union raw_opmsg *u, uint8_t code, const uint8_t *arg)
 	op__init(op);
 	op->has_thread = 1;
 	op->thread = (code >> 5) & 3;
-	switch ((code & 0x1f) % RAW_NOPS) {
+	switch (raw_opcode(code)) {
 	case 0:
 		sock_open__init(&u->open);
 		u->open.has_af = 1;
@@ -454,7 +466,7 @@ decode_op(Op *op, union raw_opmsg *u, uint8_t code, const uint8_t *arg)
 		u->lagg_port.has_lagg = u->lagg_port.has_port = 1;
 		u->lagg_port.lagg = a;
 		u->lagg_port.port = b;
-		if (((code & 0x1f) % RAW_NOPS) == 13) {
+		if (raw_opcode(code) == 13) {
 			op->op_case = OP__OP_LAGG_PORT_ADD;
 			op->lagg_port_add = &u->lagg_port;
 		} else {
@@ -587,6 +599,14 @@ decode_op(Op *op, union raw_opmsg *u, uint8_t code, const uint8_t *arg)
 		op->op_case = OP__OP_PACING;
 		op->pacing = &u->pacing;
 		break;
+	case 32:
+		if_cap__init(&u->ifcap);
+		u->ifcap.has_iface = u->ifcap.has_txrtlmt = 1;
+		u->ifcap.iface = a;
+		u->ifcap.txrtlmt = b & 1;
+		op->op_case = OP__OP_IFCAP;
+		op->ifcap = &u->ifcap;
+		break;
 	default:
 		fail_alloc__init(&u->fail_alloc);
 		u->fail_alloc.has_nth = u->fail_alloc.has_type = 1;
@@ -618,7 +638,7 @@ raw_decode(const uint8_t *data, size_t size)
 	pos = 1;
 	while (pos < size && A.sc.n_ops < RAW_MAX_OPS) {
 		code = data[pos];
-		n = raw_nargs[(code & 0x1f) % RAW_NOPS];
+		n = raw_nargs[raw_opcode(code)];
 		if (pos + 1 + n > size)
 			break;
 		memset(arg, 0, sizeof(arg));

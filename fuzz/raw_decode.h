@@ -2,7 +2,8 @@
  * Harness: the raw-bytes decoding of a scenario (the fuzz_raw baseline).
  *
  * The first byte picks one of a few fixed topologies; then each operation
- * is one opcode byte (low 5 bits: the op, bits 5-6: the logical thread)
+ * is one opcode byte (low 5 bits and bit 7: the op, bits 5-6: the logical
+ * thread)
  * followed by one to three argument bytes.  A short tail is dropped.
  * Every byte string decodes to a runnable Scenario, built in memory with
  * no heap, valid until the next raw_decode call.

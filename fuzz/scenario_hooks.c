@@ -537,6 +537,7 @@ uses_iface(Op__OpCase k)
 	case OP__OP_ROUTE_DELETE:
 	case OP__OP_LINK:
 	case OP__OP_DETACH:
+	case OP__OP_IFCAP:
 		return (true);
 	default:
 		return (kind_used(k) != IFACE__KIND__NOT_SET);
@@ -625,6 +626,7 @@ op_weight(Op__OpCase k, bool sockets, const Topology *t)
 	case OP__OP_ROUTE_DELETE:
 	case OP__OP_LINK:
 	case OP__OP_DETACH:
+	case OP__OP_IFCAP:
 		return (3);
 	default:
 		return (2);

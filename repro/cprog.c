@@ -1456,6 +1456,14 @@ op_other(struct opctx *c, const Op *op)
 		cx(c, "lagg_set_opts(%s, %sLAGG_OPT_USE_FLOWID);", f->name,
 		    op->lagg_opts->use_flowid ? "" : "-");
 		break;
+	case OP__OP_IFCAP:
+		tx(c, "ifcap txrtlmt=%s", op->ifcap->txrtlmt ? "on" : "off");
+		f = op_iface_any(c, "iface", op->ifcap->iface);
+		if (f == NULL)
+			break;
+		cx(c, "ifconfig_setcap(%s, IFCAP_TXRTLMT, %s);", f->name,
+		    op->ifcap->txrtlmt ? "true" : "false");
+		break;
 	case OP__OP_DETACH:
 		tx(c, "detach");
 		f = op_iface_any(c, "iface", op->detach->iface);

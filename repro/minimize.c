@@ -423,6 +423,9 @@ remap_ifaces(Scenario *sc, size_t del)
 		case OP__OP_DETACH:
 			ANY(detach, iface);
 			break;
+		case OP__OP_IFCAP:
+			ANY(ifcap, iface);
+			break;
 		case OP__OP_NIC_TXEOF:
 			KIND(nic_txeof, nic, K_NIC);
 			break;
@@ -657,6 +660,9 @@ slots_of(Scenario *sc, struct slot *s)
 			break;
 		case OP__OP_DETACH:
 			REF(detach, iface);
+			break;
+		case OP__OP_IFCAP:
+			REF(ifcap, iface);
 			break;
 		case OP__OP_NIC_TXEOF:
 			REF(nic_txeof, nic);

@@ -305,6 +305,48 @@ if_link_state_change(struct ifnet *ifp, int link_state)
 		((if_link_event_t *)snap[i].fn)(snap[i].arg, ifp, link_state);
 }
 
+/*
+ * The interface ioctls of ifhwioctl the model has.  SIOCSIFCAP only
+ * passes the request on: each driver flips the if_capenable bits it
+ * supports (and tells its vlans and lagg); tags already allocated are
+ * left alone, as in FreeBSD.
+ */
+int
+ifhwioctl(u_long cmd, struct ifnet *ifp, caddr_t data)
+{
+	struct ifreq *ifr = (struct ifreq *)data;
+	if_ioctl_fn_t *fn;
+
+	switch (cmd) {
+	case SIOCGIFCAP:
+		ifr->ifr_reqcap = if_getcapabilities(ifp);
+		ifr->ifr_curcap = if_getcapenable(ifp);
+		return (0);
+	case SIOCSIFCAP:
+		fn = if_getioctlfn(ifp);
+		if (fn == NULL)
+			return (EOPNOTSUPP);
+		if ((ifr->ifr_reqcap & ~if_getcapabilities(ifp)) != 0)
+			return (EINVAL);
+		return (fn(ifp, cmd, data));
+	default:
+		return (ENOTTY);
+	}
+}
+
+int
+ifconfig_setcap(struct ifnet *ifp, int cap, bool on)
+{
+	struct ifreq ifr;
+	int error;
+
+	memset(&ifr, 0, sizeof(ifr));
+	if ((error = ifhwioctl(SIOCGIFCAP, ifp, (caddr_t)&ifr)) != 0)
+		return (error);
+	ifr.ifr_reqcap = on ? ifr.ifr_curcap | cap : ifr.ifr_curcap & ~cap;
+	return (ifhwioctl(SIOCSIFCAP, ifp, (caddr_t)&ifr));
+}
+
 static void
 if_listener_add(struct if_listener *tab, void (*fn)(void), void *arg,
     const char *what)

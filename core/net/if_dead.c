@@ -32,6 +32,12 @@ ifdead_qflush(struct ifnet *ifp)
 }
 
 static int
+ifdead_ioctl(struct ifnet *ifp, u_long cmd, caddr_t data)
+{
+	return (ENXIO);
+}
+
+static int
 ifdead_snd_tag_alloc(struct ifnet *ifp, union if_snd_tag_alloc_params *params,
     struct m_snd_tag **mstp)
 {
@@ -52,5 +58,6 @@ if_dead(struct ifnet *ifp)
 	IFDEAD_SET(if_transmit, ifdead_transmit);
 	IFDEAD_SET(if_input, ifdead_input);
 	IFDEAD_SET(if_qflush, ifdead_qflush);
+	IFDEAD_SET(if_ioctl, ifdead_ioctl);
 	IFDEAD_SET(if_snd_tag_alloc, ifdead_snd_tag_alloc);
 }

@@ -41,6 +41,8 @@ struct lagg_port {
 	struct lagg_softc	*lp_softc;
 	struct lagg_port	*lp_next;	/* epoch readers */
 	int			 lp_link_state;	/* from link events */
+	if_ioctl_fn_t		*lp_ioctl;	/* the port's own ioctl */
+	int			 lp_ifcapenable; /* restored when it leaves */
 	struct epoch_context	 lp_epoch_ctx;
 };
 
@@ -627,12 +629,150 @@ lagg_port_find_locked(struct lagg_softc *sc, struct ifnet *ifp)
 	return (NULL);
 }
 
+/*
+ * lagg_setcaps: ask a port (through its own ioctl, lagg_port_ioctl
+ * stands in front of it) for this set of send-tag capabilities.  The
+ * driver turns on or off what it supports.
+ */
 static void
-lagg_port_unlink_locked(struct lagg_softc *sc, struct lagg_port *lp)
+lagg_setcaps(struct lagg_port *lp, int cap)
 {
-	struct lagg_port **lpp;
+	struct ifnet *ifp = lp->lp_ifp;
+	struct ifreq ifr;
+	int ena;
 
 	sx_assert(&lagg_sx, SA_XLOCKED);
+	ena = if_getcapenable(ifp);
+	if ((ena & IFCAP_SNDTAG_MASK) == cap || lp->lp_ioctl == NULL ||
+	    (if_getflags(ifp) & IFF_DYING) != 0)
+		return;
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_reqcap = (ena & ~IFCAP_SNDTAG_MASK) | cap;
+	(void)lp->lp_ioctl(ifp, SIOCSIFCAP, (caddr_t)&ifr);
+}
+
+/*
+ * lagg_capabilities: the lagg can do, and has enabled, what every port
+ * can do and has enabled (nothing without ports), and the ports are
+ * brought to that common set.  Only the send-tag bits are modelled.
+ * The caller tells the lagg's vlans after dropping lagg_sx.
+ */
+static void
+lagg_capabilities(struct lagg_softc *sc)
+{
+	struct ifnet *ifp = sc->sc_ifp;
+	struct lagg_port *lp;
+	int cap, ena, pena;
+
+	sx_assert(&lagg_sx, SA_XLOCKED);
+	cap = ena = IFCAP_SNDTAG_MASK;
+	for (lp = sc->sc_ports; lp != NULL; lp = lp->lp_next) {
+		cap &= if_getcapabilities(lp->lp_ifp);
+		ena &= if_getcapenable(lp->lp_ifp);
+	}
+	if (sc->sc_ports == NULL)
+		cap = ena = 0;
+	/* A driver may refuse a bit: repeat until the set settles. */
+	do {
+		pena = ena;
+		for (lp = sc->sc_ports; lp != NULL; lp = lp->lp_next) {
+			lagg_setcaps(lp, ena);
+			ena &= if_getcapenable(lp->lp_ifp);
+		}
+	} while (pena != ena);
+	__atomic_store_n(&ifp->if_capabilities,
+	    (if_getcapabilities(ifp) & ~IFCAP_SNDTAG_MASK) | cap,
+	    __ATOMIC_RELAXED);
+	__atomic_store_n(&ifp->if_capenable,
+	    (if_getcapenable(ifp) & ~IFCAP_SNDTAG_MASK) | ena,
+	    __ATOMIC_RELAXED);
+}
+
+/*
+ * SIOCSIFCAP on a port goes to its driver, then the lagg recomputes its
+ * own set (which may turn the bit off on the other ports too) and its
+ * vlans follow.
+ */
+static int
+lagg_port_ioctl(struct ifnet *ifp, u_long cmd, caddr_t data)
+{
+	struct lagg_port *lp;
+	struct ifnet *lifp;
+	if_ioctl_fn_t *fn;
+	int error;
+
+	lagg_init();
+	sx_xlock(&lagg_sx);
+	lp = ifp->if_lagg;
+	if (lp == NULL) {
+		/* Left the lagg meanwhile: its own ioctl is back. */
+		sx_xunlock(&lagg_sx);
+		fn = if_getioctlfn(ifp);
+		if (fn == NULL || fn == lagg_port_ioctl)
+			return (ENXIO);
+		return (fn(ifp, cmd, data));
+	}
+	if (lp->lp_ioctl == NULL) {
+		sx_xunlock(&lagg_sx);
+		return (EINVAL);
+	}
+	error = lp->lp_ioctl(ifp, cmd, data);
+	if (error != 0 || cmd != SIOCSIFCAP) {
+		sx_xunlock(&lagg_sx);
+		return (error);
+	}
+	lagg_capabilities(lp->lp_softc);
+	lifp = lp->lp_softc->sc_ifp;
+	if_ref(lifp);
+	sx_xunlock(&lagg_sx);
+	VLAN_CAPABILITIES(lifp);
+	if_rele(lifp);
+	return (0);
+}
+
+/*
+ * SIOCSIFCAP on the lagg goes to every port's own ioctl, and only then is
+ * the common set recomputed: one port at a time through lagg_port_ioctl
+ * would be pulled back by the others.
+ */
+static int
+lagg_ioctl(struct ifnet *ifp, u_long cmd, caddr_t data)
+{
+	struct lagg_softc *sc = ifp->if_softc;
+	struct lagg_port *lp;
+
+	if (cmd != SIOCSIFCAP)
+		return (EINVAL);
+	lagg_init();
+	sx_xlock(&lagg_sx);
+	if (sc->sc_dead) {
+		sx_xunlock(&lagg_sx);
+		return (ENXIO);
+	}
+	for (lp = sc->sc_ports; lp != NULL; lp = lp->lp_next)
+		if (lp->lp_ioctl != NULL &&
+		    (if_getflags(lp->lp_ifp) & IFF_DYING) == 0)
+			(void)lp->lp_ioctl(lp->lp_ifp, cmd, data);
+	lagg_capabilities(sc);
+	sx_xunlock(&lagg_sx);
+	VLAN_CAPABILITIES(ifp);
+	return (0);
+}
+
+static void
+lagg_port_unlink_locked(struct lagg_softc *sc, struct lagg_port *lp,
+    bool detaching)
+{
+	struct lagg_port **lpp;
+	if_ioctl_fn_t *fn;
+
+	sx_assert(&lagg_sx, SA_XLOCKED);
+	/* Its own ioctl back, unless if_dead already replaced ours. */
+	fn = lagg_port_ioctl;
+	__atomic_compare_exchange_n(&lp->lp_ifp->if_ioctl, &fn, lp->lp_ioctl,
+	    false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+	if (!detaching)
+		lagg_setcaps(lp, lp->lp_ifcapenable & IFCAP_SNDTAG_MASK);
 	for (lpp = &sc->sc_ports; *lpp != lp; lpp = &(*lpp)->lp_next)
 		MPASS(*lpp != NULL);
 	/* lp keeps its next pointer for readers standing on it. */
@@ -645,6 +785,7 @@ lagg_port_unlink_locked(struct lagg_softc *sc, struct lagg_port *lp)
 		CANARY_TRIGGERED(CANARY_RACE_LAGG_EPOCH);
 #endif
 	NET_EPOCH_CALL(lagg_port_free, &lp->lp_epoch_ctx);
+	lagg_capabilities(sc);
 }
 
 /*
@@ -724,14 +865,19 @@ lagg_port_create(struct ifnet *lagg, struct ifnet *ifp)
 	lp->lp_next = NULL;
 	lp->lp_link_state = __atomic_load_n(&ifp->if_link_state,
 	    __ATOMIC_RELAXED);
+	lp->lp_ifcapenable = if_getcapenable(ifp);
+	lp->lp_ioctl = if_getioctlfn(ifp);
+	__atomic_store_n(&ifp->if_ioctl, lagg_port_ioctl, __ATOMIC_RELAXED);
 	/* Published to ether_input, which reads it without our lock. */
 	__atomic_store_n(&ifp->if_lagg, lp, __ATOMIC_RELEASE);
 	for (lpp = &sc->sc_ports; *lpp != NULL; lpp = &(*lpp)->lp_next)
 		;
 	__atomic_store_n(lpp, lp, __ATOMIC_RELEASE);
 	sc->sc_count++;
+	lagg_capabilities(sc);
 	lifp = lagg_linkstate_locked(sc, &state);
 	sx_xunlock(&lagg_sx);
+	VLAN_CAPABILITIES(lagg);
 	lagg_linkstate_announce(lifp, state);
 	return (0);
 }
@@ -754,9 +900,10 @@ lagg_port_destroy(struct ifnet *lagg, struct ifnet *ifp)
 		sx_xunlock(&lagg_sx);
 		return (ENOENT);
 	}
-	lagg_port_unlink_locked(sc, lp);
+	lagg_port_unlink_locked(sc, lp, false);
 	lifp = lagg_linkstate_locked(sc, &state);
 	sx_xunlock(&lagg_sx);
+	VLAN_CAPABILITIES(lagg);
 	lagg_linkstate_announce(lifp, state);
 	return (0);
 }
@@ -776,10 +923,12 @@ lagg_port_ifdetach(void *arg __unused, struct ifnet *ifp)
 	lp = ifp->if_lagg;
 	if (lp != NULL) {
 		sc = lp->lp_softc;
-		lagg_port_unlink_locked(sc, lp);
+		lagg_port_unlink_locked(sc, lp, true);
 		lifp = lagg_linkstate_locked(sc, &state);
 	}
 	sx_xunlock(&lagg_sx);
+	if (lifp != NULL)
+		VLAN_CAPABILITIES(lifp);
 	lagg_linkstate_announce(lifp, state);
 }
 
@@ -930,12 +1079,13 @@ lagg_clone_create(int unit, int proto)
 	ifp->if_drv_flags = IFF_DRV_RUNNING;
 	ifp->if_link_state = LINK_STATE_UP;
 	ifp->if_mtu = 1500;
-	/* Tags are always offered; a port without support says EOPNOTSUPP. */
-	ifp->if_capabilities = ifp->if_capenable = IFCAP_SNDTAG_MASK;
+	/* What every port has (lagg_capabilities): none yet. */
+	ifp->if_capabilities = ifp->if_capenable = 0;
 	ifp->if_output = ether_output;
 	ifp->if_transmit = lagg_transmit;
 	ifp->if_input = ether_input;
 	ifp->if_qflush = lagg_qflush;
+	ifp->if_ioctl = lagg_ioctl;
 	ifp->if_snd_tag_alloc = lagg_snd_tag_alloc;
 	ifp->if_free_softc = lagg_free_softc;
 	if_attach(ifp);
@@ -967,7 +1117,7 @@ lagg_clone_destroy(struct ifnet *ifp)
 	}
 	sc->sc_dead = true;
 	while (sc->sc_ports != NULL)
-		lagg_port_unlink_locked(sc, sc->sc_ports);
+		lagg_port_unlink_locked(sc, sc->sc_ports, false);
 	if (--lagg_nsoftc == 0) {
 		if_departure_event_deregister(lagg_port_ifdetach, NULL);
 		if_link_event_deregister(lagg_port_state, NULL);

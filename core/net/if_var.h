@@ -41,6 +41,19 @@
 #define	IFCAP_SNDTAG_MASK (IFCAP_TXRTLMT | IFCAP_MEXTPG | IFCAP_TXTLS | \
 			    IFCAP_TXTLS_RTLMT)
 
+/*
+ * ioctls (the subset of sys/sockio.h the model has).  SIOCSIFCAP sets
+ * if_capenable to ifr_reqcap, as far as the driver supports each bit.
+ */
+#define	SIOCSIFCAP	0x8020691eUL
+#define	SIOCGIFCAP	0xc020691fUL
+
+struct ifreq {
+	char		 ifr_name[IFNAMSIZ];
+	int		 ifr_reqcap;	/* SIOCSIFCAP: wanted; SIOCGIFCAP: can */
+	int		 ifr_curcap;	/* SIOCGIFCAP: enabled */
+};
+
 /* if_link_state */
 #define	LINK_STATE_UNKNOWN	0
 #define	LINK_STATE_DOWN		1
@@ -128,6 +141,7 @@ typedef int	if_output_fn_t(struct ifnet *, struct mbuf *,
 typedef int	if_transmit_fn_t(struct ifnet *, struct mbuf *);
 typedef void	if_input_fn_t(struct ifnet *, struct mbuf *);
 typedef void	if_qflush_fn_t(struct ifnet *);
+typedef int	if_ioctl_fn_t(struct ifnet *, u_long, caddr_t);
 
 struct ifnet {
 	struct ifnet	*if_next;	/* global list (V_ifnet) */
@@ -150,6 +164,7 @@ struct ifnet {
 	if_transmit_fn_t *if_transmit;
 	if_input_fn_t	*if_input;
 	if_qflush_fn_t	*if_qflush;
+	if_ioctl_fn_t	*if_ioctl;	/* NULL: no ioctls (epair, lo) */
 	if_snd_tag_alloc_t *if_snd_tag_alloc;
 	/*
 	 * Harness hook: runs when the last reference is dropped, before the
@@ -228,6 +243,17 @@ if_getcapenable(const struct ifnet *ifp)
 }
 
 /*
+ * SIOCSIFCAP: a driver turns bits of if_capenable on and off while
+ * transmit paths test them.
+ */
+static inline void
+if_setcapenablebit(struct ifnet *ifp, int set, int clear)
+{
+	__atomic_fetch_or(&ifp->if_capenable, set, __ATOMIC_RELAXED);
+	__atomic_fetch_and(&ifp->if_capenable, ~clear, __ATOMIC_RELAXED);
+}
+
+/*
  * Methods (if_getinputfn, if_gettransmitfn as in FreeBSD; if_getoutputfn
  * and if_getsndtagallocfn are the model's, for the two FreeBSD calls
  * through the field).  if_dead swaps them while other threads call
@@ -249,6 +275,12 @@ static inline if_input_fn_t *
 if_getinputfn(const struct ifnet *ifp)
 {
 	return (__atomic_load_n(&ifp->if_input, __ATOMIC_RELAXED));
+}
+
+static inline if_ioctl_fn_t *
+if_getioctlfn(const struct ifnet *ifp)
+{
+	return (__atomic_load_n(&ifp->if_ioctl, __ATOMIC_RELAXED));
 }
 
 static inline if_snd_tag_alloc_t *
@@ -275,6 +307,13 @@ void	if_ref(struct ifnet *ifp);
 bool	if_try_ref(struct ifnet *ifp);	/* in the net epoch */
 void	if_rele(struct ifnet *ifp);
 void	if_link_state_change(struct ifnet *ifp, int link_state);
+/* SIOCSIFCAP/SIOCGIFCAP (ifconfig [-]txrtlmt): EINVAL beyond capabilities. */
+int	ifhwioctl(u_long cmd, struct ifnet *ifp, caddr_t data);
+/*
+ * Harness stand-in for ifconfig(8)'s setifcap: SIOCGIFCAP, then SIOCSIFCAP
+ * with 'cap' set (on) or cleared in the current if_capenable.
+ */
+int	ifconfig_setcap(struct ifnet *ifp, int cap, bool on);
 struct ifnet *ifunit(const char *name);	/* NULL if none; no reference */
 struct ifnet *ifnet_byindex(u_short idx);
 /* Link-state listeners (lagg), called with no locks held. */

@@ -53,6 +53,7 @@ struct vlan_softc {
 	struct vlan_trunk	*ifv_trunk;	/* NULL: no parent; epoch */
 	struct vlan_softc	*ifv_next;	/* vlan_list, under vlan_sx */
 	uint16_t		 ifv_vid;
+	int			 ifv_capenable;	/* SIOCSIFCAP's request */
 	bool			 ifv_dead;	/* vlan_clone_destroy ran */
 };
 
@@ -251,7 +252,8 @@ vlan_trunk_free(epoch_context_t ctx)
 
 /*
  * The send-tag capabilities (IFCAP_SNDTAG_MASK: rate limit, TLS) follow
- * the parent; written only when they change.
+ * the parent: what it has, and what it has enabled and the vlan's own
+ * SIOCSIFCAP left on.  Written only when they change.
  */
 static void
 vlan_capabilities(struct vlan_softc *sc, struct ifnet *parent)
@@ -262,7 +264,8 @@ vlan_capabilities(struct vlan_softc *sc, struct ifnet *parent)
 	pcap = pena = 0;
 	if (parent != NULL) {
 		pcap = if_getcapabilities(parent) & IFCAP_SNDTAG_MASK;
-		pena = if_getcapenable(parent) & IFCAP_SNDTAG_MASK;
+		pena = if_getcapenable(parent) & IFCAP_SNDTAG_MASK &
+		    sc->ifv_capenable;
 	}
 	cap = if_getcapabilities(ifp);
 	ena = if_getcapenable(ifp);
@@ -272,6 +275,45 @@ vlan_capabilities(struct vlan_softc *sc, struct ifnet *parent)
 	if ((ena & IFCAP_SNDTAG_MASK) != pena)
 		__atomic_store_n(&ifp->if_capenable,
 		    (ena & ~IFCAP_SNDTAG_MASK) | pena, __ATOMIC_RELAXED);
+}
+
+void
+vlan_trunk_capabilities(struct ifnet *ifp)
+{
+	struct vlan_softc *sc;
+
+	vlan_init();
+	sx_xlock(&vlan_sx);
+	for (sc = vlan_list; sc != NULL; sc = sc->ifv_next)
+		if (!sc->ifv_dead && sc->ifv_trunk != NULL &&
+		    sc->ifv_trunk->parent == ifp)
+			vlan_capabilities(sc, ifp);
+	sx_xunlock(&vlan_sx);
+}
+
+/*
+ * SIOCSIFCAP on the vlan: remembered, so a parent turning a capability
+ * back on does not turn it on here (vlan_capabilities' mask).
+ */
+static int
+vlan_ioctl(struct ifnet *ifp, u_long cmd, caddr_t data)
+{
+	struct vlan_softc *sc = ifp->if_softc;
+	struct ifreq *ifr = (struct ifreq *)data;
+
+	if (cmd != SIOCSIFCAP)
+		return (EINVAL);
+	vlan_init();
+	sx_xlock(&vlan_sx);
+	if (sc->ifv_dead) {
+		sx_xunlock(&vlan_sx);
+		return (ENXIO);
+	}
+	sc->ifv_capenable = ifr->ifr_reqcap;
+	vlan_capabilities(sc, sc->ifv_trunk != NULL ?
+	    sc->ifv_trunk->parent : NULL);
+	sx_xunlock(&vlan_sx);
+	return (0);
 }
 
 /* Under vlan_sx: publish 'trunk' and return the record it replaces. */
@@ -664,6 +706,7 @@ vlan_clone_create(int unit, uint16_t vid, struct ifnet *parent)
 	}
 	sc->ifv_ifp = ifp;
 	sc->ifv_vid = vid;
+	sc->ifv_capenable = ~0;
 
 	if_initname(ifp, "vlan", unit);
 	ifp->if_softc = sc;
@@ -675,6 +718,7 @@ vlan_clone_create(int unit, uint16_t vid, struct ifnet *parent)
 	ifp->if_transmit = vlan_transmit;
 	ifp->if_input = ether_input;
 	ifp->if_qflush = vlan_qflush;
+	ifp->if_ioctl = vlan_ioctl;
 	ifp->if_snd_tag_alloc = vlan_snd_tag_alloc;
 	ifp->if_free_softc = vlan_free_softc;
 	if_attach(ifp);

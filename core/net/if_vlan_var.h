@@ -16,6 +16,12 @@ void	vlan_clone_destroy(struct ifnet *ifp);
 int	vlan_setparent(struct ifnet *ifp, struct ifnet *parent);
 struct ifnet *vlan_trunkdev(struct ifnet *ifp);	/* NULL if none */
 uint16_t vlan_tag(struct ifnet *ifp);		/* the vlan id */
+/*
+ * A parent's capabilities changed (its SIOCSIFCAP, a lagg's port set):
+ * its vlans follow.  FreeBSD calls it through VLAN_CAPABILITIES(ifp).
+ */
+void	vlan_trunk_capabilities(struct ifnet *ifp);
+#define	VLAN_CAPABILITIES(ifp)	vlan_trunk_capabilities(ifp)
 
 /*
  * A vlan send tag wraps a tag allocated on the parent; com.ifp is the vlan

@@ -241,13 +241,20 @@ in_pcbroute_ifp(struct inpcb *inp)
 	struct ifnet *ifp;
 
 	NET_EPOCH_ENTER(et);
-	ifp = (inp->inp_vflag & INP_IPV6) != 0 ?
-	    rt_lookup(AF_INET6, &inp->in6p_faddr) :
-	    rt_lookup(AF_INET, &inp->inp_faddr);
+	ifp = in_pcbroute_lookup(inp);
 	if (ifp != NULL)
 		if_ref(ifp);
 	NET_EPOCH_EXIT(et);
 	return (ifp);
+}
+
+struct ifnet *
+in_pcbroute_lookup(struct inpcb *inp)
+{
+	NET_EPOCH_ASSERT();
+	return ((inp->inp_vflag & INP_IPV6) != 0 ?
+	    rt_lookup(AF_INET6, &inp->in6p_faddr) :
+	    rt_lookup(AF_INET, &inp->inp_faddr));
 }
 
 /*

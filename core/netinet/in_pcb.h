@@ -103,6 +103,8 @@ int	in_pcb_set_flowtype(struct inpcb *inp, uint32_t flowtype);
  * inp (inp_route); the model has no cache and looks the route up.
  */
 struct ifnet *in_pcbroute_ifp(struct inpcb *inp);
+/* The same in the caller's net epoch, not referenced. */
+struct ifnet *in_pcbroute_lookup(struct inpcb *inp);
 
 /* RATELIMIT (in_pcb.c) */
 int	in_pcbattach_txrtlmt(struct inpcb *inp, struct ifnet *ifp,

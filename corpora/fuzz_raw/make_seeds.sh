@@ -7,7 +7,8 @@
 # 10 lagg_proto 11 lagg_opts 12 detach 13 nic_txeof 14 mlx5_complete
 # 15 cxgbe_ack 16 mlx5_worker 17 taskqueue 18 epoch 19 deliver_all
 # 1a tag_modify 1b tag_query 1c fail_alloc 1d tls_enable 1e tls_send
-# 1f pacing; bits 5-6: thread.
+# 1f pacing; bit 7 extends the opcode: 80 ifcap (iface, txrtlmt & 1);
+# bits 5-6: thread.
 set -eu
 cd "$(dirname "$0")"
 seed() { printf "$2" > "$1.raw"; }
@@ -30,3 +31,8 @@ seed t7_fail_alloc "\x07\x1c\x01\x06${flow}\x1c\x02\x01\x04\x00\x0b\xb8\x1c\x00\
 # rate-limit tag), records, pacing change and query, a second session
 # without a rate, then the port is detached under both.
 seed t4_mlx5_tls "\x04\x00\x04\x02\x00\x02\x1d\x00\x00\x1e\x00\x01\x7d\x1f\x00\x01\x03\x16\x00\x00\x1f\x00\x02\x00\x00\x0c\x1d\x01\x01\x1e\x01\x03\x40\x12\x00\x1e\x00\x00\x10\x17\x01${done_}"
+# Capability changes: vlan over a loadbalance lagg of cxgbe and mlx5;
+# -txrtlmt on cxgbe (the lagg, mlx5 and the vlan follow), a rate change
+# re-evaluates and drops the tag, txrtlmt on the lagg, a rate change
+# allocates again; then the vlan itself off and on.
+seed t6_ifcap "\x06\x00\x04\x02\x00\x02\x04\x00\x0b\xb8\x80\x00\x00\x04\x00\x05\xdc\x02\x00\x03\x04\x00\x05\xdc\x80\x02\x01\x02\x00\x02\x04\x00\x05\xdc\x80\x03\x00\x02\x00\x03\x04\x00\x05\xdc\x80\x03\x01${done_}"

@@ -21,6 +21,8 @@
 #include "fuzz/pbtext.h"
 #include "netinet/in_pcb.h"
 #include "sys/socketvar.h"
+#include "net/route.h"
+#include "shim/epoch.h"
 #include "dev/mlx5/mlx5_en/en.h"
 #include "dev/cxgbe/offload.h"
 #include "tests/testlib.h"
@@ -191,6 +193,35 @@ static const char delivery_rx[] =
     "ops { receive { iface: 1 af: V4 dst: 1 size: 800 } }\n"
     "ops { close { sock: 0 } }\n";
 
+/*
+ * IFCAP_TXRTLMT off on a lagg port (the lagg, its other port and the vlan
+ * over it follow) while a paced connection sends through the vlan: the
+ * tag stays until a rate change makes a send re-evaluate it, which
+ * detaches it; back on (on the lagg), the next rate change allocates.
+ */
+static const char capability[] =
+    "topology {\n"
+    "  ifaces { nic { txrtlmt: true } }\n"
+    "  ifaces { nic { txrtlmt: true } }\n"
+    "  ifaces { lagg { proto: FAILOVER use_flowid: true ports: 0 ports: 1 } }\n"
+    "  ifaces { vlan { vid: 5 parent: 2 } }\n"
+    "  routes { af: V4 dst: 0 iface: 3 }\n"
+    "}\n"
+    "ops { open { af: V4 proto: TCP dst: 0 } }\n"
+    "ops { set_rate { sock: 0 rate: 125000 } }\n"
+    "ops { send { sock: 0 size: 1000 } }\n"
+    "ops { ifcap { iface: 0 txrtlmt: false } }\n"
+    "ops { send { sock: 0 size: 1000 } }\n"
+    "ops { set_rate { sock: 0 rate: 250000 } }\n"
+    "ops { send { sock: 0 size: 1000 } }\n"
+    "ops { send { sock: 0 size: 1000 } }\n"
+    "ops { ifcap { iface: 2 txrtlmt: true } }\n"
+    "ops { set_rate { sock: 0 rate: 125000 } }\n"
+    "ops { send { sock: 0 size: 1000 } }\n"
+    "ops { nic_txeof { nic: 0 } }\n"
+    "ops { nic_txeof { nic: 1 } }\n"
+    "ops { close { sock: 0 } }\n";
+
 enum sabotage {
 	SB_NONE,
 	SB_PACING,	/* after a route/link change, lose the tag for good */
@@ -201,10 +232,13 @@ enum sabotage {
 	SB_QUEUE_FLOW,	/* two flows' rate-limit packets swap queues */
 	SB_CXGBE_UNTAGGED, /* an untagged packet moves to a flow's etid */
 	SB_CXGBE_FLOW,	/* two cxgbe flows' waiting packets swap */
+	SB_CAP_KEEP,	/* the re-evaluating send keeps a tag, cap off */
+	SB_CAP_ALLOC,	/* a later send allocates one, cap off */
 };
 
 static enum sabotage sabotage;
 static bool changed_seen;
+static int cap_sends;	/* sends since a rate change with the cap off */
 
 static void
 sink_input(struct ifnet *ifp, struct mbuf *m)
@@ -331,6 +365,38 @@ sabotage_cxgbe(const struct expect_view *v)
 	mbufq_enqueue(&b->pending_tx, m);
 }
 
+/*
+ * What a core whose in_pcboutput_txrtlmt ignores IFCAP_TXRTLMT ends with
+ * after a send: a tag on the route's ifnet although it has the
+ * capability off.
+ */
+static void
+sabotage_cap(const struct expect_view *v)
+{
+	struct epoch_tracker et;
+	struct inpcb *inp;
+	struct ifnet *ifp;
+	bool off;
+
+	if ((inp = view_inp(v)) == NULL)
+		return;
+	NET_EPOCH_ENTER(et);
+	ifp = rt_lookup(AF_INET, &inp->inp_faddr);
+	off = ifp != NULL && (if_getcapenable(ifp) & IFCAP_TXRTLMT) == 0;
+	if (v->op_case == OP__OP_SET_RATE)
+		cap_sends = off ? 0 : -1;
+	else if (v->op_case == OP__OP_SEND && cap_sends >= 0 && off &&
+	    ++cap_sends == (sabotage == SB_CAP_KEEP ? 1 : 2)) {
+		INP_WLOCK(inp);
+		if (inp->inp_snd_tag == NULL)
+			(void)in_pcbattach_txrtlmt(inp, ifp, inp->inp_flowtype,
+			    inp->inp_flowid, v->so[v->sock]->so_max_pacing_rate,
+			    &inp->inp_snd_tag);
+		INP_WUNLOCK(inp);
+	}
+	NET_EPOCH_EXIT(et);
+}
+
 static void
 sabotage_op(const struct expect_view *v)
 {
@@ -381,6 +447,10 @@ sabotage_op(const struct expect_view *v)
 		if (v->op_case == OP__OP_SEND)
 			sabotage_cxgbe(v);
 		break;
+	case SB_CAP_KEEP:
+	case SB_CAP_ALLOC:
+		sabotage_cap(v);
+		break;
 	default:
 		break;
 	}
@@ -401,6 +471,7 @@ run_text(void *arg)
 		abort();
 	}
 	changed_seen = false;
+	cap_sends = -1;
 	expect_test_sabotage = sabotage != SB_NONE ? sabotage_op : NULL;
 	ip = interp_new(sc, &o);
 	if (ip == NULL) {
@@ -453,13 +524,21 @@ ok_queues_mlx5(void)
 	run_text((void *)queues_mlx5);
 }
 
-/* Broken on purpose. */
+static void
+ok_capability(void)
+{
+	sabotage = SB_NONE;
+	run_text((void *)capability);
+}
+
 static void
 ok_queues_cxgbe(void)
 {
 	sabotage = SB_NONE;
 	run_text((void *)queues_cxgbe);
 }
+
+/* Broken on purpose. */
 
 static void
 broken_queue_cxgbe_untagged(void)
@@ -475,6 +554,22 @@ broken_queue_cxgbe_other_flow(void)
 	sabotage = SB_CXGBE_FLOW;
 	CHECK_PANICS(run_text, (void *)queues_cxgbe,
 	    "queue selection: another flow's packet on etid");
+}
+
+static void
+broken_capability_kept(void)
+{
+	sabotage = SB_CAP_KEEP;
+	CHECK_PANICS(run_text, (void *)capability,
+	    "capability: tag kept after re-evaluation");
+}
+
+static void
+broken_capability_alloc(void)
+{
+	sabotage = SB_CAP_ALLOC;
+	CHECK_PANICS(run_text, (void *)capability,
+	    "capability: tag allocated with IFCAP_TXRTLMT off");
 }
 
 static void
@@ -550,6 +645,7 @@ main(void)
 	RUN(ok_delivery);
 	RUN(ok_queues_mlx5);
 	RUN(ok_queues_cxgbe);
+	RUN(ok_capability);
 	RUN(broken_pacing_route);
 	RUN(broken_pacing_lagg);
 	RUN(broken_rate_nic);
@@ -560,5 +656,7 @@ main(void)
 	RUN(broken_queue_other_flow);
 	RUN(broken_queue_cxgbe_untagged);
 	RUN(broken_queue_cxgbe_other_flow);
+	RUN(broken_capability_kept);
+	RUN(broken_capability_alloc);
 	return (t_done());
 }

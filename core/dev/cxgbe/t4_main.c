@@ -10,6 +10,7 @@
 #include "shim/refcount.h"
 #include "harness/world.h"
 #include "dev/cxgbe/offload.h"
+#include "net/if_vlan_var.h"
 
 MALLOC_DEFINE(M_CXGBE, "cxgbe", "Chelsio T4/T5/T6 Ethernet driver");
 
@@ -179,6 +180,26 @@ cxgbe_transmit(struct ifnet *ifp, struct mbuf *m)
 	return (rc);
 }
 
+/*
+ * cxgbe_ioctl, SIOCSIFCAP: only if_capenable changes; the etids of
+ * existing tags keep running.  The vlans on the port follow.
+ */
+static int
+cxgbe_ioctl(struct ifnet *ifp, u_long cmd, caddr_t data)
+{
+	struct ifreq *ifr = (struct ifreq *)data;
+	int mask;
+
+	if (cmd != SIOCSIFCAP)
+		return (EINVAL);
+	mask = ifr->ifr_reqcap ^ if_getcapenable(ifp);
+	if ((mask & IFCAP_TXRTLMT) != 0)
+		if_setcapenablebit(ifp, ifr->ifr_reqcap & IFCAP_TXRTLMT,
+		    ~ifr->ifr_reqcap & IFCAP_TXRTLMT);
+	VLAN_CAPABILITIES(ifp);
+	return (0);
+}
+
 static void
 cxgbe_qflush(struct ifnet *ifp)
 {
@@ -277,6 +298,7 @@ cxgbe_attach(int unit, const struct cxgbe_params *p)
 	ifp->if_transmit = cxgbe_transmit;
 	ifp->if_input = ether_input;
 	ifp->if_qflush = cxgbe_qflush;
+	ifp->if_ioctl = cxgbe_ioctl;
 	ifp->if_snd_tag_alloc = cxgbe_snd_tag_alloc;
 	ifp->if_free_softc = cxgbe_free_softc;
 	ifp->if_capabilities = IFCAP_TXRTLMT | IFCAP_TSO;

@@ -16,6 +16,7 @@
 #include "shim/canary.h"
 #include "shim/epoch.h"
 #include "shim/lock.h"
+#include "net/if_vlan_var.h"
 
 #include <pthread.h>
 
@@ -313,6 +314,28 @@ nic_txeof(struct ifnet *ifp, int n)
 	return (count);
 }
 
+/*
+ * SIOCSIFCAP: flip the rate-limit bit if the request changes it.  Tags
+ * already handed out stay valid (FreeBSD drivers do not revoke them);
+ * the vlans on this nic follow.
+ */
+static int
+nic_ioctl(struct ifnet *ifp, u_long cmd, caddr_t data)
+{
+	struct ifreq *ifr = (struct ifreq *)data;
+	int mask;
+
+	if (cmd != SIOCSIFCAP)
+		return (EINVAL);
+	mask = ifr->ifr_reqcap ^ if_getcapenable(ifp);
+	if ((mask & IFCAP_TXRTLMT) != 0 &&
+	    (if_getcapabilities(ifp) & IFCAP_TXRTLMT) != 0)
+		if_setcapenablebit(ifp, ifr->ifr_reqcap & IFCAP_TXRTLMT,
+		    ~ifr->ifr_reqcap & IFCAP_TXRTLMT);
+	VLAN_CAPABILITIES(ifp);
+	return (0);
+}
+
 static void
 nic_qflush(struct ifnet *ifp)
 {
@@ -438,6 +461,7 @@ nic_attach(const char *name, int unit, int flags, int ring_size, u_long mtu)
 	ifp->if_transmit = nic_transmit;
 	ifp->if_input = ether_input;
 	ifp->if_qflush = nic_qflush;
+	ifp->if_ioctl = nic_ioctl;
 	ifp->if_free_softc = nic_free_softc;
 	if (flags & NIC_F_TXRTLMT) {
 		ifp->if_capabilities |= IFCAP_TXRTLMT;

@@ -10,6 +10,7 @@
 #include "shim/refcount.h"
 #include "harness/world.h"
 #include "dev/mlx5/mlx5_en/en.h"
+#include "net/if_vlan_var.h"
 
 MALLOC_DEFINE(M_MLX5EN, "MLX5EN", "MLX5 Ethernet");
 
@@ -139,6 +140,29 @@ mlx5e_qflush(struct ifnet *ifp)
 {
 }
 
+/*
+ * mlx5e_ioctl, SIOCSIFCAP: the rate-limit bits (plain and TLS) flip in
+ * if_capenable; rate-limit channels in use are left running.  The vlans
+ * on the port follow.
+ */
+static int
+mlx5e_ioctl(struct ifnet *ifp, u_long cmd, caddr_t data)
+{
+	struct ifreq *ifr = (struct ifreq *)data;
+	int bits, mask;
+
+	if (cmd != SIOCSIFCAP)
+		return (EINVAL);
+	mask = ifr->ifr_reqcap ^ if_getcapenable(ifp);
+	bits = mask & (IFCAP_TXRTLMT | IFCAP_TXTLS_RTLMT) &
+	    if_getcapabilities(ifp);
+	if (bits != 0)
+		if_setcapenablebit(ifp, ifr->ifr_reqcap & bits,
+		    ~ifr->ifr_reqcap & bits);
+	VLAN_CAPABILITIES(ifp);
+	return (0);
+}
+
 static bool
 mlx5e_params_ok(const struct mlx5e_params *p)
 {
@@ -210,6 +234,7 @@ mlx5e_attach(int unit, const struct mlx5e_params *p)
 	ifp->if_transmit = mlx5e_xmit;
 	ifp->if_input = ether_input;
 	ifp->if_qflush = mlx5e_qflush;
+	ifp->if_ioctl = mlx5e_ioctl;
 	ifp->if_snd_tag_alloc = mlx5e_snd_tag_alloc;
 	ifp->if_capabilities = IFCAP_TXRTLMT | IFCAP_TSO | IFCAP_MEXTPG |
 	    IFCAP_TXTLS | (p->packet_pacing ? IFCAP_TXTLS_RTLMT : 0);

@@ -230,8 +230,12 @@ class Campaign:
             t = max(0.0, min(cr[0][0] - self.t0_real, wall))
             r.update(kill=round(t, 3), crash=os.path.relpath(cr[0][1], ROOT),
                      bucket=bl.bucket_of_text(log) or "(no report)")
+            # The correct core's own fuzz_scenario on the crash file: the
+            # same harness as the mutant's (sndtag-replay refuses an empty
+            # file, exit 1, and libFuzzer writes one when the state an
+            # earlier input left behind crashes the next).
             if self.name != "correct" and bl.bucket_of_replay(
-                    [os.path.join(self.a.build, "repro", "sndtag-replay"), cr[0][1]],
+                    [os.path.join(self.a.build, "fuzz", "fuzz_scenario"), "-runs=1", cr[0][1]],
                     env=mode_env(os.environ, self.mode)):
                 r.update(kill=None, note="its crash also happens on the correct core")
         elif self.proc.returncode not in (0, -15) and "stat::" not in log:
@@ -374,6 +378,7 @@ def report(a, argv, started, total_cands, muts, builds, camps, correct):
     # its mutant with the other set: a kill only "after" whose input
     # passes with the safety oracles alone is the behavioural oracles'.
     only = {}
+    first = []      # killed both ways, after's report a behavioural one
     if both:
         for md, other in (("after", "before"), ("before", "after")):
             only[md] = []
@@ -381,6 +386,11 @@ def report(a, argv, started, total_cands, muts, builds, camps, correct):
                 if st[md]["cls"][m.id] == "killed" and st[other]["cls"][m.id] != "killed":
                     rep = cross_replay(a, m, camps[md][m.id], other)
                     only[md].append((m, rep))
+        for m in muts:
+            if st["after"]["cls"][m.id] == st["before"]["cls"][m.id] == "killed" and \
+                    res("after", m)["bucket"] != res("before", m)["bucket"] and \
+                    not cross_replay(a, m, camps["after"][m.id], "before"):
+                first.append(m)
     per_file = {}
     for m in muts:
         d = per_file.setdefault(m.path, {md: [0, 0] for md in modes})
@@ -466,6 +476,17 @@ def report(a, argv, started, total_cands, muts, builds, camps, correct):
                            ("crashes: " + rep) if rep else "passes"] for m, rep in only["before"]]))
         else:
             w("None.\n")
+        w("\n## Killed both ways, after by a behavioural report\n\n")
+        if first:
+            w("Both campaigns killed these, with different reports; after's crash passes with "
+              "the safety oracles alone, so there a behavioural oracle spoke first.\n\n")
+            w(bl.mdtable(["id", "where", "operator", "mutation", "before", "after"],
+                         [[m.id, "`%s`" % m.where, m.op, m.desc.replace("|", "\\|"),
+                           detail(a, "killed", res("before", m), "").replace("|", "\\|"),
+                           detail(a, "killed", res("after", m), "").replace("|", "\\|")]
+                          for m in first]))
+        else:
+            w("None.\n")
         w("\n")
     by_op = {}
     for m in muts:
@@ -532,6 +553,10 @@ def report(a, argv, started, total_cands, muts, builds, camps, correct):
                                          bucket=res(md, m)["bucket"],
                                          other_oracles_replay=rep or None)
                                     for m, rep in only[md]]
+        summ["both_after_behavioural"] = [dict(id=m.id, where=m.where, op=m.op,
+                                               before=res("before", m)["bucket"],
+                                               after=res("after", m)["bucket"])
+                                          for m in first]
     bl.write_json(os.path.join(a.out, "summary.json"), summ)
     print()
     print("=== mutation analysis (%d s per mutant%s) ===" % (
@@ -553,6 +578,9 @@ def report(a, argv, started, total_cands, muts, builds, camps, correct):
                                        ("other oracles: " + rep) if rep else
                                        "passes with the other oracles")
                 for m, rep in only[md]) or "none"))
+        print("killed both ways, after by a behavioural report: %s" % (", ".join(
+            "%s %s %s (%s)" % (m.id, m.where, m.op, res("after", m)["bucket"]) for m in first)
+            or "none"))
     print("report: %s" % os.path.relpath(os.path.join(a.out, "report.md"), os.getcwd()))
 
 

@@ -497,7 +497,8 @@ def report(a, argv, started, total_cands, muts, builds, camps, correct):
             d[md][1] += c in RUN
     w("## By operator\n\n")
     w(bl.mdtable(["operator", "what"] + ["killed / run" + (" " + md if both else "") for md in modes],
-                 [[o, mutate.OPERATORS[o]] + ["%d/%d" % tuple(by_op[o][md]) for md in modes]
+                 [[o, mutate.OPERATORS[o].replace("|", "\\|")] +
+                  ["%d/%d" % tuple(by_op[o][md]) for md in modes]
                   for o in mutate.OPERATORS if o in by_op]))
     w("\n## By file\n\n")
     w(bl.mdtable(["file"] + ["killed / run" + (" " + md if both else "") for md in modes],

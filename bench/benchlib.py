@@ -106,13 +106,14 @@ def bucket_of_text(text):
     return ""
 
 
-def bucket_of_replay(cmd, timeout=120):
+def bucket_of_replay(cmd, timeout=120, env=None):
     """Replays a crash file and buckets its report; "" when it does not
-    crash."""
+    crash.  env: the replay's environment (default: ours)."""
     try:
         p = subprocess.run(cmd, capture_output=True, text=True,
                            errors="replace", timeout=timeout,
-                           env=dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0"))
+                           env=dict(os.environ if env is None else env,
+                                    ASAN_OPTIONS="detect_leaks=1:abort_on_error=0"))
     except subprocess.TimeoutExpired:
         return "replay: timeout"
     if p.returncode == 0:

@@ -27,6 +27,9 @@ OPERATORS = {
     "negate_flag": "negate a flag test",
     "csum_to_ptr": "test the snd_tag pointer instead of CSUM_SND_TAG",
     "del_return": "remove an early return",
+    "del_stat": "delete a statistics update (counter, *STAT_INC/ADD, if_inc_counter, stats.field++)",
+    "del_flag_set": "delete a statement that sets or clears a state flag (x |= FLAG, x &= ~FLAG)",
+    "keep_old": "drop the store of a computed value into a structure field (it keeps its old value)",
 }
 
 LOCK_CALLS = ("mtx_lock", "mtx_unlock", "INP_WLOCK", "INP_WUNLOCK",
@@ -36,6 +39,10 @@ LOCK_CALLS = ("mtx_lock", "mtx_unlock", "INP_WLOCK", "INP_WUNLOCK",
               "VLAN_XLOCK", "VLAN_XUNLOCK", "LAGG_XLOCK", "LAGG_XUNLOCK")
 REF_CALLS = ("m_snd_tag_ref", "m_snd_tag_rele", "if_ref", "if_rele",
              "refcount_acquire", "refcount_release", "in_pcbref", "in_pcbrele")
+STAT_CALLS = ("counter_u64_add", "counter_u64_subtract", "if_inc_counter",
+              "if_inc_aggcounter")
+# IPSTAT_INC(f), IP6STAT_ADD(f, n), TCPSTAT_INC(f), KMOD_TCPSTAT_INC(f), ...
+STAT_MACRO = r"[A-Z][A-Z0-9_]*STAT_(?:INC|ADD|DEC|SUB)"
 SOURCE_DIRS = ("kern", "net", "netinet", "netinet6", "dev")
 
 
@@ -196,9 +203,33 @@ def _keep_lines(removed, repl):
     return repl + "\n" * removed.count("\n")
 
 
+def _starts_statement(f, pos):
+    """Whether the code at pos begins a statement: what precedes it ends
+    one, opens or closes a block, closes an if/for/while head, is a
+    label, or is an else."""
+    j = pos - 1
+    while True:
+        while j >= 0 and f.masked[j] in " \t\n":
+            j -= 1
+        ls = f.masked.rfind("\n", 0, j + 1) + 1
+        # A preprocessor line (the #endif of a variant branch) is not code.
+        if j >= 0 and f.masked[ls:j + 1].lstrip().startswith("#"):
+            j = ls - 1
+            continue
+        break
+    prev = f.masked[j] if j >= 0 else ""
+    before = f.masked[max(0, j - 3):j + 1]
+    return prev in (";", "{", "}", ")", ":") or before == "else"
+
+
 def _statement_calls(f, names):
     """(start, end) of every `name(...);` that is a whole statement."""
-    pat = re.compile(r"\b(%s)\s*\(" % "|".join(re.escape(n) for n in names))
+    return _statement_calls_re(f, "|".join(re.escape(n) for n in names))
+
+
+def _statement_calls_re(f, names_re):
+    """The same for callee names matching the regular expression names_re."""
+    pat = re.compile(r"\b(%s)\s*\(" % names_re)
     for m in pat.finditer(f.masked):
         e = _close_paren(f.masked, m.end() - 1)
         if e < 0:
@@ -208,16 +239,15 @@ def _statement_calls(f, names):
             k += 1
         if k >= len(f.masked) or f.masked[k] != ";":
             continue
-        prev = f.prev_code_char(m.start())
-        before = f.masked[max(0, m.start() - 5):m.start()]
-        if prev not in (";", "{", "}", ")", ":") and not before.rstrip().endswith("else"):
+        if not _starts_statement(f, m.start()):
             continue
         if f.usable(m.start(), k + 1):
             yield m.group(1), m.start(), k + 1
 
 
-def _delete_call(f, op, names, desc):
-    for name, s, e in _statement_calls(f, names):
+def _delete_call(f, op, names, desc, regex=False):
+    calls = _statement_calls_re(f, names) if regex else _statement_calls(f, names)
+    for name, s, e in calls:
         old = f.text[s:e]
         yield Mutant(f.rel, f.lineno(s), op,
                      f.edit(s, e, _keep_lines(old, ";")),
@@ -352,6 +382,120 @@ def _del_return(f):
                      "early return removed: %s" % old.strip())
 
 
+# A member path such as p->a.b[i]->c: something stored in a structure.
+_MEMBER = r"[A-Za-z_]\w*(?:\[[^\[\]\n;]*\])?(?:(?:->|\.)[A-Za-z_]\w*(?:\[[^\[\]\n;]*\])?)+"
+_STATS_PART = re.compile(r"^\w*stats?$", re.I)
+
+
+def _statement_end(masked, i):
+    """Index of the ';' ending the expression that starts at i, or -1 when
+    a comma, a brace or an unbalanced parenthesis comes first."""
+    depth = 0
+    for j in range(i, len(masked)):
+        c = masked[j]
+        if c in "([":
+            depth += 1
+        elif c in ")]":
+            depth -= 1
+            if depth < 0:
+                return -1
+        elif c in "{}":
+            return -1
+        elif depth == 0 and c == ",":
+            return -1
+        elif depth == 0 and c == ";":
+            return j
+    return -1
+
+
+def _delete_stmt(f, op, s, e, what):
+    old = f.text[s:e]
+    return Mutant(f.rel, f.lineno(s), op, f.edit(s, e, _keep_lines(old, ";")),
+                  f.edit(s, e, _keep_lines(old, PROBE + ";")),
+                  "%s: %s" % (what, " ".join(old.split())))
+
+
+def _del_stat(f):
+    """A statistic nobody updates: the counters (counter(9), if_inc_counter,
+    the *STAT_INC/ADD macros of ip_var.h and tcp_var.h) and the
+    increments of a field of a statistics structure (ipstat.ips_total++,
+    sc->sc_stats.tx_drops += n).  FreeBSD counts its drops; a forgotten
+    update makes a counted drop a silent one."""
+    for m in _delete_call(f, "del_stat", "|".join(re.escape(n) for n in STAT_CALLS) +
+                          "|" + STAT_MACRO, "deleted", regex=True):
+        yield m
+    post = re.compile(r"(?<![\w.>])(%s)\s*(\+\+|--|\+=|-=)" % _MEMBER)
+    pre = re.compile(r"(?<![\w.>+-])(\+\+|--)\s*(%s)\s*;" % _MEMBER)
+    found = []
+    for m in post.finditer(f.masked):
+        e = _statement_end(f.masked, m.end())
+        if e < 0 or (m.group(2) in ("++", "--") and f.masked[m.end():e].strip()):
+            continue
+        found.append((m.start(), e + 1, m.group(1)))
+    for m in pre.finditer(f.masked):
+        found.append((m.start(), m.end(), m.group(2)))
+    for s, e, lv in sorted(found):
+        parts = re.findall(r"[A-Za-z_]\w*", re.sub(r"\[[^\]]*\]", "", lv))
+        if not any(_STATS_PART.match(p) for p in parts[:-1]):
+            continue
+        if _starts_statement(f, s) and f.usable(s, e):
+            yield _delete_stmt(f, "del_stat", s, e, "deleted")
+
+
+def _del_flag_set(f):
+    """A state transition that never happens: delete `x |= FLAG;` or
+    `x &= ~FLAG;` (FLAG an all-caps constant, or several or-ed)."""
+    flags = r"(?:%s|\(\s*%s(?:\s*\|\s*%s)*\s*\))" % (_FLAG, _FLAG, _FLAG)
+    pat = re.compile(r"(?<![\w.>])(?:%s|[A-Za-z_]\w*)\s*(?:\|=\s*%s|&=\s*~\s*%s)\s*;"
+                     % (_MEMBER, flags, flags))
+    for m in pat.finditer(f.masked):
+        if _starts_statement(f, m.start()) and f.usable(m.start(), m.end()):
+            yield _delete_stmt(f, "del_flag_set", m.start(), m.end(), "deleted")
+
+
+_NOT_VALUES = {"sizeof", "struct", "union", "enum", "const", "volatile",
+               "unsigned", "signed", "int", "long", "short", "char", "bool",
+               "void", "size_t", "ssize_t", "true", "false"}
+
+
+def _computed(rhs):
+    """Whether an expression depends on something other than constants:
+    a variable, a field or a call (lower-case identifiers that are not
+    keywords or types)."""
+    rhs = re.sub(r"\bsizeof\s*(?:\([^()]*\)|\w+)", " ", rhs)
+    rhs = re.sub(r"\b(?:struct|union|enum)\s+\w+", " ", rhs)
+    for w in re.findall(r"[A-Za-z_]\w*", rhs):
+        if w in _NOT_VALUES or re.fullmatch(r"u?_?int\d*_t|u_(?:int|long|short|char)", w):
+            continue
+        if re.search(r"[a-z]", w):
+            return True
+    return False
+
+
+def _keep_old(f):
+    """A stale field: `p->f = expr;` becomes `(void)(expr);`, so the
+    expression is still evaluated (its calls and side effects happen)
+    but the structure keeps its old value.  Only computed values: the
+    store of a constant (NULL, 0, a FLAG) is left alone."""
+    pat = re.compile(r"(?<![\w.>*&])(%s)\s*=(?!=)" % _MEMBER)
+    for m in pat.finditer(f.masked):
+        e = _statement_end(f.masked, m.end())
+        if e < 0 or not _computed(f.masked[m.end():e]):
+            continue
+        if not _starts_statement(f, m.start()) or not f.usable(m.start(), e + 1):
+            continue
+        rhs = f.text[m.end():e].strip()
+        old = f.text[m.start():e + 1]
+        body = f.text[m.end():e]
+        lead = body[:len(body) - len(body.lstrip())]
+        # The newlines of the left side and of the blank after "=" stay.
+        nl = "\n" * f.text[m.start():m.end()].count("\n") + "\n" * lead.count("\n")
+        yield Mutant(f.rel, f.lineno(m.start()), "keep_old",
+                     f.edit(m.start(), e + 1, "(void)(%s);%s" % (rhs, nl)),
+                     f.edit(m.start(), e + 1, "(%s, (void)(%s));%s" % (PROBE, rhs, nl)),
+                     "store dropped (old value kept): %s" % " ".join(old.split()))
+
+
 def catalogue(root, files=None):
     """Every mutant the catalogue yields on core/{kern,net,netinet,
     netinet6,dev}/**/*.c, optionally only files whose path contains one
@@ -377,13 +521,17 @@ def catalogue(root, files=None):
         out += _negate_flag(f)
         out += _csum_to_ptr(f)
         out += _del_return(f)
+        out += _del_stat(f)
+        out += _del_flag_set(f)
+        out += _keep_old(f)
     return out
 
 
 def sample(muts, n, seed):
     """n mutants drawn without replacement, spread over the source areas
-    and operators: round robin over areas, inside each over operators,
-    each list shuffled with the seed.  Ids follow the draw."""
+    and operators: round robin over areas, inside each over its
+    operators in an order drawn with the seed, each operator's list
+    shuffled with the seed.  Ids follow the draw."""
     rng = random.Random(seed)
     areas = {}
     for m in muts:
@@ -392,13 +540,19 @@ def sample(muts, n, seed):
         for l in ops.values():
             rng.shuffle(l)
     order = sorted(areas)
+    # Each area's operators in an order drawn with the seed (sorted, a
+    # small draw would only ever take the alphabetically first ones).
+    oporder = {}
+    for a in order:
+        oporder[a] = sorted(areas[a])
+        rng.shuffle(oporder[a])
     opcur = {a: 0 for a in order}
     picked = []
     while len(picked) < n and any(any(l for l in areas[a].values()) for a in order):
         for a in order:
             if len(picked) >= n:
                 break
-            ops = sorted(o for o, l in areas[a].items() if l)
+            ops = [o for o in oporder[a] if areas[a][o]]
             if not ops:
                 continue
             o = ops[opcur[a] % len(ops)]

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# ctest bench_tte_smoke / bench_mutants_smoke: a tiny configuration of
-# each benchmark, checking the structure of what it writes (never a
-# speed).  Usage: bench_smoke.sh tte|mutants BUILD_DIR OUT_DIR
+# ctest bench_tte_smoke / bench_mutants_smoke / bench_mutants_expect_smoke:
+# a tiny configuration of each benchmark, checking the structure of what
+# it writes (never a speed).  Usage: bench_smoke.sh tte|mutants|mutants-expect|canary BUILD_DIR OUT_DIR
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 what=$1 build=$2 out=$3
@@ -32,6 +32,43 @@ mutants)
 	grep -Eq '\| (killed|survived|unreached|equivalent|discarded) \|' "$out/report.md" || fail "no result"
 	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["drawn"] == 2 and len(d["mutants"]) == 2' "$out/summary.json" || fail "summary.json"
 	;;
+mutants-expect)
+	# --expect both: each campaign twice, SNDTAG_NO_EXPECT=1 (before) and
+	# unset (after), the correct core's too; both kill rates reported.
+	SNDTAG_NO_EXPECT=1 python3 "$ROOT/bench/mutants.py" --files net/if_lagg.c --max 2 --time 4 \
+	    --jobs 1 --expect both --no-build --build "$build" --out "$out" > "$out.stdout"
+	cat "$out.stdout"
+	grep -q '^=== mutation analysis (4 s per mutant, before/after) ===$' "$out.stdout" || fail "no summary"
+	for md in before after; do
+		grep -Eq "^kill rate $md: [0-9]+/[0-9]+ = .*; correct core: no crash\$" "$out.stdout" ||
+		    fail "no $md kill rate, or the correct core was not silent"
+		grep -Eq "^killed only $md: " "$out.stdout" || fail "no 'killed only $md' line"
+		grep -q "^\*\*Kill rate $md: " "$out/report.md" || fail "report: no $md kill rate"
+		grep -q "^Correct core, same campaign ($md): \*\*no crash\*\*" "$out/report.md" ||
+		    fail "report: correct core ($md)"
+	done
+	[ "$(grep -Ec '^m00[12] +core/net/if_lagg\.c:[0-9]+ ' "$out.stdout")" -eq 2 ] || fail "two mutants expected"
+	grep -q '^| id | where | operator | mutation | before | after | detail |$' "$out/report.md" || fail "report table"
+	grep -q '^## Killed only after (with the behavioural oracles)$' "$out/report.md" || fail "after-only section"
+	# The oracle set each campaign ran with (the environment said
+	# SNDTAG_NO_EXPECT=1: "after" must have removed it).
+	for d in "$out"/raw/correct "$out"/raw/m00[12]; do
+		[ -f "$d/build.log" ] && [ ! -f "$d/fuzz_scenario" ] && continue   # not built
+		grep -q '^SNDTAG_NO_EXPECT=1 ' "$d/before/cmd" || fail "$d: before ran with the behavioural oracles"
+		if grep -q 'SNDTAG_NO_EXPECT' "$d/after/cmd"; then fail "$d: after ran without them"; fi
+	done
+	python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["expect"] == "both" and d["drawn"] == 2 and len(d["mutants"]) == 2
+for md in ("before", "after"):
+    assert d["modes"][md]["correct_core"]["kill"] is None, md
+    assert isinstance(d[md + "_only"], list)
+    for m in d["mutants"]:
+        assert m[md]["result"] in ("killed", "survived", "unreached", "correct-core", "error") \
+            or m["result"] in ("equivalent", "discarded"), m
+' "$out/summary.json" || fail "summary.json"
+	;;
 canary)
 	# The SNDTAG_CANARY_DIR stamps: both kinds on the variant, the first
 	# stamp kept (O_EXCL), nothing from the correct core.
@@ -50,6 +87,6 @@ canary)
 	    "$ROOT/corpora/variants/noref.txt" > /dev/null 2>&1 || fail "the correct core crashed"
 	[ -z "$(ls -A "$out/correct")" ] || fail "the correct core wrote a stamp"
 	;;
-*) fail "usage: bench_smoke.sh tte|mutants|canary BUILD_DIR OUT_DIR";;
+*) fail "usage: bench_smoke.sh tte|mutants|mutants-expect|canary BUILD_DIR OUT_DIR";;
 esac
 echo "ok"

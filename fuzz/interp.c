@@ -1845,6 +1845,24 @@ interp_run_thread(struct interp *ip, int tid)
 	return (0);
 }
 
+/* Per-interface accounting at the end of a run, one indented line each. */
+static void
+trace_ifstat(struct ifnet *ifp, void *arg)
+{
+	const struct if_txstat *st = &ifp->if_txstat;
+
+	fprintf((FILE *)arg, "    if %s tagged=%ju untagged=%ju "
+	    "drop_mismatch=%ju drop_nobufs=%ju drop_other=%ju opackets=%ju "
+	    "oerrors=%ju ipackets=%ju ierrors=%ju\n", ifp->if_xname,
+	    (uintmax_t)st->ifts_tagged, (uintmax_t)st->ifts_untagged,
+	    (uintmax_t)st->ifts_drop_mismatch,
+	    (uintmax_t)st->ifts_drop_nobufs, (uintmax_t)st->ifts_drop_other,
+	    (uintmax_t)counter_u64_fetch(ifp->if_opackets),
+	    (uintmax_t)counter_u64_fetch(ifp->if_oerrors),
+	    (uintmax_t)counter_u64_fetch(ifp->if_ipackets),
+	    (uintmax_t)counter_u64_fetch(ifp->if_ierrors));
+}
+
 void
 interp_finish(struct interp *ip)
 {
@@ -1858,6 +1876,9 @@ interp_finish(struct interp *ip)
 				fprintf(ip->trace, "%s\n",
 				    ip->lines + (size_t)i * TRACE_LINE);
 	}
+	/* After the ops only: sndtag-cprog takes earlier lines for setup. */
+	if (ip->trace != NULL && ip->n_ops > 0)
+		ifnet_foreach_live(trace_ifstat, ip->trace);
 	/* Teardown is not part of the fuzzed interleaving. */
 	malloc_fail_disarm();
 	world_teardown();

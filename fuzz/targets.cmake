@@ -413,8 +413,14 @@ if(SNDTAG_BUILD_TESTS)
       sndtag_cprog_program(seed_${name} ${seed} sndtag-cprog sndtag_core)
       # Exit 0 only after world_fini: the ledger was clean.
       add_test(NAME cprog_seed_${name} COMMAND cprog_seed_${name})
-      set_tests_properties(cprog_seed_${name} PROPERTIES
-          LABELS "cprog" TIMEOUT 120)
+      # And it prints the interpreter's per-interface accounting.
+      add_test(NAME cprog_accounting_${name} COMMAND ${CMAKE_COMMAND}
+          -DPROGRAM=$<TARGET_FILE:cprog_seed_${name}>
+          -DREPLAY=$<TARGET_FILE:sndtag-replay>
+          -DSCENARIO=${seed}
+          -P ${_rt}/cprog_accounting.cmake)
+      set_tests_properties(cprog_seed_${name} cprog_accounting_${name}
+          PROPERTIES LABELS "cprog" TIMEOUT 120)
     endforeach()
     file(GLOB _variant_repros CONFIGURE_DEPENDS
         ${SNDTAG_CORPORA_DIR}/variants/*.txt)

@@ -90,7 +90,7 @@ struct needs {
 	bool	sa, a4, a6, b6, cp, mp, et, inp, m, rate, i, k;
 	bool	in4, in6, sin4, sin6;
 	bool	m_nic, m_rtable, m_epair, m_cxgbe;
-	bool	limits, tx;
+	bool	limits, tx, ifrep;
 };
 
 static struct {
@@ -230,6 +230,8 @@ parse_trace(char *text)
 		} else if (nl != NULL && strncmp(line, "teardown: ledger clean",
 		    22) == 0) {
 			G.clean = true;
+		} else if (strncmp(line, "    if ", 7) == 0) {
+			/* The per-interface accounting after the ops. */
 		} else if (!in_ops && nl != NULL && G.n_setup <
 		    INTERP_MAX_IFACES * 12 + INTERP_MAX_ROUTES + 8) {
 			G.setup[G.n_setup++] = xstrdup(line,
@@ -1701,6 +1703,27 @@ emit_helpers(FILE *fp)
 "\t    (uintmax_t)st->its_drop_mismatch, (uintmax_t)st->its_drop_other,\n"
 "\t    (uintmax_t)st->its_rl_fail, (uintmax_t)st->its_rl_rate);\n"
 "}\n");
+	if (G.nd.ifrep)
+		out(fp,
+"\n"
+"/* One interface's accounting, as the interpreter traces it. */\n"
+"static void\n"
+"if_report(struct ifnet *ifp, void *arg)\n"
+"{\n"
+"\tconst struct if_txstat *st = &ifp->if_txstat;\n"
+"\n"
+"\t(void)arg;\n"
+"\tprintf(\"if %%s tagged=%%ju untagged=%%ju drop_mismatch=%%ju \"\n"
+"\t    \"drop_nobufs=%%ju drop_other=%%ju opackets=%%ju oerrors=%%ju \"\n"
+"\t    \"ipackets=%%ju ierrors=%%ju\\n\", ifp->if_xname,\n"
+"\t    (uintmax_t)st->ifts_tagged, (uintmax_t)st->ifts_untagged,\n"
+"\t    (uintmax_t)st->ifts_drop_mismatch,\n"
+"\t    (uintmax_t)st->ifts_drop_nobufs, (uintmax_t)st->ifts_drop_other,\n"
+"\t    (uintmax_t)counter_u64_fetch(ifp->if_opackets),\n"
+"\t    (uintmax_t)counter_u64_fetch(ifp->if_oerrors),\n"
+"\t    (uintmax_t)counter_u64_fetch(ifp->if_ipackets),\n"
+"\t    (uintmax_t)counter_u64_fetch(ifp->if_ierrors));\n"
+"}\n");
 	if (G.nd.in4)
 		out(fp,
 "\n"
@@ -2011,6 +2034,12 @@ main(int argc, char **argv)
 		    G.setup[G.setup_pos]);
 	for (i = 0; i < sc->n_ops; i++)
 		emit_op(G.body, i, &any_fail);
+	if (sc->n_ops > 0) {
+		out(G.body, "\n\t/* Per-interface accounting (struct if_txstat, "
+		    "the ifnet counters). */\n"
+		    "\tifnet_foreach_live(if_report, NULL);\n");
+		G.nd.ifrep = true;
+	}
 	out(G.body, "\n\t/* Teardown, as interp_finish(): pending events, "
 	    "close, destroy, ledger. */\n");
 	if (any_fail)

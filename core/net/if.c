@@ -459,6 +459,23 @@ if_inc_counter(struct ifnet *ifp, int cnt, int64_t inc)
 	}
 }
 
+void
+if_txstat_count(struct ifnet *ifp, bool tagged, int error)
+{
+	uint64_t *c;
+
+	if (error == 0)
+		c = tagged ? &ifp->if_txstat.ifts_tagged :
+		    &ifp->if_txstat.ifts_untagged;
+	else if (error == EAGAIN)
+		c = &ifp->if_txstat.ifts_drop_mismatch;
+	else if (error == ENOBUFS)
+		c = &ifp->if_txstat.ifts_drop_nobufs;
+	else
+		c = &ifp->if_txstat.ifts_drop_other;
+	__atomic_fetch_add(c, 1, __ATOMIC_RELAXED);
+}
+
 int
 ifnet_live_count(void)
 {

@@ -125,6 +125,22 @@ union if_snd_tag_query_params {
 typedef int	if_snd_tag_alloc_t(struct ifnet *,
 		    union if_snd_tag_alloc_params *, struct m_snd_tag **);
 
+/*
+ * Per-interface transmit accounting of the IP output path (the model's,
+ * like struct inp_txstat per connection): what ip_output_send and
+ * ip6_output_send handed to this ifnet (the route's, wrappers included),
+ * tagged or not, and what came back refused, by reason.  FreeBSD's
+ * drivers keep rate-limit statistics of their own; the trace and the C
+ * reproducer print these.  Relaxed atomics: senders run concurrently.
+ */
+struct if_txstat {
+	uint64_t	ifts_tagged;	/* accepted, with a send tag */
+	uint64_t	ifts_untagged;	/* accepted, no tag */
+	uint64_t	ifts_drop_mismatch; /* EAGAIN: tag of another ifnet */
+	uint64_t	ifts_drop_nobufs; /* ENOBUFS: a queue or ring full */
+	uint64_t	ifts_drop_other; /* any other error */
+};
+
 /* Minimal sockaddr and route, enough for if_output's signature. */
 struct sockaddr {
 	uint8_t		sa_len;
@@ -178,6 +194,7 @@ struct ifnet {
 	counter_u64_t	 if_ipackets;
 	counter_u64_t	 if_ierrors;
 	counter_u64_t	 if_snd_tags;	/* tags whose ifp is this ifnet */
+	struct if_txstat if_txstat;	/* the IP output path's view */
 	/* if.c private. */
 	struct ifnet	*if_live_next;	/* every allocated ifnet (ledger) */
 	struct epoch_context if_epoch_ctx; /* deferred free after last rele */
@@ -294,6 +311,8 @@ if_getsndtagallocfn(const struct ifnet *ifp)
 #define	IFCOUNTER_IPACKETS	2
 #define	IFCOUNTER_IERRORS	3
 void	if_inc_counter(struct ifnet *ifp, int cnt, int64_t inc);
+/* Account one packet the IP output path handed to ifp (struct if_txstat). */
+void	if_txstat_count(struct ifnet *ifp, bool tagged, int error);
 
 MALLOC_DECLARE(M_IFNET);
 

@@ -42,7 +42,7 @@ ip_output_send(struct inpcb *inp, struct ifnet *ifp, struct mbuf *m,
 {
 	struct ktls_session *tls;
 	struct m_snd_tag *mst;
-	bool tagged;
+	bool tagged = false;
 	int error;
 
 	M_ASSERTPKTHDR(m);
@@ -62,6 +62,8 @@ ip_output_send(struct inpcb *inp, struct ifnet *ifp, struct mbuf *m,
 		if (error == 0)
 			error = if_getoutputfn(ifp)(ifp, m,
 			    (const struct sockaddr *)gw, ro);
+		/* Counted before EAGAIN becomes ENOBUFS: a mismatch. */
+		if_txstat_count(ifp, true, error);
 		if (error == EAGAIN)
 			error = ktls_output_eagain(inp, tls);
 		ktls_free(tls);
@@ -150,6 +152,7 @@ ip_output_send(struct inpcb *inp, struct ifnet *ifp, struct mbuf *m,
 #ifndef SNDTAG_VARIANT_NO_IFP_CHECK
 done:
 #endif
+	if_txstat_count(ifp, tagged, error);
 	if (inp != NULL && error == EAGAIN)
 		INP_TXSTAT_INC(inp, its_drop_mismatch);
 	else if (inp != NULL && error != 0)

@@ -53,7 +53,7 @@ ip6_output_send(struct inpcb *inp, struct ifnet *ifp, struct ifnet *origifp,
 {
 	struct ktls_session *tls;
 	struct m_snd_tag *mst;
-	bool tagged;
+	bool tagged = false;
 	int error;
 
 	M_ASSERTPKTHDR(m);
@@ -72,6 +72,8 @@ ip6_output_send(struct inpcb *inp, struct ifnet *ifp, struct ifnet *origifp,
 		error = ktls_output_stamp(inp, ifp, m, tls);
 		if (error == 0)
 			error = nd6_output_ifp(ifp, origifp, m, dst, ro);
+		/* Counted before EAGAIN becomes ENOBUFS: a mismatch. */
+		if_txstat_count(ifp, true, error);
 		if (error == EAGAIN)
 			error = ktls_output_eagain(inp, tls);
 		ktls_free(tls);
@@ -151,6 +153,7 @@ ip6_output_send(struct inpcb *inp, struct ifnet *ifp, struct ifnet *origifp,
 #ifndef SNDTAG_VARIANT_NO_IFP_CHECK
 done:
 #endif
+	if_txstat_count(ifp, tagged, error);
 	if (inp != NULL && error == EAGAIN)
 		INP_TXSTAT_INC(inp, its_drop_mismatch);
 	else if (inp != NULL && error != 0)

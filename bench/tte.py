@@ -29,7 +29,8 @@ PROG = "sndtag bench tte"
 ROOT = bl.ROOT
 
 # name -> (engine, target, corpus); engine libfuzzer/afl apply to the
-# historic variants (the sequential targets), sweep to the race variants.
+# historic variants (the sequential targets), sweep and threads (libFuzzer
+# on fuzz_threads, in the sweep's build) to the race variants.
 CONFIGS = {
     "lf-struct-empty": ("libfuzzer", "fuzz_scenario", "empty"),
     "lf-raw-empty": ("libfuzzer", "fuzz_raw", "empty"),
@@ -40,16 +41,19 @@ CONFIGS = {
     "afl-raw-empty": ("afl", "fuzz_raw", "empty"),
     "afl-raw-seeds": ("afl", "fuzz_raw", "seeds"),
     "sweep": ("sweep", None, "seeds"),
+    "threads-seeds": ("threads", "fuzz_threads", "seeds"),
+    "threads-empty": ("threads", "fuzz_threads", "empty"),
 }
 DEFAULT_CONFIGS = ["lf-struct-empty", "lf-raw-empty", "afl-struct-empty",
                    "lf-struct-seeds", "lf-raw-seeds", "afl-struct-seeds",
-                   "sweep"]
+                   "sweep", "threads-seeds", "threads-empty"]
 # The pairs the U test compares, per variant.
 COMPARISONS = [
     ("structured vs raw (libFuzzer, empty)", "lf-struct-empty", "lf-raw-empty"),
     ("structured vs raw (libFuzzer, seeds)", "lf-struct-seeds", "lf-raw-seeds"),
     ("libFuzzer vs AFL++ (structured, empty)", "lf-struct-empty", "afl-struct-empty"),
     ("libFuzzer vs AFL++ (structured, seeds)", "lf-struct-seeds", "afl-struct-seeds"),
+    ("fuzz_threads vs sweep (seeds)", "threads-seeds", "sweep"),
 ]
 # AFL++ will not start from an empty queue: one input that decodes to an
 # empty Scenario (field 2047, unknown to the schema, value 0), so it
@@ -60,7 +64,7 @@ GRACE = 30.0        # past the budget before an engine is killed
 
 def applies(config, kind):
     eng = CONFIGS[config][0]
-    return (eng == "sweep") == (kind == "race")
+    return (eng in ("sweep", "threads")) == (kind == "race")
 
 
 class Trial:
@@ -101,9 +105,17 @@ class Trial:
         self.proc = bl.spawn(cmd, os.path.join(self.dir, "log"), env=env,
                              cwd=self.dir)
 
-    def _cmd_libfuzzer(self, env):
+    def _cmd_threads(self, env):
+        # The sweep's build (TSan by default) and its TSan options.
+        env["TSAN_OPTIONS"] = os.environ.get(
+            "TSAN_OPTIONS", "halt_on_error=1:history_size=4:second_deadlock_stack=1:"
+            "suppressions=" + os.path.join(ROOT, "tools", "tsan.supp"))
+        return self._cmd_libfuzzer(env, self.a.sweep_build)
+
+    def _cmd_libfuzzer(self, env, build=None):
         a = self.a
-        bin_ = os.path.join(a.build, "fuzz", "%s_%s" % (self.target, self.variant))
+        build = build or a.build
+        bin_ = os.path.join(build, "fuzz", "%s_%s" % (self.target, self.variant))
         os.makedirs(os.path.join(self.dir, "corpus"))
         os.makedirs(os.path.join(self.dir, "crashes"))
         env["ASAN_OPTIONS"] = os.environ.get("ASAN_OPTIONS",
@@ -116,7 +128,7 @@ class Trial:
         cmd += bl.libfuzzer_options(self.target)
         cmd.append(os.path.join(self.dir, "corpus"))
         if self.corpus == "seeds":
-            cmd.append(os.path.join(a.build, "corpora", self.target))
+            cmd.append(os.path.join(build, "corpora", self.target))
         return cmd
 
     def _cmd_afl(self, env):
@@ -217,7 +229,7 @@ class Trial:
         return t if t <= self.a.time else None
 
     def _crash_files(self):
-        if self.engine == "libfuzzer":
+        if self.engine in ("libfuzzer", "threads"):
             d = os.path.join(self.dir, "crashes")
             pat = re.compile(r"^(crash|leak|timeout|oom|slow-unit)-")
         else:
@@ -232,9 +244,12 @@ class Trial:
 
     def _replay(self, variant, path):
         exe = "sndtag-replay" + ("_" + variant if variant else "")
-        cmd = [os.path.join(self.a.build, "repro", exe)]
+        build = self.a.sweep_build if self.engine == "threads" else self.a.build
+        cmd = [os.path.join(build, "repro", exe)]
         if self.target == "fuzz_raw":
             cmd.append("--raw")
+        if self.target == "fuzz_threads":
+            cmd += ["--threaded", "--strategy", "switch"]
         return cmd + [path]
 
     def _finish(self):
@@ -287,7 +302,7 @@ class Trial:
             t = max(0.0, min(mt - self.t0_real, wall))
             if t <= a.time:
                 r.update(detect=t, status="found", crash=os.path.relpath(path, ROOT))
-                if self.engine == "libfuzzer":
+                if self.engine in ("libfuzzer", "threads"):
                     r["bucket"] = bl.bucket_of_text(log)
                 if not r["bucket"]:
                     r["bucket"] = bl.bucket_of_replay(self._replay(self.variant, path)) \
@@ -296,7 +311,7 @@ class Trial:
                     r.update(status="correct-core",
                              note="the crash reproduces on the correct core too: "
                                   "not this variant's bug")
-        elif self.engine == "libfuzzer" and rc not in (0, None, -15) and \
+        elif self.engine in ("libfuzzer", "threads") and rc not in (0, None, -15) and \
                 "Done " not in log and "stat::" not in log:
             r.update(status="error", note=(log.strip().splitlines() or ["exit %s" % rc])[-1][:200])
         return self._done(r, wall)
@@ -328,6 +343,10 @@ def ensure_builds(a, trials):
                  "sndtag_seed_corpora"})
             need.setdefault(("asan", a.build), set()).update(
                 {"sndtag-replay_" + t.variant, "sndtag-replay"})
+        elif t.engine == "threads":
+            need.setdefault((a.sweep_preset, a.sweep_build), set()).update(
+                {"fuzz_threads_" + t.variant, "sndtag-replay_" + t.variant,
+                 "sndtag-replay", "sndtag_seed_corpora"})
         else:
             need.setdefault((a.sweep_preset, a.sweep_build), set()).update(
                 {"sndtag-sweep_" + t.variant, "sndtag-sweep"})
@@ -584,9 +603,14 @@ def describe(c):
     eng, tgt, corp = CONFIGS[c]
     if eng == "sweep":
         return ("race variants: `sndtag-sweep_<variant>` (threaded mode, PCT depths 1,2,3, "
-                "one run at a time) over the seed corpus `corpora/fuzz_scenario`; there is no "
-                "threaded fuzz target, so the sweep stands in for one.  Detect = its first "
-                "finding; the trial ends there.")
+                "one run at a time) over the seed corpus `corpora/fuzz_scenario`, blind to "
+                "what earlier runs covered.  Detect = its first finding; the trial ends there.")
+    if eng == "threads":
+        return ("race variants: libFuzzer on `fuzz_threads_<variant>` (threaded mode, the "
+                "input's switches choose the interleaving; code and interleaving feedback) "
+                "in the sweep's build (TSan), with fuzz_threads' .dict and .options; %s"
+                % ("from an empty corpus" if corp == "empty" else
+                   "from its seed corpus (the scenario seeds and `corpora/races`)"))
     what = "`%s_<variant>`" % tgt
     if eng == "libfuzzer":
         s = "libFuzzer, %s (ASan build), with the target's .dict and .options as the default campaign" % what

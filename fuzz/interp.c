@@ -32,6 +32,7 @@
 #include "shim/lock.h"
 #include "shim/malloc.h"
 #include "shim/sched.h"
+#include "shim/sched_ctl.h"
 #include "shim/taskqueue.h"
 #include "sys/socketvar.h"
 #include "dev/cxgbe/adapter.h"
@@ -1829,6 +1830,7 @@ interp_run_thread(struct interp *ip, int tid)
 		if (ip->op_thread[i] != tid)
 			continue;
 		/* Under the controlled scheduler, a switch between ops. */
+		sched_op_begin(i, (uint32_t)ip->sc->ops[i]->op_case);
 		sched_point(SP_EXPLICIT, ip->sc->ops[i], "interp op");
 		if (ip->lines != NULL && ip->line_done != NULL) {
 			run_op(ip, i, ip->lines + (size_t)i * TRACE_LINE,

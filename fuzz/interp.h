@@ -105,6 +105,14 @@ extern const struct interp_limits interp_default_limits;
 
 /* Hard ceilings: limits above these are lowered to them. */
 #define	INTERP_MAX_THREADS	8
+/*
+ * Switches of the threaded mode (Scenario.switches): as many as the
+ * scheduler takes; an op's points (a send through lagg and vlan with
+ * fragments passes a few hundred); threads and actors the scheduler runs.
+ */
+#define	INTERP_MAX_SWITCHES	64
+#define	INTERP_MAX_SWITCH_POINT	1023
+#define	INTERP_MAX_SCHED_THREADS 32
 #define	INTERP_MAX_IFACES	64
 #define	INTERP_MAX_SOCKETS	64
 #define	INTERP_MAX_ROUTES	64	/* topology routes + local addresses */

@@ -345,5 +345,20 @@ interp_clamp(Scenario *sc, const struct interp_limits *lim)
 			break;
 		}
 	}
+	/* Threaded mode: ops, then one slot per actor the run may have. */
+	if (sc->n_switches > INTERP_MAX_SWITCHES) {
+		for (i = INTERP_MAX_SWITCHES; i < sc->n_switches; i++)
+			pbmsg_free(&sc->switches[i]->base);
+		sc->n_switches = INTERP_MAX_SWITCHES;
+		k.changed++;
+	}
+	for (i = 0; i < sc->n_switches; i++) {
+		Switch *sw = sc->switches[i];
+
+		clampref(&k, &sw->op, (uint32_t)sc->n_ops +
+		    INTERP_MAX_SCHED_THREADS - INTERP_MAX_THREADS);
+		clampv(&k, &sw->point, 0, INTERP_MAX_SWITCH_POINT);
+		clampref(&k, &sw->to, INTERP_MAX_SCHED_THREADS);
+	}
 	return (k.changed);
 }

@@ -142,6 +142,16 @@ fb_op(int op_kind, int error, const struct fb_sock *socks, int n,
 	fb_prev = op_kind;
 }
 
+void
+fb_merge(const uint8_t *map, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (map[i] != 0)
+			fb_hit(0, (uint32_t)i, 0);
+}
+
 uint32_t
 fb_features(void)
 {

@@ -27,6 +27,7 @@
 #define	_FUZZ_INTERP_FEEDBACK_H_
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define	FB_MAP_SIZE	4096
@@ -45,6 +46,12 @@ struct fb_sock {
 void	fb_reset(void);		/* start of an input */
 void	fb_op(int op_kind, int error, const struct fb_sock *socks, int n,
 	    uint64_t tags, uint32_t mbufs);
+/*
+ * Features found elsewhere (the threaded mode's interleaving features,
+ * core/shim/sched_ctl.c): every non-zero byte of map[0..len) is a
+ * feature.  Called on the thread that runs the input, after the run.
+ */
+void	fb_merge(const uint8_t *map, size_t len);
 /* Distinct features hit since fb_reset (for tests and the analysis). */
 uint32_t fb_features(void);
 

@@ -50,6 +50,15 @@ pb_libfuzzer_hooks(const struct pbmutate_hooks *base)
 }
 
 #define	PB_DEFINE_LIBFUZZER_MUTATOR(descriptor_ptr, hooks_ptr)		\
+	PB_DEFINE_LIBFUZZER_MUTATOR_PRE(descriptor_ptr, hooks_ptr, NULL)
+
+/*
+ * The same, with pre(data, size, max_size, seed): a target's own
+ * mutation tried first (for what only the target knows, such as what
+ * the input did when it ran); it returns the new size, or 0 to leave
+ * the input to the structure-aware mutator.
+ */
+#define	PB_DEFINE_LIBFUZZER_MUTATOR_PRE(descriptor_ptr, hooks_ptr, pre)	\
 size_t	LLVMFuzzerCustomMutator(uint8_t *, size_t, size_t, unsigned int);\
 size_t	LLVMFuzzerCustomCrossOver(const uint8_t *, size_t,		\
 	    const uint8_t *, size_t, uint8_t *, size_t, unsigned int);	\
@@ -57,8 +66,14 @@ size_t									\
 LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,	\
     unsigned int seed)							\
 {									\
-	size_t in = size, out;						\
+	size_t (*pre_fn)(uint8_t *, size_t, size_t, unsigned int) = (pre);\
+	size_t in = size, out = 0;					\
 									\
+	if (pre_fn != NULL &&						\
+	    (out = pre_fn(data, size, max_size, seed)) != 0) {		\
+		pb_mutlog(data, in, out, "pre");			\
+		return (out);						\
+	}								\
 	out = pbmutate_mutate((descriptor_ptr), data, size, max_size,	\
 	    seed, pb_libfuzzer_hooks(hooks_ptr));			\
 	pb_mutlog(data, in, out, "mut");				\

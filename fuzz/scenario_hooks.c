@@ -715,3 +715,136 @@ const struct pbmutate_hooks scenario_mutator_hooks = {
 	.choose = scenario_choose,
 	.mutate_bytes = NULL,		/* the libFuzzer glue sets it */
 };
+
+/* ---- the threaded mode (fuzz_threads) ------------------------------- */
+
+/*
+ * fuzz_threads mutates a scenario and its schedule together.  What the
+ * hooks add is the meaning of a Switch: it names an op the scenario has
+ * (or an actor), a point early in it (most ops pass a few dozen points;
+ * what matters is usually near the op's locks and references, which come
+ * first) and a thread that exists; and ops spread over a few logical
+ * threads, since one thread has nothing to interleave with.
+ */
+#define	THR_LOGICAL	3	/* threads new ops go to */
+#define	THR_ACTORS	4	/* actor slots a fresh switch names */
+
+static const uint64_t v_point[] = {
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 16, 20, 24, 32, 48, 64,
+};
+static const uint64_t v_to[] = { 0, 1, 2, 3, 4, 5, 6, 7 };
+
+static size_t
+threads_values(const ProtobufCMessageDescriptor *d,
+    const ProtobufCFieldDescriptor *f, uint64_t *vals, size_t nvals,
+    void *arg)
+{
+	const uint64_t *t;
+	size_t i, n;
+
+	if (d != &switch__descriptor)
+		return (scenario_values(d, f, vals, nvals, arg));
+	if (strcmp(f->name, "point") == 0) {
+		t = v_point;
+		n = sizeof(v_point) / sizeof(v_point[0]);
+	} else if (strcmp(f->name, "to") == 0) {
+		t = v_to;
+		n = sizeof(v_to) / sizeof(v_to[0]);
+	} else
+		return (0);	/* op: small indices, then repair */
+	n = n < nvals ? n : nvals;
+	for (i = 0; i < n; i++)
+		vals[i] = t[i];
+	return (n);
+}
+
+/* Logical threads the scenario's ops use (at least 1). */
+static uint32_t
+threads_used(const Scenario *sc)
+{
+	uint32_t n = 1;
+	size_t i;
+
+	for (i = 0; i < sc->n_ops; i++)
+		if (sc->ops[i]->thread + 1 > n)
+			n = sc->ops[i]->thread + 1;
+	return (n);
+}
+
+/* A switch at a point of an op (or, one time in four, of an actor). */
+static void
+fill_switch(const Scenario *sc, Switch *sw, struct hrng *r)
+{
+	uint32_t nt = threads_used(sc);
+
+	if (sc->n_ops == 0 || hchance(r, 1, 4))
+		sw->op = (uint32_t)sc->n_ops + hbelow(r, THR_ACTORS);
+	else
+		sw->op = hbelow(r, (uint32_t)sc->n_ops);
+	sw->has_point = 1;
+	sw->point = (uint32_t)v_point[hbelow(r,
+	    sizeof(v_point) / sizeof(v_point[0]))];
+	sw->has_to = 1;
+	/* Mostly another logical thread; else an actor, by ordinal. */
+	if (hchance(r, 2, 3))
+		sw->to = hbelow(r, nt < 2 ? 2 : nt);
+	else
+		sw->to = nt + hbelow(r, THR_ACTORS);
+	sw->has_op = 1;
+}
+
+static void
+threads_inserted(ProtobufCMessage *root, ProtobufCMessage *m,
+    const ProtobufCFieldDescriptor *f, size_t idx, uint64_t rnd, void *arg)
+{
+	struct hrng r = { rnd ^ UINT64_C(0x7468726561647321) };
+	Scenario *sc;
+
+	scenario_inserted(root, m, f, idx, rnd, arg);
+	if (root->descriptor != &scenario__descriptor || m != root)
+		return;
+	sc = (Scenario *)root;
+	if (strcmp(f->name, "switches") == 0 && idx < sc->n_switches)
+		fill_switch(sc, sc->switches[idx], &r);
+	else if (strcmp(f->name, "ops") == 0 && idx < sc->n_ops &&
+	    hchance(&r, 1, 2)) {
+		sc->ops[idx]->has_thread = 1;
+		sc->ops[idx]->thread = hbelow(&r, THR_LOGICAL);
+	}
+}
+
+static void
+threads_generate(ProtobufCMessage *root, uint64_t rnd, void *arg)
+{
+	const ProtobufCFieldDescriptor *swf;
+	struct hrng r = { rnd ^ UINT64_C(0x7468726561647321) };
+	Scenario *sc;
+	uint32_t i, n, nt;
+
+	scenario_generate(root, rnd, arg);
+	if (root->descriptor != &scenario__descriptor)
+		return;
+	sc = (Scenario *)root;
+	nt = 2 + hbelow(&r, THR_LOGICAL - 1);
+	for (i = 0; i < sc->n_ops; i++) {
+		sc->ops[i]->has_thread = 1;
+		sc->ops[i]->thread = hbelow(&r, nt);
+	}
+	swf = field_of(&scenario__descriptor, "switches");
+	n = 1 + hbelow(&r, 3);
+	for (i = 0; i < n; i++)
+		pbmutate_insert_fresh(root, root, swf, sc->n_switches,
+		    hnext(&r), &threads_mutator_hooks);
+}
+
+const struct pbmutate_hooks threads_mutator_hooks = {
+	.repair = scenario_repair,
+	.arg = NULL,
+	.max_repeated = 256,
+	.max_string = 0,
+	.values = threads_values,
+	.inserted = threads_inserted,
+	.generate = threads_generate,
+	.choose = scenario_choose,
+	.mutate_bytes = NULL,
+};

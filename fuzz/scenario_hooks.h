@@ -9,5 +9,11 @@
 
 /* repair = interp_clamp() with the default limits. */
 extern const struct pbmutate_hooks scenario_mutator_hooks;
+/*
+ * fuzz_threads: the same, and Switch fields (an op of the scenario or an
+ * actor, an early point, a thread that exists), new ops spread over a
+ * few logical threads, generated scenarios with threads and switches.
+ */
+extern const struct pbmutate_hooks threads_mutator_hooks;
 
 #endif /* !_FUZZ_SCENARIO_HOOKS_H_ */

@@ -3,8 +3,9 @@
 # sndtag_add_fuzzer and the sndtag_pbtext / sndtag_pbmutate libraries.
 #
 # Binaries:
-#   fuzz/fuzz_scenario, fuzz/fuzz_raw, fuzz/fuzz_text   (libFuzzer)
-#   fuzz/fuzz_scenario_<variant>, fuzz/fuzz_raw_<variant>
+#   fuzz/fuzz_scenario, fuzz/fuzz_raw, fuzz/fuzz_threads, fuzz/fuzz_text
+#   fuzz/fuzz_scenario_<variant>, fuzz/fuzz_raw_<variant>,
+#   fuzz/fuzz_threads_<variant>                         (libFuzzer)
 #   repro/sndtag-replay, repro/sndtag-replay_<variant>, repro/scenario-convert
 #   fuzz/fuzz_scenario_mutator.so    (AFL++ custom mutator; see fuzz/CMakeLists.txt)
 #   fuzz/interp_selftest                                (ctest only)
@@ -35,7 +36,8 @@ add_library(sndtag_interp STATIC
     ${SNDTAG_FUZZ_DIR}/interp_feedback.c
     ${SNDTAG_FUZZ_DIR}/interp_expect.c
     ${SNDTAG_FUZZ_DIR}/interp_ktls.c
-    ${SNDTAG_FUZZ_DIR}/raw_decode.c)
+    ${SNDTAG_FUZZ_DIR}/raw_decode.c
+    ${SNDTAG_FUZZ_DIR}/threaded.c)
 target_link_libraries(sndtag_interp PUBLIC
     sndtag_includes sndtag_scenario_pb sndtag_scenario_hooks)
 
@@ -49,6 +51,7 @@ if(SNDTAG_SANCOV)
       -fno-sanitize=fuzzer-no-link)
   set_source_files_properties(${SNDTAG_FUZZ_DIR}/decode_arena.c
       ${SNDTAG_FUZZ_DIR}/interp_feedback.c
+      ${SNDTAG_FUZZ_DIR}/threaded.c
       PROPERTIES COMPILE_OPTIONS -fno-sanitize=fuzzer-no-link)
 endif()
 
@@ -92,6 +95,12 @@ foreach(v ${_sndtag_cores})
         ${SNDTAG_FUZZ_DIR}/asan_options.c
         ${ondemand}
         LIBS sndtag_interp ${core})
+    # The threaded target (docs/SWEEPS.md, "Fuzzing schedules").
+    sndtag_add_fuzzer(fuzz_threads${sfx} ${SNDTAG_FUZZ_DIR}/fuzz_threads.c
+        ${SNDTAG_FUZZ_DIR}/asan_options.c
+        ${ondemand}
+        LIBS sndtag_interp ${core} sndtag_scenario_hooks sndtag_pbmutate
+            Threads::Threads)
   endif()
 endforeach()
 
@@ -131,6 +140,21 @@ foreach(seed ${SNDTAG_SCENARIO_SEEDS})
       COMMENT "Seed ${name}.bin"
       VERBATIM)
   list(APPEND _seed_outputs ${bin} ${txt})
+endforeach()
+# fuzz_threads starts from the same scenarios and from the race sweep's
+# (corpora/races: the ops the sweeps interleave, no schedule in them).
+file(GLOB SNDTAG_RACE_SEEDS CONFIGURE_DEPENDS ${SNDTAG_CORPORA_DIR}/races/*.txt)
+foreach(seed ${SNDTAG_SCENARIO_SEEDS} ${SNDTAG_RACE_SEEDS})
+  get_filename_component(name ${seed} NAME_WE)
+  set(bin ${SNDTAG_CORPORA_OUT}/fuzz_threads/${name}.bin)
+  add_custom_command(OUTPUT ${bin}
+      COMMAND ${CMAKE_COMMAND} -E make_directory
+          ${SNDTAG_CORPORA_OUT}/fuzz_threads
+      COMMAND scenario-convert --to-binary ${seed} ${bin}
+      DEPENDS ${seed} scenario-convert
+      COMMENT "Seed fuzz_threads/${name}.bin"
+      VERBATIM)
+  list(APPEND _seed_outputs ${bin})
 endforeach()
 foreach(seed ${SNDTAG_RAW_SEEDS})
   get_filename_component(name ${seed} NAME)
@@ -379,6 +403,55 @@ if(SNDTAG_BUILD_TESTS)
       "^sndtag-cprog: [^\n]*scenario.proto: not a scenario \\([^\n]*\\); pass a .txt scenario or a binary from the fuzzer\n$"
       $<TARGET_FILE:sndtag-cprog> -o ${_rt_out}/cprog_not_a_scenario.out
       ${SNDTAG_FUZZ_DIR}/scenario.proto)
+
+  # fuzz_threads (docs/SWEEPS.md, "Fuzzing schedules"): a finding
+  # replays 10/10 and the minimizer shrinks its schedule; the target runs
+  # its seeds on the correct core without a report; inputs that once
+  # broke the correct core in the threaded mode replay clean.
+  set(_thr ${SNDTAG_FUZZ_DIR}/tests/threads)
+  if("race_lagg_epoch" IN_LIST SNDTAG_VARIANT_NAMES AND
+      NOT SNDTAG_SANITIZER STREQUAL "undefined")
+    if(SNDTAG_SANITIZER STREQUAL "thread")
+      set(_lagg_expect "ThreadSanitizer: data race")
+    else()
+      set(_lagg_expect "heap-use-after-free")
+    endif()
+    add_test(NAME threads_replay10_race_lagg_epoch
+        COMMAND ${_thr}_check.sh replay10
+            $<TARGET_FILE:sndtag-replay_race_lagg_epoch>
+            ${_thr}/race_lagg_epoch_3switches.txt "${_lagg_expect}")
+    add_test(NAME threads_clean_race_lagg_epoch
+        COMMAND sndtag-replay --threaded --strategy switch
+            ${_thr}/race_lagg_epoch_3switches.txt)
+    add_test(NAME threads_minimize
+        COMMAND ${_thr}_check.sh minimize
+            $<TARGET_FILE:sndtag-minimize_race_lagg_epoch>
+            ${_thr}/race_lagg_epoch_3switches.txt
+            ${_rt_out}/threads_minimize.txt "${_lagg_expect}")
+    set_tests_properties(threads_replay10_race_lagg_epoch
+        threads_clean_race_lagg_epoch threads_minimize
+        PROPERTIES LABELS "threads" TIMEOUT 300
+        ENVIRONMENT "TSAN_OPTIONS=halt_on_error=1:history_size=4")
+  endif()
+  if(TARGET fuzz_threads AND SNDTAG_BUILD_FUZZERS)
+    add_test(NAME threads_fuzz_seeds
+        COMMAND ${_thr}_check.sh fuzz $<TARGET_FILE:fuzz_threads>
+            ${SNDTAG_CORPORA_OUT}/fuzz_threads ${_rt_out}/threads_fuzz_seeds
+            300)
+    set_tests_properties(threads_fuzz_seeds PROPERTIES
+        LABELS "threads" TIMEOUT 600
+        ENVIRONMENT "TSAN_OPTIONS=halt_on_error=1:history_size=4")
+  endif()
+  file(GLOB _thr_regressions CONFIGURE_DEPENDS
+      ${SNDTAG_CORPORA_DIR}/regressions/fuzz_threads/*.txt)
+  foreach(reg ${_thr_regressions})
+    get_filename_component(name ${reg} NAME_WE)
+    add_test(NAME threads_regression_${name}
+        COMMAND sndtag-replay --threaded --strategy switch ${reg})
+    set_tests_properties(threads_regression_${name} PROPERTIES
+        LABELS "threads;regression" TIMEOUT 120
+        ENVIRONMENT "TSAN_OPTIONS=halt_on_error=1:history_size=4")
+  endforeach()
 
   if("noref" IN_LIST SNDTAG_VARIANT_NAMES)
     # One bucket rule: every tool names a real panic and the canned

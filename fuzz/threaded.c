@@ -20,6 +20,11 @@
 
 #define	MAX_ACTORS	(SCHED_MAX_THREADS - INTERP_MAX_THREADS)
 
+_Static_assert(INTERP_MAX_SCHED_THREADS == SCHED_MAX_THREADS,
+    "interp_clamp's thread bound is the scheduler's");
+_Static_assert(INTERP_MAX_SWITCHES <= SCHED_MAX_SWITCHES,
+    "every switch interp_clamp keeps reaches the scheduler");
+
 struct tlogical {
 	struct interp	*ip;
 	int		 tid;
@@ -206,6 +211,8 @@ threaded_run(const Scenario *sc, const struct threaded_options *o,
 	static struct tactor actors[MAX_ACTORS];
 	struct tlogical logical[INTERP_MAX_THREADS];
 	struct sched_thread th[SCHED_MAX_THREADS];
+	struct sched_switch sw[SCHED_MAX_SWITCHES];
+	uint8_t *deliver = NULL;
 	struct sched_config cfg;
 	struct sched_result sr;
 	struct collect c;
@@ -236,6 +243,40 @@ threaded_run(const Scenario *sc, const struct threaded_options *o,
 	    threaded_pct_steps((uint32_t)sc->n_ops);
 	cfg.max_steps = o->max_steps;
 	cfg.trace = o->sched_trace;
+	if (o->strategy == SCHED_SWITCH) {
+		if (o->switches != NULL) {
+			cfg.switches = o->switches;
+			cfg.nswitches = o->nswitches;
+		} else {
+			for (i = 0; i < (int)sc->n_switches &&
+			    i < SCHED_MAX_SWITCHES; i++)
+				sw[i] = (struct sched_switch){
+				    sc->switches[i]->op, sc->switches[i]->point,
+				    sc->switches[i]->to };
+			cfg.switches = sw;
+			cfg.nswitches = (size_t)i;
+		}
+		if (cfg.nswitches > SCHED_MAX_SWITCHES)
+			cfg.nswitches = SCHED_MAX_SWITCHES;
+		cfg.n_ops = (uint32_t)sc->n_ops;
+		/* Delivery ops hand the CPU to the actors there. */
+		deliver = calloc(sc->n_ops + 1, 1);
+		if (deliver == NULL) {
+			interp_free(ip);
+			free(run_sc);
+			free(ops);
+			free(nops);
+			return (ENOMEM);
+		}
+		for (i = 0; i < (int)sc->n_ops; i++)
+			deliver[i] = sc->ops[i] != NULL &&
+			    delivery_op(sc->ops[i]);
+		cfg.deliver = deliver;
+	}
+	cfg.feedback = o->feedback;
+	cfg.feedback_len = o->feedback_len;
+	cfg.candidates = o->candidates;
+	cfg.candidates_max = o->candidates_max;
 	if (o->schedule != NULL) {
 		cfg.schedule = o->schedule;
 		cfg.schedule_len = o->schedule_len;
@@ -285,5 +326,6 @@ threaded_run(const Scenario *sc, const struct threaded_options *o,
 	free(run_sc);
 	free(ops);
 	free(nops);
+	free(deliver);
 	return (error);
 }

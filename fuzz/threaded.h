@@ -14,10 +14,13 @@
  * mode says when asynchronous work runs.  Here the actor threads run it
  * whenever the scheduler picks them, so those ops become empty: the same
  * completion path never runs on two threads at once, as in a kernel.
+ * Under the switch strategy an emptied delivery op still says when: the
+ * thread that reaches it hands the CPU to the actors until they are idle
+ * (sched_config.deliver), as an interrupt would run there.
  *
  * The run is a function of (scenario, strategy, seed, depth) or of the
- * scenario's schedule bytes: replaying the same arguments gives the same
- * interleaving, the same trace and the same report.
+ * scenario's schedule bytes or switches: replaying the same arguments
+ * gives the same interleaving, the same trace and the same report.
  */
 #ifndef _FUZZ_THREADED_H_
 #define	_FUZZ_THREADED_H_
@@ -43,6 +46,17 @@ struct threaded_options {
 	 */
 	const uint8_t	*schedule;
 	size_t		 schedule_len;
+	/*
+	 * SWITCH: these switches, or (when NULL) the scenario's own
+	 * "switches" field (at most SCHED_MAX_SWITCHES are used).
+	 */
+	const struct sched_switch *switches;
+	size_t		 nswitches;
+	/* Interleaving feedback and switch candidates (sched_config). */
+	uint8_t		*feedback;
+	size_t		 feedback_len;
+	struct sched_switch *candidates;
+	size_t		 candidates_max;
 	FILE		*sched_trace;	/* one line per switch, or NULL */
 	const struct interp_options *interp;	/* NULL: defaults */
 };

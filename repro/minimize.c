@@ -12,7 +12,11 @@
  *	renumbered so they keep naming the same object), each local
  *	address and route, forwarding, then the empty topology itself;
  *   3. scalars: threads and references to 0, sizes toward their
- *	minimum, counts toward 1, driver dimensions toward their minimum.
+ *	minimum, counts toward 1, driver dimensions toward their minimum;
+ *   4. with --threaded (a fuzz_threads finding): the schedule, i.e. every
+ *	switch at once, then one at a time, then each switch's point
+ *	toward 0.  Removing an op renumbers the switches that name later
+ *	ops and drops the ones on it.
  *
  * Deterministic: candidates are tried in a fixed order and the only
  * clock is the per-candidate timeout (a candidate that times out does
@@ -35,6 +39,7 @@
 #include "scenario.pb-c.h"
 #include "fuzz/interp.h"
 #include "fuzz/pbtext.h"
+#include "fuzz/threaded.h"
 #include "repro/crashrun.h"
 #include "repro/scenario_io.h"
 
@@ -54,13 +59,14 @@ static struct {
 	unsigned	 timeout_ms;
 	bool		 quiet;
 	bool		 out_of_tries;
+	bool		 threaded;	/* --threaded: --strategy switch */
 } M;
 
 static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-"usage: %s [-o OUT] [--timeout SEC] [--max-tries N] [-q]\n"
+"usage: %s [-o OUT] [--timeout SEC] [--max-tries N] [-q] [--threaded]\n"
 "           [--text|--binary|--raw] FILE\n"
 "       %s --bucket [--text|--binary|--raw] FILE\n"
 "       %s --bucket-report < REPORT\n"
@@ -80,6 +86,9 @@ usage(FILE *fp)
 "                  crash)\n"
 "  --max-tries N   stop after N candidates (default 5000)\n"
 "  -q              no progress lines\n"
+"  --threaded      run candidates threaded under the input's switches\n"
+"                  (sndtag-replay --threaded --strategy switch: what\n"
+"                  fuzz_threads runs) and shrink the switches too\n"
 "  --bucket        only print the crash bucket of FILE (exit 0 if it\n"
 "                  crashes, 1 if it does not)\n"
 "  --bucket-report print the bucket of a crash report read from stdin\n"
@@ -117,9 +126,22 @@ child_run(void *arg)
 {
 	struct runarg *r = arg;
 	struct interp_options o;
+	struct threaded_options to;
+	Scenario *sc;
+	int error;
 
 	memset(&o, 0, sizeof(o));
-	return (interp_run_bytes(r->buf, r->len, &o) == 0 ? 0 : 1);
+	if (!M.threaded)
+		return (interp_run_bytes(r->buf, r->len, &o) == 0 ? 0 : 1);
+	sc = scenario__unpack(NULL, r->len, r->buf);
+	if (sc == NULL)
+		return (1);
+	memset(&to, 0, sizeof(to));
+	to.strategy = SCHED_SWITCH;
+	to.interp = &o;
+	error = threaded_run(sc, &to, NULL);
+	scenario__free_unpacked(sc, NULL);
+	return (error == 0 ? 0 : 1);
 }
 
 /* The bucket of one run ("" clean); -1 if the child could not start. */
@@ -224,6 +246,7 @@ ops_without(size_t from, size_t n)
 	Scenario v = *M.sc;
 	char what[64];
 	size_t i, k = 0;
+	Switch **sws = NULL, *swv = NULL;
 	Op **ops;
 	bool ok;
 
@@ -235,6 +258,30 @@ ops_without(size_t from, size_t n)
 			ops[k++] = M.sc->ops[i];
 	v.ops = ops;
 	v.n_ops = k;
+	/* Switches keep naming the same ops and actors. */
+	if (M.sc->n_switches > 0) {
+		sws = calloc(M.sc->n_switches, sizeof(*sws));
+		swv = calloc(M.sc->n_switches, sizeof(*swv));
+		if (sws == NULL || swv == NULL) {
+			free(sws);
+			free(swv);
+			free(ops);
+			return (false);
+		}
+		for (i = 0, k = 0; i < M.sc->n_switches; i++) {
+			uint32_t op = M.sc->switches[i]->op;
+
+			if (op >= from && op < from + n)
+				continue;
+			swv[k] = *M.sc->switches[i];
+			if (op >= from + n)
+				swv[k].op = op - (uint32_t)n;
+			sws[k] = &swv[k];
+			k++;
+		}
+		v.switches = sws;
+		v.n_switches = k;
+	}
 	if (n == 1)
 		snprintf(what, sizeof(what), "removed op #%zu", from);
 	else
@@ -242,6 +289,8 @@ ops_without(size_t from, size_t n)
 		    from + n - 1);
 	ok = try_view(&v, what);
 	free(ops);
+	free(sws);
+	free(swv);
 	return (ok);
 }
 
@@ -873,6 +922,97 @@ pass_scalars(void)
 	return (any);
 }
 
+/* ---- pass 4: the schedule (--threaded) ------------------------------ */
+
+/* Try the current scenario without switch i (all of them: i == n). */
+static bool
+switch_without(size_t i)
+{
+	Scenario v = *M.sc;
+	Switch **sws;
+	size_t j, k = 0;
+	char what[64];
+	bool ok;
+
+	sws = calloc(M.sc->n_switches + 1, sizeof(*sws));
+	if (sws == NULL)
+		return (false);
+	if (i < M.sc->n_switches)
+		for (j = 0; j < M.sc->n_switches; j++)
+			if (j != i)
+				sws[k++] = M.sc->switches[j];
+	v.switches = sws;
+	v.n_switches = k;
+	if (i < M.sc->n_switches)
+		snprintf(what, sizeof(what), "removed switch %zu", i);
+	else
+		snprintf(what, sizeof(what), "removed every switch");
+	ok = try_view(&v, what);
+	free(sws);
+	return (ok);
+}
+
+/* Try switch i with its point at p. */
+static bool
+switch_point(size_t i, uint32_t p)
+{
+	Scenario v = *M.sc;
+	Switch **sws, one;
+	char what[64];
+	bool ok;
+
+	sws = calloc(M.sc->n_switches, sizeof(*sws));
+	if (sws == NULL)
+		return (false);
+	memcpy(sws, M.sc->switches, M.sc->n_switches * sizeof(*sws));
+	one = *M.sc->switches[i];
+	one.point = p;
+	one.has_point = 1;
+	sws[i] = &one;
+	v.switches = sws;
+	snprintf(what, sizeof(what), "switch %zu at point %u", i, p);
+	ok = try_view(&v, what);
+	free(sws);
+	return (ok);
+}
+
+static bool
+pass_switches(void)
+{
+	uint32_t lo, hi, mid;
+	bool any = false;
+	size_t i;
+
+	if (!M.threaded || M.sc->n_switches == 0)
+		return (false);
+	progress("schedule: %zu switches", M.sc->n_switches);
+	if (switch_without(M.sc->n_switches))
+		return (true);
+	for (i = M.sc->n_switches; i-- > 0 && !M.out_of_tries;)
+		if (i < M.sc->n_switches && switch_without(i))
+			any = true;
+	/* Earliest point that still gives the bucket (bisect, then 0). */
+	for (i = 0; i < M.sc->n_switches && !M.out_of_tries; i++) {
+		hi = M.sc->switches[i]->point;
+		if (hi == 0)
+			continue;
+		if (switch_point(i, 0)) {
+			any = true;
+			continue;
+		}
+		lo = 0;
+		while (hi - lo > 1 && !M.out_of_tries) {
+			mid = lo + (hi - lo) / 2;
+			if (switch_point(i, mid)) {
+				hi = mid;
+				any = true;
+			} else
+				lo = mid;
+		}
+	}
+	return (any);
+}
+
 /* ---- output --------------------------------------------------------- */
 
 static bool
@@ -958,6 +1098,7 @@ main(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "bucket", no_argument, NULL, 'B' },
 		{ "bucket-report", no_argument, NULL, 'R' },
+		{ "threaded", no_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -968,7 +1109,7 @@ main(int argc, char **argv)
 	char defout[PATH_MAX];
 	char *text = NULL, *head = NULL, err[320];
 	struct interp *ip;
-	size_t n_ops0, tlen;
+	size_t n_ops0, n_sw0, tlen;
 	uint32_t n_if0;
 	unsigned long v;
 	char *end;
@@ -1008,6 +1149,9 @@ main(int argc, char **argv)
 			break;
 		case 'r':
 			fmt = SF_RAW;
+			break;
+		case 'X':
+			M.threaded = true;
 			break;
 		case 'q':
 			M.quiet = true;
@@ -1085,6 +1229,7 @@ main(int argc, char **argv)
 		return (1);
 	}
 	n_ops0 = M.sc->n_ops;
+	n_sw0 = M.sc->n_switches;
 	n_if0 = n_ifaces_of(M.sc);
 	progress("%s: %zu ops, %u interfaces, bucket: %s", path, n_ops0,
 	    n_if0, M.bucket);
@@ -1094,6 +1239,7 @@ main(int argc, char **argv)
 		changed |= pass_ops();
 		changed |= pass_topology();
 		changed |= pass_scalars();
+		changed |= pass_switches();
 		if (!changed)
 			break;
 	}
@@ -1130,13 +1276,14 @@ main(int argc, char **argv)
 		    NULL);
 	}
 	if (asprintf(&head,
-	    "# Minimized by %s from %s: %zu ops -> %zu, %u interfaces -> %u\n"
-	    "# (%u candidates tried).\n"
+	    "# Minimized by %s from %s: %zu ops -> %zu, %u interfaces -> %u,\n"
+	    "# %zu switches -> %zu (%u candidates tried).\n"
 	    "# Bucket: %s\n"
-	    "# Replay: sndtag-replay%s%s --trace <this file>\n",
+	    "# Replay: sndtag-replay%s%s%s --trace <this file>\n",
 	    prog, path, n_ops0, M.sc->n_ops, n_if0, n_ifaces_of(M.sc),
-	    M.tries, M.bucket, repro_variant[0] != '\0' ? "_" : "",
-	    repro_variant) < 0) {
+	    n_sw0, M.sc->n_switches, M.tries, M.bucket, repro_variant[0] != '\0' ? "_" : "",
+	    repro_variant, M.threaded ? " --threaded --strategy switch" :
+	    "") < 0) {
 		free(text);
 		return (1);
 	}
@@ -1147,8 +1294,9 @@ main(int argc, char **argv)
 		return (1);
 	}
 	progress("wrote %s: %zu ops (from %zu), %u interfaces (from %u), "
-	    "%u candidates tried", out, M.sc->n_ops, n_ops0,
-	    n_ifaces_of(M.sc), n_if0, M.tries);
+	    "%zu switches (from %zu), %u candidates tried", out, M.sc->n_ops,
+	    n_ops0, n_ifaces_of(M.sc), n_if0, M.sc->n_switches, n_sw0,
+	    M.tries);
 	free(text);
 	free(head);
 	free(M.buf);

@@ -161,6 +161,128 @@ test_same_seed_same_schedule(void)
 	check_same_runs(&cfg);
 }
 
+/*
+ * SWITCH: a worker whose rounds are ops (id * 10 + round), its points
+ * over obj (its own, or one shared by all when shared is set).
+ */
+static int op_shared;
+
+static void
+op_worker_fn(void *arg)
+{
+	struct worker *w = arg;
+	int i;
+
+	for (i = 0; i < w->rounds; i++) {
+		sched_op_begin((uint32_t)(w->id * 10 + i), 7);
+		log_add(w->id);
+		sched_point(SP_REFCOUNT, op_shared ? (void *)&op_shared :
+		    (void *)w, "work");
+	}
+}
+
+static struct worker one_worker = { 0, 1 };
+static const struct sched_thread one_thread[1] = {
+	{ "t0", worker_fn, &one_worker, false }
+};
+
+static struct sched_result
+run_op_workers(const struct sched_config *cfg)
+{
+	struct sched_thread t[2];
+	struct worker w[2];
+	struct sched_result r;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		w[i].id = i;
+		w[i].rounds = 3;
+		t[i] = (struct sched_thread){ names[i], op_worker_fn, &w[i],
+		    false };
+	}
+	log_reset();
+	CHECK_EQ(sched_run(t, 2, cfg, &r), 0);
+	CHECK_EQ(__atomic_load_n(&log_len, __ATOMIC_RELAXED), 6);
+	return (r);
+}
+
+static void
+test_switch_schedule(void)
+{
+	/* t0's op 1, at its first point: to thread 3 % 2 = t1. */
+	static const struct sched_switch one[] = { { 1, 0, 3 } };
+	/* Never reached: op 1 has one point; op 99 does not exist. */
+	static const struct sched_switch none[] = { { 1, 1, 1 },
+	    { 99, 0, 1 } };
+	static const int want_plain[] = { 0, 0, 0, 1, 1, 1 };
+	static const int want_one[] = { 0, 0, 1, 1, 1, 0 };
+	struct sched_config cfg = { .strategy = SCHED_SWITCH };
+	struct sched_result r;
+	int i;
+
+	/* No switch: the running thread runs on. */
+	r = run_op_workers(&cfg);
+	for (i = 0; i < 6; i++)
+		CHECK_EQ(log_get(i), want_plain[i]);
+	CHECK_EQ(r.switches_taken, 0);
+	CHECK_EQ(r.preemptions, 0);
+
+	cfg.switches = none;
+	cfg.nswitches = 2;
+	r = run_op_workers(&cfg);
+	for (i = 0; i < 6; i++)
+		CHECK_EQ(log_get(i), want_plain[i]);
+	CHECK_EQ(r.switches_taken, 0);
+
+	/* t1 preempts t0 and runs to its end; then t0 resumes. */
+	cfg.switches = one;
+	cfg.nswitches = 1;
+	r = run_op_workers(&cfg);
+	for (i = 0; i < 6; i++)
+		CHECK_EQ(log_get(i), want_one[i]);
+	CHECK_EQ(r.switches_taken, 1);
+	CHECK_EQ(r.preemptions, 1);
+	check_same_runs(&cfg);
+
+	cfg.nswitches = SCHED_MAX_SWITCHES + 1;
+	CHECK_EQ(sched_run(one_thread, 1, &cfg, NULL), EINVAL);
+}
+
+/*
+ * Interleaving feedback: the same run gives the same features, and two
+ * threads over one object give a pair that private objects do not.
+ */
+static void
+test_interleaving_feedback(void)
+{
+	static uint8_t map[3][4096];
+	static const uint8_t alt[] = { 0, 1, 0, 1, 0, 1 };
+	struct sched_config cfg = { .strategy = SCHED_INPUT,
+	    .schedule = alt, .schedule_len = sizeof(alt),
+	    .feedback_len = sizeof(map[0]) };
+	int i, n[3];
+
+	memset(map, 0, sizeof(map));
+	for (i = 0; i < 3; i++) {
+		op_shared = i < 2;
+		cfg.feedback = map[i];
+		(void)run_op_workers(&cfg);
+	}
+	op_shared = 0;
+	CHECK(memcmp(map[0], map[1], sizeof(map[0])) == 0);
+	for (i = 0; i < 3; i++) {
+		int k;
+
+		n[i] = 0;
+		for (k = 0; k < 4096; k++)
+			n[i] += map[i][k] != 0;
+	}
+	CHECK(n[2] > 0);
+	CHECK_EQ(n[0], n[2] + 1);	/* (work, work) across threads */
+	cfg.feedback_len = 0;
+	CHECK_EQ(sched_run(one_thread, 1, &cfg, NULL), EINVAL);
+}
+
 static void
 test_different_seeds_differ(void)
 {
@@ -610,7 +732,7 @@ test_tsan_sees_races(void)
 	enum sched_strategy s;
 	int status;
 
-	for (s = SCHED_PCT; s <= SCHED_FREE; s++) {
+	for (s = SCHED_PCT; s <= SCHED_SWITCH; s++) {
 		status = run_child(false, s, buf, sizeof(buf));
 		if (strstr(buf, "WARNING: ThreadSanitizer: data race") ==
 		    NULL)
@@ -638,6 +760,8 @@ main(void)
 	RUN(test_same_seed_same_schedule);
 	RUN(test_different_seeds_differ);
 	RUN(test_input_schedule);
+	RUN(test_switch_schedule);
+	RUN(test_interleaving_feedback);
 	RUN(test_pct_depth);
 	RUN(test_block_and_wake);
 	RUN(test_yield_fairness);

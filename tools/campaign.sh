@@ -84,7 +84,7 @@ merge_every=300 sync_every=120 stop_at_crash=0 report_only=0
 usage() {
 	cat <<'H'
 usage: tools/sndtag fuzz [--engine libfuzzer|afl|both] [--jobs N] [--time SECONDS]
-                         [--target NAME] [--variant NAME] [--preset asan|ubsan]
+                         [--target NAME] [--variant NAME] [--preset asan|ubsan|tsan]
                          [--out DIR] [--corpus DIR | --no-corpus]
                          [--merge-every SECONDS] [--sync SECONDS]
                          [--no-mutator] [--no-cmplog] [--stop-at-crash]
@@ -97,7 +97,9 @@ historic-bug variant (--variant; see: tools/sndtag variants).  It keeps
 going after crashes until the time budget ends (or SIGINT/SIGTERM):
 
   libfuzzer  libFuzzer's fork mode, -fork=N -ignore_crashes=1 (and
-             timeouts, OOMs), preset asan or ubsan
+             timeouts, OOMs), preset asan or ubsan; --target
+             fuzz_threads (schedules and ops together, docs/SWEEPS.md)
+             also under --preset tsan
   afl        N afl-fuzz instances (-M main, -S s1...) on a shared sync
              directory: persistent mode, the structured custom mutator
              (--no-mutator for AFL++'s own), cmplog on the main instance
@@ -170,7 +172,11 @@ if [ "$engine" != libfuzzer ]; then
 	[ "$stop_at_crash" -eq 0 ] || die "--stop-at-crash is for libFuzzer campaigns"
 fi
 [ "$engine" != both ] || [ "$jobs" -ge 2 ] || die "--engine both needs --jobs 2 or more (one AFL++ instance, the rest libFuzzer)"
-case "$preset" in asan|ubsan) ;; *) die "--preset must be asan or ubsan (AFL++ uses the afl preset: --engine afl)";; esac
+case "$preset" in
+asan|ubsan) ;;
+tsan) [ "$target" = fuzz_threads ] || die "--preset tsan is for --target fuzz_threads (the threaded target); the others fuzz under asan or ubsan";;
+*) die "--preset must be asan or ubsan (or tsan for fuzz_threads; AFL++ uses the afl preset: --engine afl)";;
+esac
 
 name=$target
 [ -z "$variant" ] || name="${target}_${variant}"
@@ -333,6 +339,7 @@ replay=$r
 case "$target" in
 fuzz_raw) replay_args=(--raw);;
 fuzz_scenario) ;;
+fuzz_threads) replay_args=(--threaded --strategy switch);;
 *) replay=${lf_bin:-$afl_bin};;
 esac
 if [ "$use_pc" -eq 1 ]; then
@@ -354,6 +361,9 @@ PC_OPTS=("${opts[@]}")
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+# TSan: what the sweep uses (docs/SWEEPS.md); the model's hand-off is
+# invisible to TSan, so any report is a race between model threads.
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:history_size=4:second_deadlock_stack=1:suppressions=$ROOT/tools/tsan.supp}
 
 # ----------------------------------------------------- signals, children
 # Every engine runs in its own session and process group (setsid), so a

@@ -24,6 +24,7 @@
 #include "shim/lock.h"
 #include "shim/epoch.h"
 #include "shim/canary.h"
+#include "shim/sched.h"
 #include "sys/mbuf.h"
 #include "net/if_var.h"
 #include "net/if_lagg.h"
@@ -776,6 +777,7 @@ lagg_port_unlink_locked(struct lagg_softc *sc, struct lagg_port *lp,
 	for (lpp = &sc->sc_ports; *lpp != lp; lpp = &(*lpp)->lp_next)
 		MPASS(*lpp != NULL);
 	/* lp keeps its next pointer for readers standing on it. */
+	sched_access(sc, "lagg port unlink");
 	__atomic_store_n(lpp, lp->lp_next, __ATOMIC_RELEASE);
 	sc->sc_count--;
 	/* ether_input reads if_lagg without our lock. */
@@ -872,6 +874,7 @@ lagg_port_create(struct ifnet *lagg, struct ifnet *ifp)
 	__atomic_store_n(&ifp->if_lagg, lp, __ATOMIC_RELEASE);
 	for (lpp = &sc->sc_ports; *lpp != NULL; lpp = &(*lpp)->lp_next)
 		;
+	sched_access(sc, "lagg port link");
 	__atomic_store_n(lpp, lp, __ATOMIC_RELEASE);
 	sc->sc_count++;
 	lagg_capabilities(sc);

@@ -10,6 +10,7 @@
 #include "sys/socketvar.h"
 #include "shim/refcount.h"
 #include "shim/canary.h"
+#include "shim/sched.h"
 #include "shim/epoch.h"
 #include "net/route.h"
 
@@ -293,6 +294,8 @@ in_pcbattach_txrtlmt(struct inpcb *inp, struct ifnet *ifp,
 	params.rate_limit.flags = M_NOWAIT;
 
 	error = m_snd_tag_alloc(ifp, &params, st);
+	if (st == &inp->inp_snd_tag)
+		sched_access(inp, "inp_snd_tag set");
 	/* The check above runs under the same write lock: cannot fire. */
 	KASSERT(error != 0 || (inp->inp_flags & INP_DROPPED) == 0,
 	    ("tag after drop: tag %p allocated for dropped inp %p", *st,
@@ -309,6 +312,7 @@ in_pcbdetach_txrtlmt(struct inpcb *inp)
 	INP_WLOCK_ASSERT(inp);
 
 	mst = inp->inp_snd_tag;
+	sched_access(inp, "inp_snd_tag clear");
 	inp->inp_snd_tag = NULL;
 	if (mst == NULL)
 		return;

@@ -33,6 +33,8 @@ struct sched_ops {
 	void	(*block)(const void *obj, const char *what);
 	/* Make every thread blocked on obj runnable again. */
 	void	(*wake)(const void *obj);
+	/* Shared data obj is written here (feedback only); may be NULL. */
+	void	(*access)(const void *obj, const char *what);
 };
 
 /* Non-NULL only while a controlled scheduler runs model threads. */
@@ -45,6 +47,21 @@ sched_point(enum sched_point_kind kind, const void *obj, const char *what)
 
 	if (ops != NULL)
 		ops->point(kind, obj, what);
+}
+
+/*
+ * A write to shared data that readers reach at a preemption point over
+ * the same obj (a list they walk, a pointer they load): never a switch,
+ * so schedules and their numbering stay as they are, but the threaded
+ * fuzzer's interleaving feedback sees both sides of the pair.
+ */
+static inline void
+sched_access(const void *obj, const char *what)
+{
+	const struct sched_ops *ops = sched_active_ops;
+
+	if (ops != NULL && ops->access != NULL)
+		ops->access(obj, what);
 }
 
 static inline bool

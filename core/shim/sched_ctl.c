@@ -33,6 +33,7 @@
 #define	NOTSAN	__attribute__((no_sanitize("thread")))
 
 #define	SCHED_MAX_HELD	8
+#define	ILV_OBJS	1024	/* objects tracked per run (power of 2) */
 #define	SCHED_NAME_LEN	48
 
 enum sthread_state {
@@ -59,6 +60,13 @@ struct sthread {
 	uint64_t	 yield_events;	/* ineligible while events == this */
 	uint64_t	 seen_events;	/* events at our last look at the world */
 	uint64_t	 prio;		/* PCT */
+	/* SWITCH and feedback */
+	uint32_t	 ordinal;	/* among the actors */
+	uint32_t	 op;		/* op being run (actors: n_ops + ordinal) */
+	uint32_t	 ctx;		/* feedback: op kind, or actor name hash */
+	uint32_t	 npoints;	/* points in op (actors: since on CPU) */
+	uint64_t	 preempted;	/* SWITCH: stamp when preempted, or 0 */
+	bool		 deliver;	/* SWITCH: drain at the next point */
 	/* Locks held when last switched out (copies: locks may go away). */
 	int		 nheld;
 	char		 held[SCHED_MAX_HELD][SCHED_NAME_LEN];
@@ -85,6 +93,28 @@ struct sched_state {
 	int		 nchange;
 	uint64_t	 change_at[SCHED_MAX_DEPTH];
 	uint64_t	 pct_window;		/* events PCT draws over */
+
+	/* SWITCH */
+	struct sched_switch sw[SCHED_MAX_SWITCHES];
+	bool		 sw_used[SCHED_MAX_SWITCHES];
+	size_t		 nsw;
+	int		 want;			/* target of a firing switch */
+	bool		 draining;		/* a delivery op runs actors */
+	uint32_t	 drain_left;
+	uint64_t	 preempt_seq;
+	uint32_t	 switches_taken;
+
+	/* Interleaving feedback: the last access to each object. */
+	struct ilv_obj {
+		const void	*obj;
+		uint32_t	 tid;
+		uint32_t	 site;		/* hash of (point, context) */
+		uint32_t	 op;		/* where: op and point in it */
+		uint32_t	 point;
+	} ilv[ILV_OBJS];
+	int		 ilv_n;
+	size_t		 ncand;
+	uint64_t	 cand_seen;		/* distinct pairs offered */
 };
 
 static struct sched_state *S;
@@ -95,11 +125,13 @@ static void (*saved_panic_hook)(void);
 static void	ctl_point(enum sched_point_kind, const void *, const char *);
 static void	ctl_block(const void *, const char *);
 static void	ctl_wake(const void *);
+static void	ctl_access(const void *, const char *);
 
 static const struct sched_ops ctl_ops = {
 	.point = ctl_point,
 	.block = ctl_block,
 	.wake = ctl_wake,
+	.access = ctl_access,
 };
 
 static const char *const kind_names[SP_NKINDS] = {
@@ -333,6 +365,52 @@ count_event(struct sthread *t)
 }
 
 /*
+ * SWITCH: a firing switch's target (or the next eligible id after it);
+ * else the running thread; else the one preempted last; else the lowest
+ * id.  An actor past its slice yields to a logical thread.
+ */
+NOTSAN static int
+choose_switch(const int *el, int nel)
+{
+	struct sthread *cur = S->running, *t;
+	int i, best = -1;
+
+	if (S->want >= 0) {
+		for (i = 0; i < nel; i++)
+			if (el[i] >= S->want)
+				return (el[i]);
+		return (el[0]);
+	}
+	/* A delivery op: the actors, one after another, until all idle. */
+	if (S->draining && S->drain_left > 0) {
+		if (cur != NULL && cur->actor && eligible(cur) &&
+		    cur->npoints < SCHED_ACTOR_SLICE)
+			return (cur->id);
+		for (i = 0; i < nel; i++)
+			if (S->th[el[i]].actor && &S->th[el[i]] != cur)
+				return (el[i]);
+		if (cur != NULL && cur->actor && eligible(cur))
+			return (cur->id);
+	}
+	S->draining = false;
+	if (cur != NULL && eligible(cur) && !(cur->actor &&
+	    cur->npoints >= SCHED_ACTOR_SLICE))
+		return (cur->id);
+	for (i = 0; i < nel; i++) {
+		t = &S->th[el[i]];
+		if (t->preempted != 0 && (best < 0 ||
+		    t->preempted > S->th[best].preempted))
+			best = el[i];
+	}
+	if (best >= 0)
+		return (best);
+	for (i = 0; i < nel; i++)
+		if (!S->th[el[i]].actor)
+			return (el[i]);
+	return (el[0]);
+}
+
+/*
  * Choose the next thread among the eligible ones; -1 when none is.
  * Only this function consumes randomness or schedule bytes, so the
  * decision sequence is a function of the seed and the points alone.
@@ -382,6 +460,8 @@ choose(void)
 			return (el[b % nel]);
 		}
 		return (el[0]);
+	case SCHED_SWITCH:
+		return (choose_switch(el, nel));
 	case SCHED_FREE:
 		break;
 	}
@@ -471,6 +551,11 @@ switch_to(struct sthread *t, int next, bool wait)
 
 	if (t == n)
 		return;
+	if (t != NULL && eligible(t))
+		t->preempted = ++S->preempt_seq;
+	n->preempted = 0;
+	if (n->actor)
+		n->npoints = 0;
 	if (t != NULL && t->state != ST_DONE)
 		record_held(t);
 	if (t != NULL)
@@ -481,6 +566,158 @@ switch_to(struct sthread *t, int next, bool wait)
 		wait_go(&t->go);
 }
 
+/* ---- interleaving feedback ------------------------------------------ */
+
+/*
+ * What a fuzzer needs to keep a schedule that is new even when it runs no
+ * new code (Krace's alias coverage, Snowboard's shared-access pairs):
+ *	pair	two points over the same object (a lock, a refcount, an
+ *		inp, a lagg) that ran back to back on different threads:
+ *		(site of the earlier, site of the later), in that order
+ *	state	(site, how many logical threads could run there)
+ *	lock	(innermost lock held, lock being acquired): lock order
+ *	block	(site) where a thread blocked
+ * A site is the point's name with what its thread was doing (the kind of
+ * the op it runs, or the actor), so "refcount_release in close" and
+ * "refcount_release in send" differ.  Objects are told apart by address
+ * within one run only; the features are names and kinds, the same in
+ * every run of the same input.
+ */
+enum { ILV_PAIR = 1, ILV_STATE, ILV_LOCK, ILV_BLOCK };
+
+NOTSAN static uint32_t
+name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	while (s != NULL && *s != '\0')
+		h = (h ^ (uint8_t)*s++) * 16777619u;
+	return (h);
+}
+
+NOTSAN static uint32_t
+mix3(uint32_t a, uint32_t b, uint32_t c)
+{
+	uint32_t h = 2166136261u;
+
+	h = (h ^ a) * 16777619u;
+	h = (h ^ b) * 16777619u;
+	h = (h ^ c) * 16777619u;
+	return (h ^ (h >> 15));
+}
+
+NOTSAN static void
+ilv_set(uint32_t kind, uint32_t a, uint32_t b)
+{
+	S->cfg.feedback[mix3(kind, a, b) % S->cfg.feedback_len] = 1;
+}
+
+NOTSAN static struct ilv_obj *
+ilv_lookup(const void *obj)
+{
+	uintptr_t p = (uintptr_t)obj;
+	uint32_t i;
+
+	i = (uint32_t)((p >> 4) ^ (p >> 16)) & (ILV_OBJS - 1);
+	for (;;) {
+		if (S->ilv[i].obj == obj)
+			return (&S->ilv[i]);
+		if (S->ilv[i].obj == NULL) {
+			/* Full: later objects go untracked, in every run. */
+			if (S->ilv_n >= ILV_OBJS * 3 / 4)
+				return (NULL);
+			S->ilv_n++;
+			S->ilv[i].obj = obj;
+			S->ilv[i].tid = UINT32_MAX;
+			return (&S->ilv[i]);
+		}
+		i = (i + 1) & (ILV_OBJS - 1);
+	}
+}
+
+/* A switch that would reorder a cross-thread pair; see sched_config. */
+NOTSAN static void
+add_candidate(uint32_t op, uint32_t point, uint32_t to)
+{
+	struct sched_switch *c = S->cfg.candidates;
+	size_t i;
+
+	if (c == NULL || op == UINT32_MAX || S->cfg.candidates_max == 0)
+		return;
+	for (i = 0; i < S->ncand; i++)
+		if (c[i].op == op && c[i].point == point && c[i].to == to)
+			return;
+	/* A reservoir: late pairs count as much as the first ones. */
+	S->cand_seen++;
+	if (S->ncand < S->cfg.candidates_max) {
+		c[S->ncand++] = (struct sched_switch){ op, point, to };
+		return;
+	}
+	i = (size_t)(mix3((uint32_t)S->cand_seen, op, point) % S->cand_seen);
+	if (i < S->cfg.candidates_max)
+		c[i] = (struct sched_switch){ op, point, to };
+}
+
+NOTSAN static void
+ilv_point(struct sthread *t, enum sched_point_kind kind, const void *obj,
+    const char *what)
+{
+	const char *held[SCHED_MAX_HELD];
+	struct ilv_obj *o;
+	uint32_t site, nrun = 0;
+	int i, n;
+
+	site = mix3(name_hash(what), (uint32_t)kind, t->ctx);
+	for (i = 0; i < S->n; i++)
+		if (!S->th[i].actor && eligible(&S->th[i]))
+			nrun++;
+	ilv_set(ILV_STATE, site, nrun < 3 ? nrun : 3);
+	if (obj != NULL && (o = ilv_lookup(obj)) != NULL) {
+		if (o->tid != UINT32_MAX && o->tid != (uint32_t)t->id) {
+			ilv_set(ILV_PAIR, o->site, site);
+			add_candidate(o->op, o->point, (uint32_t)t->id);
+			add_candidate(t->op, t->npoints, o->tid);
+		}
+		o->tid = (uint32_t)t->id;
+		o->site = site;
+		o->op = t->op;
+		o->point = t->npoints;
+	}
+	if (kind == SP_LOCK) {
+		n = witness_held_names(held, SCHED_MAX_HELD);
+		if (n > 0 && n <= SCHED_MAX_HELD)
+			ilv_set(ILV_LOCK, name_hash(held[n - 1]),
+			    name_hash(what));
+	}
+}
+
+/* A write to shared data: feedback and candidates, no switch. */
+NOTSAN static void
+ctl_access(const void *obj, const char *what)
+{
+	struct sthread *t = self;
+
+	if (t == NULL || S == NULL || t->in_poll || S->cfg.feedback == NULL)
+		return;
+	ilv_point(t, SP_EXPLICIT, obj, what);
+}
+
+/* SWITCH: the target of the switch that fires at t's point, or -1. */
+NOTSAN static int
+switch_fires(const struct sthread *t)
+{
+	size_t i;
+
+	for (i = 0; i < S->nsw; i++) {
+		if (S->sw_used[i] || S->sw[i].op != t->op ||
+		    S->sw[i].point != t->npoints)
+			continue;
+		S->sw_used[i] = true;
+		return ((int)(S->sw[i].to % (uint32_t)S->n));
+	}
+	return (-1);
+}
+
 NOTSAN static void
 ctl_point(enum sched_point_kind kind, const void *obj, const char *what)
 {
@@ -488,14 +725,29 @@ ctl_point(enum sched_point_kind kind, const void *obj, const char *what)
 	const char *kn;
 	int next;
 
-	(void)obj;
 	if (t == NULL || S == NULL || t->in_poll)
 		return;
 	kn = (unsigned)kind < SP_NKINDS ? kind_names[kind] : "point";
 	t->last_what = what;
 	count_step();
 	count_event(t);
+	if (S->cfg.feedback != NULL)
+		ilv_point(t, kind, obj, what);
+	if (S->cfg.strategy == SCHED_SWITCH) {
+		S->want = switch_fires(t);
+		if (t->deliver) {
+			t->deliver = false;
+			S->draining = true;
+			S->drain_left = SCHED_DRAIN_POINTS;
+		}
+		if (S->draining && S->drain_left > 0)
+			S->drain_left--;
+	}
+	t->npoints++;
 	next = choose_or_deadlock();
+	if (S->want >= 0 && next != t->id)
+		S->switches_taken++;
+	S->want = -1;
 	note_decision(t, next, kn, what);
 	switch_to(t, next, true);
 }
@@ -516,6 +768,8 @@ ctl_block(const void *obj, const char *what)
 	t->state = ST_BLOCKED;
 	t->blocked_on = obj;
 	t->last_what = what;
+	if (S->cfg.feedback != NULL)
+		ilv_set(ILV_BLOCK, name_hash(what), t->ctx);
 	count_step();
 	count_event(t);
 	next = choose_or_deadlock();
@@ -588,6 +842,21 @@ sched_yield_point(const char *what)
 	t->yielded = false;
 }
 
+NOTSAN void
+sched_op_begin(uint32_t op, uint32_t kind)
+{
+	struct sthread *t = self;
+
+	if (t == NULL || S == NULL)
+		return;
+	t->op = op;
+	t->ctx = kind;
+	t->npoints = 0;
+	t->deliver = S->cfg.strategy == SCHED_SWITCH &&
+	    S->cfg.deliver != NULL && op < S->cfg.n_ops &&
+	    S->cfg.deliver[op] != 0;
+}
+
 NOTSAN bool
 sched_should_stop(void)
 {
@@ -614,6 +883,15 @@ thread_exit(struct sthread *t)
 		S->nonactors_done++;
 	S->done++;
 	count_event(t);
+	/*
+	 * SWITCH: when a scenario thread ends, the asynchronous work it
+	 * left runs before a preempted thread resumes, as pending
+	 * interrupts and callbacks would.
+	 */
+	if (S->cfg.strategy == SCHED_SWITCH && !t->actor) {
+		S->draining = true;
+		S->drain_left = SCHED_DRAIN_POINTS;
+	}
 	if (S->done == S->n) {
 		S->running = NULL;
 		give_go(&S->main_go);
@@ -674,7 +952,13 @@ check_args(const struct sched_thread *t, int n,
 	if (t == NULL || cfg == NULL || n < 1 || n > SCHED_MAX_THREADS)
 		return (EINVAL);
 	if (cfg->strategy != SCHED_PCT && cfg->strategy != SCHED_RANDOM &&
-	    cfg->strategy != SCHED_INPUT && cfg->strategy != SCHED_FREE)
+	    cfg->strategy != SCHED_INPUT && cfg->strategy != SCHED_FREE &&
+	    cfg->strategy != SCHED_SWITCH)
+		return (EINVAL);
+	if (cfg->nswitches > SCHED_MAX_SWITCHES ||
+	    (cfg->switches == NULL && cfg->nswitches != 0))
+		return (EINVAL);
+	if (cfg->feedback != NULL && cfg->feedback_len == 0)
 		return (EINVAL);
 	if (cfg->depth < 0 || cfg->depth > SCHED_MAX_DEPTH)
 		return (EINVAL);
@@ -686,11 +970,41 @@ check_args(const struct sched_thread *t, int n,
 	return (0);
 }
 
+/*
+ * A build with coverage for libFuzzer (SNDTAG_FUZZ_INSTRUMENT; the tsan
+ * preset has it for fuzz_threads) bumps its edge counters with plain
+ * stores in whichever model thread runs, and clang 14's TSan instruments
+ * those stores: every edge two model threads pass would be a "race".
+ * The counters are the engine's bookkeeping, not the model's memory, so
+ * they and only they are declared benign races (TSan's dynamic
+ * annotation); a race on anything else is still reported.
+ */
+extern uint8_t __start___sancov_cntrs[] __attribute__((weak));
+extern uint8_t __stop___sancov_cntrs[] __attribute__((weak));
+void	AnnotateBenignRaceSized(const char *, int, const volatile void *,
+	    size_t, const char *) __attribute__((weak));
+
+NOTSAN static void
+sancov_counters_benign(void)
+{
+	static int done;
+
+	if (done || AnnotateBenignRaceSized == NULL ||
+	    __start___sancov_cntrs == NULL ||
+	    __stop___sancov_cntrs <= __start___sancov_cntrs)
+		return;
+	done = 1;
+	AnnotateBenignRaceSized(__FILE__, __LINE__, __start___sancov_cntrs,
+	    (size_t)(__stop___sancov_cntrs - __start___sancov_cntrs),
+	    "sancov edge counters");
+}
+
 NOTSAN int
 sched_run(const struct sched_thread *t, int n,
     const struct sched_config *cfg, struct sched_result *res)
 {
 	struct sched_state *st;
+	uint32_t nact = 0;
 	int error, i, first;
 
 	error = check_args(t, n, cfg);
@@ -698,6 +1012,7 @@ sched_run(const struct sched_thread *t, int n,
 		return (error);
 	if (__atomic_exchange_n(&sched_busy, 1, __ATOMIC_SEQ_CST) != 0)
 		return (EBUSY);
+	sancov_counters_benign();
 	st = calloc(1, sizeof(*st));
 	if (st == NULL) {
 		__atomic_store_n(&sched_busy, 0, __ATOMIC_SEQ_CST);
@@ -716,10 +1031,27 @@ sched_run(const struct sched_thread *t, int n,
 		st->th[i].arg = t[i].arg;
 		st->th[i].actor = t[i].actor;
 		st->th[i].state = ST_RUNNABLE;
+		if (t[i].actor) {
+			st->th[i].ordinal = nact++;
+			st->th[i].op = cfg->n_ops + st->th[i].ordinal;
+			st->th[i].ctx = name_hash(t[i].name);
+		} else
+			st->th[i].op = UINT32_MAX;	/* no op yet */
 		/* Free-running threads never wait for a hand-off. */
 		st->th[i].go = cfg->strategy == SCHED_FREE ? 1 : 0;
 		if (!t[i].actor)
 			st->nonactors++;
+	}
+	st->want = -1;
+	if (cfg->strategy == SCHED_SWITCH) {
+		st->nsw = cfg->nswitches;
+		for (i = 0; i < (int)cfg->nswitches; i++)
+			st->sw[i] = cfg->switches[i];
+	}
+	if (cfg->strategy == SCHED_FREE || cfg->feedback == NULL) {
+		st->cfg.feedback = NULL;
+		st->cfg.feedback_len = 0;
+		st->cfg.candidates = NULL;
 	}
 	S = st;
 	if (cfg->strategy == SCHED_PCT)
@@ -764,6 +1096,8 @@ sched_run(const struct sched_thread *t, int n,
 		res->preemptions = st->preemptions;
 		res->trace_hash = cfg->strategy == SCHED_FREE ? 0 : st->hash;
 		res->schedule_used = st->sched_pos;
+		res->switches_taken = st->switches_taken;
+		res->ncandidates = st->ncand;
 	}
 	if (cfg->trace != NULL)
 		fflush(cfg->trace);
@@ -785,6 +1119,8 @@ sched_strategy_name(enum sched_strategy s)
 		return ("input");
 	case SCHED_FREE:
 		return ("free");
+	case SCHED_SWITCH:
+		return ("switch");
 	}
 	return ("?");
 }
@@ -793,7 +1129,8 @@ NOTSAN int
 sched_strategy_parse(const char *name, enum sched_strategy *s)
 {
 	static const enum sched_strategy all[] = {
-		SCHED_PCT, SCHED_RANDOM, SCHED_INPUT, SCHED_FREE
+		SCHED_PCT, SCHED_RANDOM, SCHED_INPUT, SCHED_FREE,
+		SCHED_SWITCH
 	};
 	size_t i;
 

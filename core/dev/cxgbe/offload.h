@@ -208,7 +208,14 @@ int	cxgbe_class_refs(struct ifnet *ifp, int cl);
 int	cxgbe_classes_in_use(struct ifnet *ifp);
 struct cxgbe_rate_tag *cxgbe_etid_tag(struct ifnet *ifp, int etid);
 int	cxgbe_fw_wrs(struct ifnet *ifp, int etid);	/* WRs at the fw */
-/* The last etid went home: free an adapter whose ifnet is gone. */
+/*
+ * The last etid went home: free an adapter whose ifnet is gone.  The
+ * caller holds a pin (cxgbe_pin), so the adapter outlives the call even
+ * when another thread's release or unpin would free it meanwhile; the
+ * caller's cxgbe_unpin frees it then.
+ */
 void	cxgbe_adapter_release(struct adapter *sc);
+void	cxgbe_pin(struct adapter *sc);
+void	cxgbe_unpin(struct adapter *sc);
 
 #endif /* !_DEV_CXGBE_OFFLOAD_H_ */

@@ -62,7 +62,15 @@ cxgbe_pin_all(struct adapter **v)
 	return (n);
 }
 
-static void
+void
+cxgbe_pin(struct adapter *sc)
+{
+	pthread_mutex_lock(&cxgbe_list_lock);
+	sc->pins++;
+	pthread_mutex_unlock(&cxgbe_list_lock);
+}
+
+void
 cxgbe_unpin(struct adapter *sc)
 {
 	bool last;
@@ -114,11 +122,18 @@ cxgbe_free_softc(struct ifnet *ifp)
 	struct adapter *sc = ifp->if_softc;
 
 	ifp->if_softc = NULL;
+	/*
+	 * Pinned in the same section that lets the adapter go: a firmware
+	 * ack's release on another thread may otherwise free it while this
+	 * release still takes its locks.
+	 */
 	pthread_mutex_lock(&cxgbe_list_lock);
 	sc->ifp = NULL;
 	sc->ifnet_gone = true;
+	sc->pins++;
 	pthread_mutex_unlock(&cxgbe_list_lock);
 	cxgbe_adapter_release(sc);
+	cxgbe_unpin(sc);
 }
 
 /* Untagged packets: the plain tx ring, freed by tx completions. */
@@ -448,9 +463,7 @@ cxgbe_fw4_ack(struct ifnet *ifp, int etid, int credits)
 
 	if (sc == NULL || etid < 0 || etid >= sc->params.n_etids)
 		return (ENOENT);
-	pthread_mutex_lock(&cxgbe_list_lock);
-	sc->pins++;
-	pthread_mutex_unlock(&cxgbe_list_lock);
+	cxgbe_pin(sc);
 	n = cxgbe_deliver(sc, etid, credits);
 	cxgbe_unpin(sc);	/* the last ack may have freed the ifnet */
 	return (n > 0 ? 0 : ENOENT);
@@ -475,9 +488,7 @@ cxgbe_fw_progress(struct ifnet *ifp)
 
 	if (sc == NULL)
 		return (0);
-	pthread_mutex_lock(&cxgbe_list_lock);
-	sc->pins++;
-	pthread_mutex_unlock(&cxgbe_list_lock);
+	cxgbe_pin(sc);
 	n = cxgbe_fw_progress_sc(sc);
 	cxgbe_unpin(sc);
 	return (n);

@@ -251,6 +251,8 @@ cxgbe_snd_tag_free_locked(struct cxgbe_rate_tag *cst)
 	mtx_unlock(&sc->fw_lock);
 	free(ring, M_CXGBE);
 
+	/* While the etid is ours the adapter cannot go: pin it first. */
+	cxgbe_pin(sc);
 	free_etid(sc, etid);
 	if (cst->schedcl != -1)
 		t4_release_cl_rl(sc, cst->schedcl);
@@ -259,6 +261,7 @@ cxgbe_snd_tag_free_locked(struct cxgbe_rate_tag *cst)
 	free(cst, M_CXGBE);
 	/* A detached adapter lives until its last flow is home. */
 	cxgbe_adapter_release(sc);
+	cxgbe_unpin(sc);
 }
 
 /*

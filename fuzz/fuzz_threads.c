@@ -1,0 +1,175 @@
+/*
+ * fuzz_threads: the threaded target.  The input is a packed Scenario
+ * whose ops run on their logical threads, each a real pthread, beside
+ * the actor threads (completions, firmware, workers, epoch, taskqueues),
+ * under the controlled scheduler with the "switch" strategy: a thread
+ * runs on until the input's Switch list preempts it (fuzz/scenario.proto).
+ * The mutator (threads_mutator_hooks) mutates ops and switches together;
+ * every input replays exactly with
+ *	sndtag-replay --threaded --strategy switch FILE
+ * Beside code coverage the engine sees interleaving features (which
+ * points ran back to back on different threads over the same object,
+ * lock order, where threads blocked; core/shim/sched_ctl.c).
+ *
+ * Where to switch: the scheduler also reports, for each run, the points
+ * where two threads touched one object (both ends of each pair, as
+ * Snowboard picks its shared-memory pairs).  They are kept per input,
+ * and one mutation in three of an input that has some adds a switch at
+ * one of them (its point, or one either side): the switch that would
+ * reorder that pair.  Random points almost never land inside the few
+ * steps of a race window; these start there.
+ * SNDTAG_TRACE=1 prints the op trace, SNDTAG_TRACE=2 adds every switch
+ * and the run's switch candidates (below).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scenario.pb-c.h"
+#include "fuzz/decode_arena.h"
+#include "fuzz/interp.h"
+#include "fuzz/interp_feedback.h"
+#include "fuzz/scenario_hooks.h"
+#include "fuzz/threaded.h"
+#include "fuzz/pb_libfuzzer_mutator.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/*
+ * The scheduler writes features here from whichever model thread runs;
+ * they reach the engine's counters after the run (fb_merge).
+ */
+static uint8_t ilv_map[FB_MAP_SIZE];
+
+/* Switch candidates per input, by the input's hash (direct-mapped). */
+#define	CAND_MAX	128
+#define	CAND_SLOTS	2048
+
+struct cand_entry {
+	uint64_t	 hash;
+	uint32_t	 n;
+	struct sched_switch c[CAND_MAX];
+};
+
+static struct cand_entry cand_tab[CAND_SLOTS];
+static struct sched_switch cand_run[CAND_MAX];
+
+static uint64_t
+input_hash(const uint8_t *data, size_t size)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t i;
+
+	for (i = 0; i < size; i++)
+		h = (h ^ data[i]) * 0x100000001b3ULL;
+	return (h | 1);		/* 0: an empty slot */
+}
+
+static size_t
+put_varint(uint8_t *p, uint32_t v)
+{
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		p[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (uint8_t)v;
+	return (n);
+}
+
+/*
+ * Append one Switch (Scenario field 4) at a candidate of this input: a
+ * repeated field's element may come anywhere in the encoding, so the
+ * input's own bytes stay as they are.
+ */
+static size_t
+threads_pre(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
+{
+	static const int delta[] = { 0, 0, 1, -1, 2 };
+	const struct cand_entry *e;
+	struct sched_switch c;
+	uint8_t sw[32], *p;
+	uint64_t r = seed * 0x9e3779b97f4a7c15ULL;
+	size_t n;
+	int64_t pt;
+
+	if ((r >> 60) % 3 != 0)
+		return (0);
+	e = &cand_tab[input_hash(data, size) % CAND_SLOTS];
+	if (e->hash != input_hash(data, size) || e->n == 0)
+		return (0);
+	c = e->c[(r >> 8) % e->n];
+	pt = (int64_t)c.point + delta[(r >> 24) % 5];
+	if (pt < 0 || pt > INTERP_MAX_SWITCH_POINT)
+		return (0);
+	n = 0;
+	sw[n++] = 0x08;				/* op */
+	n += put_varint(sw + n, c.op);
+	sw[n++] = 0x10;				/* point */
+	n += put_varint(sw + n, (uint32_t)pt);
+	sw[n++] = 0x18;				/* to */
+	n += put_varint(sw + n, c.to);
+	if (size + 2 + n > max_size)
+		return (0);
+	p = data + size;
+	*p++ = 0x22;				/* field 4, length-delimited */
+	*p++ = (uint8_t)n;
+	memcpy(p, sw, n);
+	return (size + 2 + n);
+}
+
+PB_DEFINE_LIBFUZZER_MUTATOR_PRE(&scenario__descriptor, &threads_mutator_hooks,
+    threads_pre);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct interp_options io = { NULL, NULL };
+	struct threaded_options o;
+	struct threaded_result res;
+	const char *tr = getenv("SNDTAG_TRACE");
+	Scenario *sc;
+	int error;
+
+	sc = scenario__unpack(decode_arena(), size, data);
+	if (sc == NULL) {
+		decode_arena_drop(NULL);
+		return (-1);
+	}
+	memset(&o, 0, sizeof(o));
+	o.strategy = SCHED_SWITCH;
+	if (tr != NULL && (tr[0] == '1' || tr[0] == '2'))
+		io.trace = stderr;
+	if (tr != NULL && tr[0] == '2')
+		o.sched_trace = stderr;
+	o.interp = &io;
+	memset(ilv_map, 0, sizeof(ilv_map));
+	o.feedback = ilv_map;
+	o.feedback_len = sizeof(ilv_map);
+	o.candidates = cand_run;
+	o.candidates_max = CAND_MAX;
+	fb_reset();
+	error = threaded_run(sc, &o, &res);
+	if (error == 0) {
+		fb_merge(ilv_map, sizeof(ilv_map));
+		if (o.sched_trace != NULL)
+			for (size_t k = 0; k < res.sched.ncandidates; k++)
+				fprintf(stderr, "candidate: switches { op: %u "
+				    "point: %u to: %u }\n", cand_run[k].op,
+				    cand_run[k].point, cand_run[k].to);
+		if (res.sched.ncandidates > 0) {
+			struct cand_entry *e;
+			uint64_t h = input_hash(data, size);
+
+			e = &cand_tab[h % CAND_SLOTS];
+			e->hash = h;
+			e->n = (uint32_t)res.sched.ncandidates;
+			memcpy(e->c, cand_run, e->n * sizeof(e->c[0]));
+		}
+	}
+	decode_arena_drop(&sc->base);
+	/* -1 keeps inputs the interpreter rejects out of the corpus. */
+	return (error == 0 ? 0 : -1);
+}

@@ -13,11 +13,14 @@
  *
  * Where to switch: the scheduler also reports, for each run, the points
  * where two threads touched one object (both ends of each pair, as
- * Snowboard picks its shared-memory pairs).  They are kept per input,
- * and one mutation in three of an input that has some adds a switch at
- * one of them (its point, or one either side): the switch that would
- * reorder that pair.  Random points almost never land inside the few
- * steps of a race window; these start there.
+ * Snowboard picks its shared-memory pairs).  One mutation in three adds
+ * a switch at one of them (its point, or one or two either side): the
+ * switch that would reorder that pair.  Random points almost never land
+ * inside the few steps of a race window; these start there.  The
+ * candidates of an input come from running it once more the first time
+ * the mutator picks it (cached by the input's hash), so only corpus
+ * entries pay for it; libFuzzer resets its coverage maps before every
+ * execution, so that run leaves no trace in the feedback.
  * SNDTAG_TRACE=1 prints the op trace, SNDTAG_TRACE=2 adds every switch
  * and the run's switch candidates (below).
  */
@@ -44,7 +47,7 @@ static uint8_t ilv_map[FB_MAP_SIZE];
 
 /* Switch candidates per input, by the input's hash (direct-mapped). */
 #define	CAND_MAX	128
-#define	CAND_SLOTS	2048
+#define	CAND_SLOTS	4096
 
 struct cand_entry {
 	uint64_t	 hash;
@@ -53,7 +56,8 @@ struct cand_entry {
 };
 
 static struct cand_entry cand_tab[CAND_SLOTS];
-static struct sched_switch cand_run[CAND_MAX];
+static uint8_t cand_map[FB_MAP_SIZE];	/* the candidate run's features */
+static struct sched_switch cand_run[CAND_MAX];	/* SNDTAG_TRACE=2 only */
 
 static uint64_t
 input_hash(const uint8_t *data, size_t size)
@@ -64,6 +68,38 @@ input_hash(const uint8_t *data, size_t size)
 	for (i = 0; i < size; i++)
 		h = (h ^ data[i]) * 0x100000001b3ULL;
 	return (h | 1);		/* 0: an empty slot */
+}
+
+/* The candidates of the input in data: cached, else from one run. */
+static const struct cand_entry *
+candidates_of(const uint8_t *data, size_t size)
+{
+	struct threaded_options o;
+	struct threaded_result res;
+	struct cand_entry *e;
+	uint64_t h = input_hash(data, size);
+	Scenario *sc;
+
+	e = &cand_tab[h % CAND_SLOTS];
+	if (e->hash == h)
+		return (e);
+	e->hash = h;
+	e->n = 0;
+	sc = scenario__unpack(decode_arena(), size, data);
+	if (sc == NULL) {
+		decode_arena_drop(NULL);
+		return (e);
+	}
+	memset(&o, 0, sizeof(o));
+	o.strategy = SCHED_SWITCH;
+	o.feedback = cand_map;
+	o.feedback_len = sizeof(cand_map);
+	o.candidates = e->c;
+	o.candidates_max = CAND_MAX;
+	if (threaded_run(sc, &o, &res) == 0)
+		e->n = (uint32_t)res.sched.ncandidates;
+	decode_arena_drop(&sc->base);
+	return (e);
 }
 
 static size_t
@@ -97,8 +133,8 @@ threads_pre(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
 
 	if ((r >> 60) % 3 != 0)
 		return (0);
-	e = &cand_tab[input_hash(data, size) % CAND_SLOTS];
-	if (e->hash != input_hash(data, size) || e->n == 0)
+	e = candidates_of(data, size);
+	if (e->n == 0)
 		return (0);
 	c = e->c[(r >> 8) % e->n];
 	pt = (int64_t)c.point + delta[(r >> 24) % 5];
@@ -148,8 +184,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(ilv_map, 0, sizeof(ilv_map));
 	o.feedback = ilv_map;
 	o.feedback_len = sizeof(ilv_map);
-	o.candidates = cand_run;
-	o.candidates_max = CAND_MAX;
+	if (o.sched_trace != NULL) {
+		o.candidates = cand_run;
+		o.candidates_max = CAND_MAX;
+	}
 	fb_reset();
 	error = threaded_run(sc, &o, &res);
 	if (error == 0) {
@@ -159,15 +197,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				fprintf(stderr, "candidate: switches { op: %u "
 				    "point: %u to: %u }\n", cand_run[k].op,
 				    cand_run[k].point, cand_run[k].to);
-		if (res.sched.ncandidates > 0) {
-			struct cand_entry *e;
-			uint64_t h = input_hash(data, size);
-
-			e = &cand_tab[h % CAND_SLOTS];
-			e->hash = h;
-			e->n = (uint32_t)res.sched.ncandidates;
-			memcpy(e->c, cand_run, e->n * sizeof(e->c[0]));
-		}
 	}
 	decode_arena_drop(&sc->base);
 	/* -1 keeps inputs the interpreter rejects out of the corpus. */

@@ -34,6 +34,7 @@
 
 #define	SCHED_MAX_HELD	8
 #define	ILV_OBJS	1024	/* objects tracked per run (power of 2) */
+#define	ILV_HIST	8	/* a thread's last accesses kept per object */
 #define	SCHED_NAME_LEN	48
 
 enum sthread_state {
@@ -109,8 +110,10 @@ struct sched_state {
 		const void	*obj;
 		uint32_t	 tid;
 		uint32_t	 site;		/* hash of (point, context) */
-		uint32_t	 op;		/* where: op and point in it */
-		uint32_t	 point;
+		/* Where tid's last accesses were: op and point in it. */
+		uint32_t	 nhist;
+		uint32_t	 op[ILV_HIST];
+		uint32_t	 point[ILV_HIST];
 	} ilv[ILV_OBJS];
 	int		 ilv_n;
 	size_t		 ncand;
@@ -427,8 +430,12 @@ choose(void)
 			el[nel++] = i;
 	if (nel == 0)
 		return (-1);
-	if (nel == 1)
+	if (nel == 1) {
+		/* A drain ends when a scenario thread gets the CPU back. */
+		if (!S->th[el[0]].actor)
+			S->draining = false;
 		return (el[0]);
+	}
 	switch (S->cfg.strategy) {
 	case SCHED_PCT:
 		/*
@@ -675,13 +682,22 @@ ilv_point(struct sthread *t, enum sched_point_kind kind, const void *obj,
 	if (obj != NULL && (o = ilv_lookup(obj)) != NULL) {
 		if (o->tid != UINT32_MAX && o->tid != (uint32_t)t->id) {
 			ilv_set(ILV_PAIR, o->site, site);
-			add_candidate(o->op, o->point, (uint32_t)t->id);
+			/*
+			 * Any of the other thread's last accesses may open
+			 * the window (a lookup before its use), not only the
+			 * last one.
+			 */
+			for (i = 0; i < (int)o->nhist && i < ILV_HIST; i++)
+				add_candidate(o->op[i], o->point[i],
+				    (uint32_t)t->id);
 			add_candidate(t->op, t->npoints, o->tid);
+			o->nhist = 0;
 		}
 		o->tid = (uint32_t)t->id;
 		o->site = site;
-		o->op = t->op;
-		o->point = t->npoints;
+		o->op[o->nhist % ILV_HIST] = t->op;
+		o->point[o->nhist % ILV_HIST] = t->npoints;
+		o->nhist++;
 	}
 	if (kind == SP_LOCK) {
 		n = witness_held_names(held, SCHED_MAX_HELD);

@@ -389,6 +389,8 @@ def _q(values, budget, q):
     hi = min(lo + 1, len(xs) - 1)
     if xs[lo] == inf or (h > lo and xs[hi] == inf):
         return (budget, True)
+    if h == lo:     # 0 * (inf - x) would be nan when the next is censored
+        return (xs[lo], False)
     return (xs[lo] + (h - lo) * (xs[hi] - xs[lo]), False)
 
 

@@ -108,6 +108,10 @@ if(COMMAND sndtag_add_afl_mutator)
   # AFL_CUSTOM_MUTATOR_LIBRARY for fuzz_scenario under AFL++.
   sndtag_add_afl_mutator(fuzz_scenario_mutator scenario__descriptor
       HOOKS scenario_mutator_hooks sndtag_scenario_hooks sndtag_scenario_pb)
+  # fuzz_threads under AFL++: the same mutator with the threads hooks (the
+  # switch candidates are libFuzzer-only: they need the target's process).
+  sndtag_add_afl_mutator(fuzz_threads_mutator scenario__descriptor
+      HOOKS threads_mutator_hooks sndtag_scenario_hooks sndtag_scenario_pb)
 endif()
 
 if(COMMAND sndtag_add_fuzzer)

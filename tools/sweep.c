@@ -123,8 +123,9 @@ usage(FILE *fp)
 "'panic: ...', deadlocks, hangs) are bucketed by signature.\n"
 "\n"
 "  --strategy S     pct (default), random, input (the scenario's own\n"
-"                   schedule bytes: one run per file), free (no\n"
-"                   scheduler: unreplayable stress)\n"
+"                   schedule bytes: one run per file), switch (its\n"
+"                   switches, as fuzz_threads runs it: one run per\n"
+"                   file), free (no scheduler: unreplayable stress)\n"
 "  --seeds N        seeds per scenario and depth (default 10)\n"
 "  --seed-start N   first seed (default 1)\n"
 "  --depths LIST    PCT depths, comma separated (default 1,2,3)\n"
@@ -692,7 +693,8 @@ sweep(const struct opts *o)
 	int ndepths;
 	char sig[SIG_MAX];
 
-	nseeds = (o->strategy == SCHED_INPUT) ? 1 : o->nseeds;
+	nseeds = (o->strategy == SCHED_INPUT || o->strategy == SCHED_SWITCH) ?
+	    1 : o->nseeds;
 	ndepths = (o->strategy == SCHED_PCT) ? o->ndepths : 1;
 	jobs = calloc(nscens * nseeds * (size_t)ndepths + 1, sizeof(*jobs));
 	slots = calloc((size_t)o->jobs, sizeof(*slots));

@@ -40,6 +40,13 @@ check("method large", m, "normal")
 check("p normal", p, 3.6585e-5, tol=1e-8)
 check("median", bl.quantile([3, 1, 2], 0.5), 2.0)
 check("Q1 type 7", bl.quantile([1, 2, 3, 4], 0.25), 1.75)
+# tte's quartiles with censored trials (None): Q3 of five trials with the
+# fifth censored falls on the fourth exactly (was nan: 0 * inf).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import tte  # noqa: E402
+check("Q3 beside a censored trial", tte._q([45.0, 237.7, 17.8, None, 152.0], 300, 0.75)[0],
+      152.0)
+check("median censored", str(tte._q([None, None, None, 1.0, 2.0], 300, 0.5)), "(300, True)")
 
 
 # The pool never runs more jobs than asked, and runs them all.

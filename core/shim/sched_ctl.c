@@ -28,13 +28,12 @@
 #include "shim/lock.h"
 #include "shim/sched.h"
 #include "shim/sched_ctl.h"
+#include "shim/sched_ilv.h"
 #include "shim/systm.h"
 
 #define	NOTSAN	__attribute__((no_sanitize("thread")))
 
 #define	SCHED_MAX_HELD	8
-#define	ILV_OBJS	1024	/* objects tracked per run (power of 2) */
-#define	ILV_HIST	8	/* a thread's last accesses kept per object */
 #define	SCHED_NAME_LEN	48
 
 enum sthread_state {
@@ -105,19 +104,7 @@ struct sched_state {
 	uint64_t	 preempt_seq;
 	uint32_t	 switches_taken;
 
-	/* Interleaving feedback: the last access to each object. */
-	struct ilv_obj {
-		const void	*obj;
-		uint32_t	 tid;
-		uint32_t	 site;		/* hash of (point, context) */
-		/* Where tid's last accesses were: op and point in it. */
-		uint32_t	 nhist;
-		uint32_t	 op[ILV_HIST];
-		uint32_t	 point[ILV_HIST];
-	} ilv[ILV_OBJS];
-	int		 ilv_n;
-	size_t		 ncand;
-	uint64_t	 cand_seen;		/* distinct pairs offered */
+	struct sched_ilv *ilv;			/* feedback, or NULL */
 };
 
 static struct sched_state *S;
@@ -573,138 +560,19 @@ switch_to(struct sthread *t, int next, bool wait)
 		wait_go(&t->go);
 }
 
-/* ---- interleaving feedback ------------------------------------------ */
-
-/*
- * What a fuzzer needs to keep a schedule that is new even when it runs no
- * new code (Krace's alias coverage, Snowboard's shared-access pairs):
- *	pair	two points over the same object (a lock, a refcount, an
- *		inp, a lagg) that ran back to back on different threads:
- *		(site of the earlier, site of the later), in that order
- *	state	(site, how many logical threads could run there)
- *	lock	(innermost lock held, lock being acquired): lock order
- *	block	(site) where a thread blocked
- * A site is the point's name with what its thread was doing (the kind of
- * the op it runs, or the actor), so "refcount_release in close" and
- * "refcount_release in send" differ.  Objects are told apart by address
- * within one run only; the features are names and kinds, the same in
- * every run of the same input.
- */
-enum { ILV_PAIR = 1, ILV_STATE, ILV_LOCK, ILV_BLOCK };
-
-NOTSAN static uint32_t
-name_hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	while (s != NULL && *s != '\0')
-		h = (h ^ (uint8_t)*s++) * 16777619u;
-	return (h);
-}
-
-NOTSAN static uint32_t
-mix3(uint32_t a, uint32_t b, uint32_t c)
-{
-	uint32_t h = 2166136261u;
-
-	h = (h ^ a) * 16777619u;
-	h = (h ^ b) * 16777619u;
-	h = (h ^ c) * 16777619u;
-	return (h ^ (h >> 15));
-}
-
-NOTSAN static void
-ilv_set(uint32_t kind, uint32_t a, uint32_t b)
-{
-	S->cfg.feedback[mix3(kind, a, b) % S->cfg.feedback_len] = 1;
-}
-
-NOTSAN static struct ilv_obj *
-ilv_lookup(const void *obj)
-{
-	uintptr_t p = (uintptr_t)obj;
-	uint32_t i;
-
-	i = (uint32_t)((p >> 4) ^ (p >> 16)) & (ILV_OBJS - 1);
-	for (;;) {
-		if (S->ilv[i].obj == obj)
-			return (&S->ilv[i]);
-		if (S->ilv[i].obj == NULL) {
-			/* Full: later objects go untracked, in every run. */
-			if (S->ilv_n >= ILV_OBJS * 3 / 4)
-				return (NULL);
-			S->ilv_n++;
-			S->ilv[i].obj = obj;
-			S->ilv[i].tid = UINT32_MAX;
-			return (&S->ilv[i]);
-		}
-		i = (i + 1) & (ILV_OBJS - 1);
-	}
-}
-
-/* A switch that would reorder a cross-thread pair; see sched_config. */
-NOTSAN static void
-add_candidate(uint32_t op, uint32_t point, uint32_t to)
-{
-	struct sched_switch *c = S->cfg.candidates;
-	size_t i;
-
-	if (c == NULL || op == UINT32_MAX || S->cfg.candidates_max == 0)
-		return;
-	for (i = 0; i < S->ncand; i++)
-		if (c[i].op == op && c[i].point == point && c[i].to == to)
-			return;
-	/* A reservoir: late pairs count as much as the first ones. */
-	S->cand_seen++;
-	if (S->ncand < S->cfg.candidates_max) {
-		c[S->ncand++] = (struct sched_switch){ op, point, to };
-		return;
-	}
-	i = (size_t)(mix3((uint32_t)S->cand_seen, op, point) % S->cand_seen);
-	if (i < S->cfg.candidates_max)
-		c[i] = (struct sched_switch){ op, point, to };
-}
-
+/* Interleaving feedback for t's point (sched_ilv.h). */
 NOTSAN static void
 ilv_point(struct sthread *t, enum sched_point_kind kind, const void *obj,
     const char *what)
 {
-	const char *held[SCHED_MAX_HELD];
-	struct ilv_obj *o;
-	uint32_t site, nrun = 0;
-	int i, n;
+	uint32_t nrun = 0;
+	int i;
 
-	site = mix3(name_hash(what), (uint32_t)kind, t->ctx);
 	for (i = 0; i < S->n; i++)
 		if (!S->th[i].actor && eligible(&S->th[i]))
 			nrun++;
-	ilv_set(ILV_STATE, site, nrun < 3 ? nrun : 3);
-	if (obj != NULL && (o = ilv_lookup(obj)) != NULL) {
-		if (o->tid != UINT32_MAX && o->tid != (uint32_t)t->id) {
-			ilv_set(ILV_PAIR, o->site, site);
-			/*
-			 * Any of the other thread's last accesses may open
-			 * the window (a lookup before its use), not only the
-			 * last one.
-			 */
-			for (i = 0; i < (int)o->nhist && i < ILV_HIST; i++)
-				add_candidate(o->op[i], o->point[i],
-				    (uint32_t)t->id);
-			add_candidate(t->op, t->npoints, o->tid);
-			o->nhist = 0;
-		}
-		o->tid = (uint32_t)t->id;
-		o->site = site;
-		o->op[o->nhist % ILV_HIST] = t->op;
-		o->point[o->nhist % ILV_HIST] = t->npoints;
-		o->nhist++;
-	}
-	if (kind == SP_LOCK) {
-		n = witness_held_names(held, SCHED_MAX_HELD);
-		if (n > 0 && n <= SCHED_MAX_HELD)
-			ilv_set(ILV_LOCK, name_hash(held[n - 1]),
-			    name_hash(what));
-	}
+	sched_ilv_point(S->ilv, (uint32_t)t->id, t->op, t->npoints, t->ctx,
+	    kind, obj, what, nrun);
 }
 
 /* A write to shared data: feedback and candidates, no switch. */
@@ -713,7 +581,7 @@ ctl_access(const void *obj, const char *what)
 {
 	struct sthread *t = self;
 
-	if (t == NULL || S == NULL || t->in_poll || S->cfg.feedback == NULL)
+	if (t == NULL || S == NULL || t->in_poll || S->ilv == NULL)
 		return;
 	ilv_point(t, SP_EXPLICIT, obj, what);
 }
@@ -747,7 +615,7 @@ ctl_point(enum sched_point_kind kind, const void *obj, const char *what)
 	t->last_what = what;
 	count_step();
 	count_event(t);
-	if (S->cfg.feedback != NULL)
+	if (S->ilv != NULL)
 		ilv_point(t, kind, obj, what);
 	if (S->cfg.strategy == SCHED_SWITCH) {
 		S->want = switch_fires(t);
@@ -784,8 +652,8 @@ ctl_block(const void *obj, const char *what)
 	t->state = ST_BLOCKED;
 	t->blocked_on = obj;
 	t->last_what = what;
-	if (S->cfg.feedback != NULL)
-		ilv_set(ILV_BLOCK, name_hash(what), t->ctx);
+	if (S->ilv != NULL)
+		sched_ilv_block(S->ilv, t->ctx, what);
 	count_step();
 	count_event(t);
 	next = choose_or_deadlock();
@@ -1050,7 +918,7 @@ sched_run(const struct sched_thread *t, int n,
 		if (t[i].actor) {
 			st->th[i].ordinal = nact++;
 			st->th[i].op = cfg->n_ops + st->th[i].ordinal;
-			st->th[i].ctx = name_hash(t[i].name);
+			st->th[i].ctx = sched_ilv_name_hash(t[i].name);
 		} else
 			st->th[i].op = UINT32_MAX;	/* no op yet */
 		/* Free-running threads never wait for a hand-off. */
@@ -1064,10 +932,14 @@ sched_run(const struct sched_thread *t, int n,
 		for (i = 0; i < (int)cfg->nswitches; i++)
 			st->sw[i] = cfg->switches[i];
 	}
-	if (cfg->strategy == SCHED_FREE || cfg->feedback == NULL) {
-		st->cfg.feedback = NULL;
-		st->cfg.feedback_len = 0;
-		st->cfg.candidates = NULL;
+	if (cfg->strategy != SCHED_FREE && cfg->feedback != NULL) {
+		st->ilv = sched_ilv_new(cfg->feedback, cfg->feedback_len,
+		    cfg->candidates, cfg->candidates_max);
+		if (st->ilv == NULL) {
+			free(st);
+			__atomic_store_n(&sched_busy, 0, __ATOMIC_SEQ_CST);
+			return (ENOMEM);
+		}
 	}
 	S = st;
 	if (cfg->strategy == SCHED_PCT)
@@ -1113,11 +985,13 @@ sched_run(const struct sched_thread *t, int n,
 		res->trace_hash = cfg->strategy == SCHED_FREE ? 0 : st->hash;
 		res->schedule_used = st->sched_pos;
 		res->switches_taken = st->switches_taken;
-		res->ncandidates = st->ncand;
+		res->ncandidates = st->ilv != NULL ?
+		    sched_ilv_ncandidates(st->ilv) : 0;
 	}
 	if (cfg->trace != NULL)
 		fflush(cfg->trace);
 	S = NULL;
+	sched_ilv_free(st->ilv);
 	free(st);
 	__atomic_store_n(&sched_busy, 0, __ATOMIC_SEQ_CST);
 	return (error);

@@ -159,15 +159,17 @@ class Trial:
     def _cmd_sweep(self, env):
         a = self.a
         bin_ = os.path.join(a.sweep_build, "tools", "sndtag-sweep_" + self.variant)
-        corpus = os.path.join(ROOT, "corpora", "fuzz_scenario")
-        nfiles = len([f for f in os.listdir(corpus) if f.endswith(".txt")])
+        # The seeds fuzz_threads starts from: the scenario seeds and the
+        # race sweep's scenarios.
+        corpora = [os.path.join(ROOT, "corpora", d) for d in ("fuzz_scenario", "races")]
+        nfiles = sum(len([f for f in os.listdir(c) if f.endswith(".txt")]) for c in corpora)
         # Enough seeds that the budget, not the sweep, ends the trial
         # (sweeps run well under 400 runs/s), few enough to stay small.
         nseeds = min(1000000, int(a.time * 400 / (3 * max(1, nfiles))) + 10)
         self.sweep_start = self.seed * 1000000 + 1
         return [bin_, "-j", "1", "--seed-start", str(self.sweep_start),
                 "--seeds", str(nseeds), "--depths", "1,2,3",
-                "--summary", os.path.join(self.dir, "summary.txt"), corpus]
+                "--summary", os.path.join(self.dir, "summary.txt")] + corpora
 
     # -- poll --------------------------------------------------------------
 
@@ -605,8 +607,9 @@ def describe(c):
     eng, tgt, corp = CONFIGS[c]
     if eng == "sweep":
         return ("race variants: `sndtag-sweep_<variant>` (threaded mode, PCT depths 1,2,3, "
-                "one run at a time) over the seed corpus `corpora/fuzz_scenario`, blind to "
-                "what earlier runs covered.  Detect = its first finding; the trial ends there.")
+                "one run at a time) over `corpora/fuzz_scenario` and `corpora/races` (the seeds "
+                "fuzz_threads starts from), blind to what earlier runs covered.  Detect = its "
+                "first finding; the trial ends there.")
     if eng == "threads":
         return ("race variants: libFuzzer on `fuzz_threads_<variant>` (threaded mode, the "
                 "input's switches choose the interleaving; code and interleaving feedback) "

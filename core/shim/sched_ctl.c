@@ -854,35 +854,6 @@ check_args(const struct sched_thread *t, int n,
 	return (0);
 }
 
-/*
- * A build with coverage for libFuzzer (SNDTAG_FUZZ_INSTRUMENT; the tsan
- * preset has it for fuzz_threads) bumps its edge counters with plain
- * stores in whichever model thread runs, and clang 14's TSan instruments
- * those stores: every edge two model threads pass would be a "race".
- * The counters are the engine's bookkeeping, not the model's memory, so
- * they and only they are declared benign races (TSan's dynamic
- * annotation); a race on anything else is still reported.
- */
-extern uint8_t __start___sancov_cntrs[] __attribute__((weak));
-extern uint8_t __stop___sancov_cntrs[] __attribute__((weak));
-void	AnnotateBenignRaceSized(const char *, int, const volatile void *,
-	    size_t, const char *) __attribute__((weak));
-
-NOTSAN static void
-sancov_counters_benign(void)
-{
-	static int done;
-
-	if (done || AnnotateBenignRaceSized == NULL ||
-	    __start___sancov_cntrs == NULL ||
-	    __stop___sancov_cntrs <= __start___sancov_cntrs)
-		return;
-	done = 1;
-	AnnotateBenignRaceSized(__FILE__, __LINE__, __start___sancov_cntrs,
-	    (size_t)(__stop___sancov_cntrs - __start___sancov_cntrs),
-	    "sancov edge counters");
-}
-
 NOTSAN int
 sched_run(const struct sched_thread *t, int n,
     const struct sched_config *cfg, struct sched_result *res)
@@ -896,7 +867,6 @@ sched_run(const struct sched_thread *t, int n,
 		return (error);
 	if (__atomic_exchange_n(&sched_busy, 1, __ATOMIC_SEQ_CST) != 0)
 		return (EBUSY);
-	sancov_counters_benign();
 	st = calloc(1, sizeof(*st));
 	if (st == NULL) {
 		__atomic_store_n(&sched_busy, 0, __ATOMIC_SEQ_CST);

@@ -20,15 +20,22 @@ if(MODE STREQUAL "campaign")
       message(FATAL_ERROR "variant check failed: ${v} not set")
     endif()
   endforeach()
-  file(REMOVE_RECURSE ${OUT})
-  # A fixed seed and a bounded number of runs: the same campaign each
+  # Fixed seeds and a bounded number of runs: the same campaigns each
   # time, one process that stops at the first crash, and no persistent
-  # corpus (tests never write to out/corpus).
-  execute_process(COMMAND ${SNDTAG} fuzz --preset ${PRESET}
-      --variant ${VARIANT} --time 120 --stop-at-crash --no-corpus
-      --out ${OUT} -- -seed=1 -runs=50000
-      RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
-  message("${out}")
+  # corpus (tests never write to out/corpus).  A campaign's path is
+  # chaotic (any change to the model's coverage moves it), so the check
+  # is "one of three seeded campaigns finds it", not "seed 1 does".
+  foreach(seed 1 2 3)
+    file(REMOVE_RECURSE ${OUT})
+    execute_process(COMMAND ${SNDTAG} fuzz --preset ${PRESET}
+        --variant ${VARIANT} --time 120 --stop-at-crash --no-corpus
+        --out ${OUT} -- -seed=${seed} -runs=50000
+        RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+    message("seed ${seed}:\n${out}")
+    if(out MATCHES "crashes: +[1-9][0-9]* report")
+      break()
+    endif()
+  endforeach()
   if(NOT out MATCHES "crashes: +[1-9][0-9]* report")
     message(FATAL_ERROR "variant check failed: ${VARIANT}: the campaign "
         "found nothing")

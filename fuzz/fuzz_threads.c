@@ -102,19 +102,6 @@ candidates_of(const uint8_t *data, size_t size)
 	return (e);
 }
 
-static size_t
-put_varint(uint8_t *p, uint32_t v)
-{
-	size_t n = 0;
-
-	while (v >= 0x80) {
-		p[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	p[n++] = (uint8_t)v;
-	return (n);
-}
-
 /*
  * Append one Switch (Scenario field 4) at a candidate of this input: a
  * repeated field's element may come anywhere in the encoding, so the
@@ -126,7 +113,7 @@ threads_pre(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
 	static const int delta[] = { 0, 0, 1, -1, 2 };
 	const struct cand_entry *e;
 	struct sched_switch c;
-	uint8_t sw[32], *p;
+	Switch sw;
 	uint64_t r = seed * 0x9e3779b97f4a7c15ULL;
 	size_t n;
 	int64_t pt;
@@ -140,19 +127,17 @@ threads_pre(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
 	pt = (int64_t)c.point + delta[(r >> 24) % 5];
 	if (pt < 0 || pt > INTERP_MAX_SWITCH_POINT)
 		return (0);
-	n = 0;
-	sw[n++] = 0x08;				/* op */
-	n += put_varint(sw + n, c.op);
-	sw[n++] = 0x10;				/* point */
-	n += put_varint(sw + n, (uint32_t)pt);
-	sw[n++] = 0x18;				/* to */
-	n += put_varint(sw + n, c.to);
-	if (size + 2 + n > max_size)
+	switch__init(&sw);
+	sw.has_op = sw.has_point = sw.has_to = 1;
+	sw.op = c.op;
+	sw.point = (uint32_t)pt;
+	sw.to = c.to;
+	n = switch__get_packed_size(&sw);	/* a few bytes: one length byte */
+	if (n > 127 || size + 2 + n > max_size)
 		return (0);
-	p = data + size;
-	*p++ = 0x22;				/* field 4, length-delimited */
-	*p++ = (uint8_t)n;
-	memcpy(p, sw, n);
+	data[size] = 0x22;			/* field 4, length-delimited */
+	data[size + 1] = (uint8_t)n;
+	switch__pack(&sw, data + size + 2);
 	return (size + 2 + n);
 }
 

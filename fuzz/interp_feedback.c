@@ -2,6 +2,7 @@
  * Harness: state feedback for the engines (see interp_feedback.h).
  */
 #include "fuzz/interp_feedback.h"
+#include "shim/hash.h"
 
 #include <errno.h>
 #include <string.h>
@@ -46,21 +47,10 @@ fb_afl_init(void)
 
 enum { F_OUTCOME = 1, F_SOCK, F_GLOBAL, F_ORDER };
 
-static uint32_t
-fb_hash(uint32_t kind, uint32_t a, uint32_t b)
-{
-	uint32_t h = 2166136261u;
-
-	h = (h ^ kind) * 16777619u;
-	h = (h ^ a) * 16777619u;
-	h = (h ^ b) * 16777619u;
-	return (h ^ (h >> 15));
-}
-
 static void
 fb_hit(uint32_t kind, uint32_t a, uint32_t b)
 {
-	uint32_t i = fb_hash(kind, a, b) % FB_MAP_SIZE;
+	uint32_t i = fnv_mix3(kind, a, b) % FB_MAP_SIZE;
 
 	if (fb_map[i] != 0)
 		return;

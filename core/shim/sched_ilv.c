@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+#include "shim/hash.h"
 #include "shim/lock.h"
 #include "shim/sched_ilv.h"
 
@@ -49,17 +50,6 @@ sched_ilv_name_hash(const char *s)
 	return (h);
 }
 
-NOTSAN static uint32_t
-mix3(uint32_t a, uint32_t b, uint32_t c)
-{
-	uint32_t h = 2166136261u;
-
-	h = (h ^ a) * 16777619u;
-	h = (h ^ b) * 16777619u;
-	h = (h ^ c) * 16777619u;
-	return (h ^ (h >> 15));
-}
-
 NOTSAN struct sched_ilv *
 sched_ilv_new(uint8_t *map, size_t len, struct sched_switch *cand,
     size_t cand_max)
@@ -93,7 +83,7 @@ sched_ilv_ncandidates(const struct sched_ilv *v)
 NOTSAN static void
 ilv_set(struct sched_ilv *v, uint32_t kind, uint32_t a, uint32_t b)
 {
-	v->map[mix3(kind, a, b) % v->len] = 1;
+	v->map[fnv_mix3(kind, a, b) % v->len] = 1;
 }
 
 NOTSAN static struct ilv_obj *
@@ -136,7 +126,7 @@ add_candidate(struct sched_ilv *v, uint32_t op, uint32_t point, uint32_t to)
 		c[v->ncand++] = (struct sched_switch){ op, point, to };
 		return;
 	}
-	i = (size_t)(mix3((uint32_t)v->cand_seen, op, point) % v->cand_seen);
+	i = (size_t)(fnv_mix3((uint32_t)v->cand_seen, op, point) % v->cand_seen);
 	if (i < v->cand_max)
 		c[i] = (struct sched_switch){ op, point, to };
 }
@@ -151,7 +141,7 @@ sched_ilv_point(struct sched_ilv *v, uint32_t tid, uint32_t op,
 	uint32_t site, i;
 	int n;
 
-	site = mix3(sched_ilv_name_hash(what), (uint32_t)kind, ctx);
+	site = fnv_mix3(sched_ilv_name_hash(what), (uint32_t)kind, ctx);
 	ilv_set(v, ILV_STATE, site, nrunnable < 3 ? nrunnable : 3);
 	if (obj != NULL && (o = ilv_lookup(v, obj)) != NULL) {
 		if (o->tid != UINT32_MAX && o->tid != tid) {

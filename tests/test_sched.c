@@ -1,7 +1,8 @@
 /*
  * The controlled scheduler (core/shim/sched_ctl.c): determinism, the
  * strategies, PCT depth, yield fairness, deadlock and step-limit panics,
- * and that TSan still sees races between scheduled threads.
+ * its worker threads (sched_pool.c), and that TSan still sees races
+ * between scheduled threads, also on workers an earlier run used.
  *
  * Threads here record what they did with atomics only, so the tests
  * themselves never race; the one deliberate race is in its own child.
@@ -11,9 +12,11 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "shim/epoch.h"
 #include "shim/sched.h"
 #include "shim/sched_ctl.h"
 #include "tests/testlib.h"
@@ -661,6 +664,63 @@ test_free_mode(void)
 }
 
 /*
+ * Workers (sched_pool.c): a run's threads execute on the OS threads of
+ * the run before, unless one ended inside an epoch or holding a lock,
+ * which must not carry into the next run.
+ */
+static long pool_tid[2];
+
+static void
+pool_tid_fn(void *arg)
+{
+	__atomic_store_n(&pool_tid[*(int *)arg], (long)syscall(SYS_gettid),
+	    __ATOMIC_SEQ_CST);
+}
+
+static void
+pool_epoch_fn(void *arg)
+{
+	struct epoch_tracker et;
+
+	pool_tid_fn(arg);
+	NET_EPOCH_ENTER(et);	/* and never leaves */
+}
+
+static void
+run_pool(void (*fn0)(void *), long tid[2])
+{
+	static int ids[2] = { 0, 1 };
+	struct sched_thread t[2] = {
+		{ "p0", fn0, &ids[0], false },
+		{ "p1", pool_tid_fn, &ids[1], false },
+	};
+	struct sched_config cfg = { .strategy = SCHED_PCT, .seed = 3 };
+
+	CHECK_EQ(sched_run(t, 2, &cfg, NULL), 0);
+	tid[0] = __atomic_load_n(&pool_tid[0], __ATOMIC_SEQ_CST);
+	tid[1] = __atomic_load_n(&pool_tid[1], __ATOMIC_SEQ_CST);
+}
+
+static void
+test_pool_reuse(void)
+{
+	long a[2], b[2], c[2];
+
+	run_pool(pool_tid_fn, a);
+	run_pool(pool_epoch_fn, b);
+	run_pool(pool_tid_fn, c);
+	CHECK(a[0] != a[1]);
+	/* Clean workers are reused... */
+	CHECK_EQ(b[0], a[0]);
+	CHECK_EQ(b[1], a[1]);
+	CHECK_EQ(c[1], b[1]);
+	/* ...the one that stayed in the epoch was replaced. */
+	CHECK(c[0] != b[0]);
+	CHECK(!in_epoch(net_epoch_preempt));
+	epoch_reset();
+}
+
+/*
  * The hand-off must be invisible to TSan: two scheduled threads that
  * touch a plain variable without a lock are a race TSan reports, and the
  * same accesses under a lock are not.
@@ -687,7 +747,13 @@ race_child(bool locked, enum sched_strategy s)
 		{ "r1", locked ? locked_incr_fn : racy_fn, NULL, false },
 	};
 	struct sched_config cfg = { .strategy = s, .seed = 5, .depth = 2 };
+	struct sched_thread warm[2] = {
+		{ "w0", locked_incr_fn, NULL, false },
+		{ "w1", locked_incr_fn, NULL, false },
+	};
 
+	/* On workers a run used before, as in a campaign. */
+	(void)sched_run(warm, 2, &cfg, NULL);
 	(void)sched_run(t, 2, &cfg, NULL);
 }
 
@@ -769,6 +835,7 @@ main(void)
 	RUN(test_step_limit);
 	RUN(test_bad_arguments);
 	RUN(test_free_mode);
+	RUN(test_pool_reuse);
 	RUN(test_tsan_sees_races);
 	return (t_done());
 }

@@ -17,17 +17,17 @@
  * and the seq_cst stores and loads of the futex words order it.
  */
 #include <errno.h>
-#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "shim/lock.h"
 #include "shim/sched.h"
 #include "shim/sched_ctl.h"
+#include "shim/sched_futex.h"
+#include "shim/sched_pool.h"
 #include "shim/sched_ilv.h"
 #include "shim/systm.h"
 
@@ -48,8 +48,7 @@ struct sthread {
 	void		(*fn)(void *);
 	void		*arg;
 	bool		 actor;
-	pthread_t	 tid;
-	bool		 started;
+	bool		 started;	/* on its worker (sched_pool.c) */
 
 	int		 go;		/* futex word: 1 = may run */
 	enum sthread_state state;
@@ -191,33 +190,6 @@ hash_str(const char *s)
 		hash_bytes(s, str_len(s) + 1);
 	else
 		hash_bytes("", 1);
-}
-
-NOTSAN static void
-futex_wait(int *word, int val)
-{
-	(void)syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, val, NULL, NULL,
-	    0);
-}
-
-NOTSAN static void
-futex_wake(int *word)
-{
-	(void)syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
-}
-
-NOTSAN static void
-wait_go(int *word)
-{
-	while (__atomic_load_n(word, __ATOMIC_SEQ_CST) == 0)
-		futex_wait(word, 0);
-}
-
-NOTSAN static void
-give_go(int *word)
-{
-	__atomic_store_n(word, 1, __ATOMIC_SEQ_CST);
-	futex_wake(word);
 }
 
 NOTSAN static bool
@@ -555,9 +527,9 @@ switch_to(struct sthread *t, int next, bool wait)
 	if (t != NULL)
 		__atomic_store_n(&t->go, 0, __ATOMIC_SEQ_CST);
 	S->running = n;
-	give_go(&n->go);
+	sched_futex_give(&n->go);
 	if (wait && t != NULL)
-		wait_go(&t->go);
+		sched_futex_wait(&t->go);
 }
 
 /* Interleaving feedback for t's point (sched_ilv.h). */
@@ -778,7 +750,7 @@ thread_exit(struct sthread *t)
 	}
 	if (S->done == S->n) {
 		S->running = NULL;
-		give_go(&S->main_go);
+		sched_futex_give(&S->main_go);
 		return;
 	}
 	next = choose_or_deadlock();
@@ -793,7 +765,7 @@ thread_main(void *arg)
 	struct sthread *t = arg;
 
 	self = t;
-	wait_go(&t->go);
+	sched_futex_wait(&t->go);
 	t->fn(t->arg);
 	thread_exit(t);
 	self = NULL;
@@ -921,8 +893,7 @@ sched_run(const struct sched_thread *t, int n,
 	}
 
 	for (i = 0; i < n; i++) {
-		error = pthread_create(&st->th[i].tid, NULL, thread_main,
-		    &st->th[i]);
+		error = sched_pool_start(i, thread_main, &st->th[i]);
 		if (error != 0)
 			break;
 		st->th[i].started = true;
@@ -933,16 +904,16 @@ sched_run(const struct sched_thread *t, int n,
 		st->cfg.strategy = SCHED_FREE;
 		for (i = 0; i < n; i++)
 			if (st->th[i].started)
-				give_go(&st->th[i].go);
+				sched_futex_give(&st->th[i].go);
 	} else if (cfg->strategy != SCHED_FREE) {
 		first = choose();
 		note_decision(NULL, first, DK_START, NULL);
 		switch_to(NULL, first, false);
-		wait_go(&st->main_go);
+		sched_futex_wait(&st->main_go);
 	}
 	for (i = 0; i < n; i++)
 		if (st->th[i].started)
-			pthread_join(st->th[i].tid, NULL);
+			sched_pool_wait(i);
 	sched_active_ops = NULL;
 	if (cfg->strategy != SCHED_FREE)
 		kern_panic_hook = saved_panic_hook;

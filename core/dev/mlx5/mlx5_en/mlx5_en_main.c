@@ -40,6 +40,9 @@ static int mlx5e_ndevices;
 
 static struct harness_actor mlx5e_actor;
 
+static struct mlx5e_priv *mlx5e_pin(struct ifnet *ifp);
+static void	mlx5e_unpin(struct mlx5e_priv *priv);
+
 static struct mlx5e_channel *
 mst_to_ch(struct m_snd_tag *mst)
 {
@@ -118,21 +121,40 @@ mlx5e_ul_snd_tag_free(struct m_snd_tag *mst)
 	mtx_unlock(&priv->lock);
 }
 
+/*
+ * The caller holds a reference on the ifnet (lagg takes one on its
+ * port), not on the driver state, which a detach finishing on another
+ * thread frees.  FreeBSD's mlx5e_destroy_ifp sleeps a second after
+ * setting "gone" for callers to leave; the model pins the state for the
+ * call instead, as every other entry from outside the driver does.
+ */
 static int
 mlx5e_snd_tag_alloc(struct ifnet *ifp, union if_snd_tag_alloc_params *params,
     struct m_snd_tag **ppmt)
 {
+	struct mlx5e_priv *priv;
+	int error;
+
+	priv = mlx5e_pin(ifp);
+	if (priv == NULL)
+		return (EOPNOTSUPP);	/* detached: its state is gone */
 	switch (params->hdr.type) {
 	case IF_SND_TAG_TYPE_RATE_LIMIT:
-		return (mlx5e_rl_snd_tag_alloc(ifp, params, ppmt));
+		error = mlx5e_rl_snd_tag_alloc(ifp, params, ppmt);
+		break;
 	case IF_SND_TAG_TYPE_UNLIMITED:
-		return (mlx5e_ul_snd_tag_alloc(ifp, params, ppmt));
+		error = mlx5e_ul_snd_tag_alloc(ifp, params, ppmt);
+		break;
 	case IF_SND_TAG_TYPE_TLS:
 	case IF_SND_TAG_TYPE_TLS_RATE_LIMIT:
-		return (mlx5e_tls_snd_tag_alloc(ifp, params, ppmt));
+		error = mlx5e_tls_snd_tag_alloc(ifp, params, ppmt);
+		break;
 	default:
-		return (EOPNOTSUPP);
+		error = EOPNOTSUPP;
+		break;
 	}
+	mlx5e_unpin(priv);
+	return (error);
 }
 
 static void
@@ -307,13 +329,23 @@ mlx5e_detach(struct ifnet *ifp)
 	mtx_unlock(&priv->lock);
 }
 
-/* Can the detach wait end now? */
+/*
+ * Can the detach wait end now?  Called by the actor, which holds one
+ * pin; any other pin is a caller still inside the driver (a tag alloc
+ * that got the ifnet before the detach), which FreeBSD's detach sleeps
+ * for.
+ */
 static bool
 mlx5e_detach_ready(struct mlx5e_priv *priv)
 {
-	int i;
+	int i, pins;
 	bool ready;
 
+	pthread_mutex_lock(&mlx5e_list_lock);
+	pins = priv->pins;
+	pthread_mutex_unlock(&mlx5e_list_lock);
+	if (pins > 1)
+		return (false);
 	mtx_lock(&priv->lock);
 	ready = priv->detaching;
 	for (i = 0; ready && i < priv->params.n_channels; i++)

@@ -123,8 +123,8 @@ mlx5e_ul_snd_tag_free(struct m_snd_tag *mst)
 
 /*
  * The caller holds a reference on the ifnet (lagg takes one on its
- * port), not on the driver state, which a detach finishing on another
- * thread frees.  FreeBSD's mlx5e_destroy_ifp sleeps a second after
+ * port; a sender has its route's), not on the driver state, which a
+ * detach finishing on another thread frees.  FreeBSD's mlx5e_destroy_ifp sleeps a second after
  * setting "gone" for callers to leave; the model pins the state for the
  * call instead, as every other entry from outside the driver does.
  */
@@ -155,6 +155,23 @@ mlx5e_snd_tag_alloc(struct ifnet *ifp, union if_snd_tag_alloc_params *params,
 	}
 	mlx5e_unpin(priv);
 	return (error);
+}
+
+/* if_transmit: pinned like the tag allocation above, for the same reason. */
+static int
+mlx5e_transmit(struct ifnet *ifp, struct mbuf *m)
+{
+	struct mlx5e_priv *priv;
+	int rc;
+
+	priv = mlx5e_pin(ifp);
+	if (priv == NULL) {
+		m_freem(m);
+		return (ENXIO);		/* detached: its state is gone */
+	}
+	rc = mlx5e_xmit(ifp, m);
+	mlx5e_unpin(priv);
+	return (rc);
 }
 
 static void
@@ -253,7 +270,7 @@ mlx5e_attach(int unit, const struct mlx5e_params *p)
 	mlx5e_tls_init(priv);
 	ifp->if_softc = priv;
 	ifp->if_output = ether_output;
-	ifp->if_transmit = mlx5e_xmit;
+	ifp->if_transmit = mlx5e_transmit;
 	ifp->if_input = ether_input;
 	ifp->if_qflush = mlx5e_qflush;
 	ifp->if_ioctl = mlx5e_ioctl;

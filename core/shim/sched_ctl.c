@@ -17,18 +17,16 @@
  * and the seq_cst stores and loads of the futex words order it.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "shim/lock.h"
 #include "shim/sched.h"
 #include "shim/sched_ctl.h"
 #include "shim/sched_futex.h"
-#include "shim/sched_pool.h"
 #include "shim/sched_ilv.h"
+#include "shim/sched_pool.h"
 #include "shim/systm.h"
 
 #define	NOTSAN	__attribute__((no_sanitize("thread")))

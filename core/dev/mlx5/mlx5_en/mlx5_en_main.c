@@ -124,9 +124,10 @@ mlx5e_ul_snd_tag_free(struct m_snd_tag *mst)
 /*
  * The caller holds a reference on the ifnet (lagg takes one on its
  * port; a sender has its route's), not on the driver state, which a
- * detach finishing on another thread frees.  FreeBSD's mlx5e_destroy_ifp sleeps a second after
- * setting "gone" for callers to leave; the model pins the state for the
- * call instead, as every other entry from outside the driver does.
+ * detach finishing on another thread frees.  FreeBSD's
+ * mlx5e_destroy_ifp sleeps a second after setting "gone" for callers to
+ * leave; the model pins the state for the call instead, as every other
+ * entry from outside the driver does.
  */
 static int
 mlx5e_snd_tag_alloc(struct ifnet *ifp, union if_snd_tag_alloc_params *params,

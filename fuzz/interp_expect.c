@@ -49,6 +49,7 @@
 
 #include "scenario.pb-c.h"
 #include "fuzz/interp_expect.h"
+#include "fuzz/interp_expect_int.h"
 #include "netinet/in_pcb.h"
 #include "netinet/ip_var.h"
 #include "netinet6/ip6_var.h"
@@ -66,6 +67,7 @@ extern const struct if_snd_tag_sw cxgbe_rate_tag_sw
 
 bool expect_enabled = true;
 void (*expect_test_sabotage)(const struct expect_view *v);
+void (*expect_test_sabotage_begin)(const struct expect_view *v);
 
 struct expect_sock {
 	struct socket	*so;		/* identity: a reused slot starts over */
@@ -89,6 +91,7 @@ expect_reset(void)
 {
 	memset(esock, 0, sizeof(esock));
 	term_before = 0;
+	expect_wire_reset();
 }
 
 static bool
@@ -225,6 +228,10 @@ expect_op_begin(const struct expect_view *v)
 			txstat_read(inp, &es->before);
 	}
 	expect_cap_begin(v);
+	expect_sock_begin(v);
+	expect_wire_begin(v);
+	if (expect_test_sabotage_begin != NULL)
+		expect_test_sabotage_begin(v);
 }
 
 static void
@@ -419,17 +426,14 @@ expect_queues_cxgbe(const struct expect_view *v)
 	}
 }
 
-void
-expect_op_end(const struct expect_view *v)
+/* Pacing, rates, queues, capability and delivery after an op. */
+static void
+expect_tx_end(const struct expect_view *v)
 {
 	struct expect_sock *es;
 	uint64_t t;
 	int i;
 
-	if (!expect_on())
-		return;
-	if (expect_test_sabotage != NULL)
-		expect_test_sabotage(v);
 	if (&mlx5e_rl_snd_tag_sw != NULL)
 		expect_queues(v);
 	if (&cxgbe_rate_tag_sw != NULL)
@@ -510,6 +514,19 @@ expect_op_end(const struct expect_view *v)
 	default:
 		break;
 	}
+}
+
+void
+expect_op_end(const struct expect_view *v)
+{
+	if (!expect_on())
+		return;
+	if (expect_test_sabotage != NULL)
+		expect_test_sabotage(v);
+	expect_tx_end(v);
+	/* The wire and the socket results: interp_expect_{wire,sock}.c */
+	expect_wire_end(v);
+	expect_sock_end(v);
 }
 
 /*

@@ -5,7 +5,10 @@
  * did nothing unsafe; these say it did what FreeBSD documents: a paced
  * connection gets its hardware tag back after a route or port change,
  * a new rate reaches the driver, a received, looped back or epair packet
- * is delivered or counted as a drop.
+ * is delivered or counted as a drop; and what goes on the wire (fragment
+ * trains, addresses, forwarded packets untagged, output counters;
+ * interp_expect_wire.c) and the errno of socket ops (send, tcpdrop;
+ * interp_expect_sock.c).
  *
  * They read the model's own accounting (struct inp_txstat, ipstat,
  * ip6stat, the ifnet counters) and the scenario's view (which op ran,
@@ -18,6 +21,7 @@
 #ifndef _FUZZ_INTERP_EXPECT_H_
 #define	_FUZZ_INTERP_EXPECT_H_
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -31,7 +35,8 @@ struct ifnet;
 struct expect_view {
 	int		 op_case;	/* OP__OP_* */
 	int		 sock;		/* the socket slot the op names, or -1 */
-	int		 error;		/* the op's result (after) */
+	int		 error;		/* the op's result (after), or: */
+#define	EXPECT_SKIPPED	INT_MIN		/* the interpreter skipped the op */
 	int		 delivered;	/* epair_deliver: packets delivered */
 	struct socket	*so[EXPECT_MAX_SOCKS];	/* open slots, else NULL */
 	int		 nso;
@@ -58,5 +63,18 @@ extern bool expect_enabled;
  * without changing the core.  NULL in every other program.
  */
 extern void (*expect_test_sabotage)(const struct expect_view *v);
+
+/*
+ * Test-only, as above: called at the start of every op, after the
+ * checker took its snapshot; and at the ip:::send probe, before the
+ * checker looks at the packet (it may rewrite the header, as a wrong
+ * ip_output would have written it).
+ */
+extern void (*expect_test_sabotage_begin)(const struct expect_view *v);
+struct mbuf;
+struct ip;
+struct ip6_hdr;
+extern void (*expect_test_probe)(struct mbuf *m, const struct ip *ip,
+    const struct ip6_hdr *ip6);
 
 #endif /* !_FUZZ_INTERP_EXPECT_H_ */

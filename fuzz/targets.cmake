@@ -35,6 +35,8 @@ add_library(sndtag_interp STATIC
     ${SNDTAG_FUZZ_DIR}/decode_arena.c
     ${SNDTAG_FUZZ_DIR}/interp_feedback.c
     ${SNDTAG_FUZZ_DIR}/interp_expect.c
+    ${SNDTAG_FUZZ_DIR}/interp_expect_sock.c
+    ${SNDTAG_FUZZ_DIR}/interp_expect_wire.c
     ${SNDTAG_FUZZ_DIR}/interp_ktls.c
     ${SNDTAG_FUZZ_DIR}/raw_decode.c
     ${SNDTAG_FUZZ_DIR}/threaded.c)
@@ -44,13 +46,17 @@ target_link_libraries(sndtag_interp PUBLIC
 # Coverage is the model's, not the fuzzer's tools': the hooks run inside
 # the mutator on every mutation (clamping compares every field with its
 # bound, which flooded libFuzzer's cmp tracing, and their branches say
-# nothing about the model), and the decode arena and state-feedback
-# writer are bookkeeping whose hit counts grow with input size.
+# nothing about the model), and the decode arena, the state-feedback
+# writer and the wire and socket checkers (new in December 2026: left
+# out so the fuzzer's coverage stayed what it was) are bookkeeping whose
+# hit counts grow with input size.
 if(SNDTAG_SANCOV)
   target_compile_options(sndtag_scenario_hooks PRIVATE
       -fno-sanitize=fuzzer-no-link)
   set_source_files_properties(${SNDTAG_FUZZ_DIR}/decode_arena.c
       ${SNDTAG_FUZZ_DIR}/interp_feedback.c
+      ${SNDTAG_FUZZ_DIR}/interp_expect_sock.c
+      ${SNDTAG_FUZZ_DIR}/interp_expect_wire.c
       ${SNDTAG_FUZZ_DIR}/threaded.c
       PROPERTIES COMPILE_OPTIONS -fno-sanitize=fuzzer-no-link)
 endif()

@@ -8,6 +8,7 @@
  */
 #include "netinet/ip_var.h"
 #include "netinet/in_pcb.h"
+#include "netinet/in_kdtrace.h"
 #include "shim/epoch.h"
 #include "shim/canary.h"
 #include "sys/ktls.h"
@@ -311,6 +312,7 @@ ip_output(struct mbuf *m, struct mbuf *opt, struct route *ro, int flags,
 	if (ip_len <= mtu ||
 	    ((m->m_pkthdr.csum_flags & CSUM_IP_TSO) != 0 &&
 	    (if_getcapenable(ifp) & IFCAP_TSO4) != 0)) {
+		IP_PROBE(send, m, inp, ip, ifp, ip, NULL);
 		error = ip_output_send(inp, ifp, m, &dst, ro);
 		goto done;
 	}
@@ -326,8 +328,11 @@ ip_output(struct mbuf *m, struct mbuf *opt, struct route *ro, int flags,
 	for (; m != NULL; m = m0) {
 		m0 = m->m_nextpkt;
 		m->m_nextpkt = NULL;
-		if (error == 0)
+		if (error == 0) {
+			IP_PROBE(send, m, inp, mtod(m, struct ip *), ifp,
+			    mtod(m, struct ip *), NULL);
 			error = ip_output_send(inp, ifp, m, &dst, ro);
+		}
 		else {
 			IPSTAT_INC(ips_odropped);
 			m_freem(m);

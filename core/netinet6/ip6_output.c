@@ -6,6 +6,7 @@
  */
 #include "netinet6/ip6_var.h"
 #include "netinet/in_pcb.h"
+#include "netinet/in_kdtrace.h"
 #include "shim/epoch.h"
 #include "shim/canary.h"
 #include "sys/ktls.h"
@@ -310,6 +311,7 @@ ip6_output(struct mbuf *m, void *opt, struct route *ro, int flags,
 	if (tlen <= mtu ||
 	    ((m->m_pkthdr.csum_flags & CSUM_IP6_TSO) != 0 &&
 	    (if_getcapenable(ifp) & IFCAP_TSO6) != 0)) {
+		IP_PROBE(send, m, inp, ip6, ifp, NULL, ip6);
 		error = ip6_output_send(inp, ifp, ifp, m, &dst, ro);
 		goto done;
 	}
@@ -336,8 +338,11 @@ ip6_output(struct mbuf *m, void *opt, struct route *ro, int flags,
 	for (m = m0; m != NULL; m = m0) {
 		m0 = m->m_nextpkt;
 		m->m_nextpkt = NULL;
-		if (error == 0)
+		if (error == 0) {
+			IP_PROBE(send, m, inp, mtod(m, struct ip6_hdr *), ifp,
+			    NULL, mtod(m, struct ip6_hdr *));
 			error = ip6_output_send(inp, ifp, ifp, m, &dst, ro);
+		}
 		else {
 			IP6STAT_INC(ip6s_odropped);
 			m_freem(m);

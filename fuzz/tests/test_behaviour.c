@@ -9,7 +9,10 @@
  * breaks the behaviour the way a wrong core would: a connection that
  * loses its tag and is never re-evaluated, a rate change that never
  * reaches the driver, an input or output routine that frees packets
- * without counting them.  The core itself is the correct one.
+ * without counting them.  The wire and socket-result expectations are
+ * broken at the ip:::send probe (expect_test_probe: a header as a wrong
+ * ip_output would write it) or just before an op (a socket whose state
+ * changes under the call).  The core itself is the correct one.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,11 +23,14 @@
 #include "fuzz/interp_expect.h"
 #include "fuzz/pbtext.h"
 #include "netinet/in_pcb.h"
+#include "netinet/ip_var.h"
+#include "netinet6/ip6_var.h"
 #include "sys/socketvar.h"
 #include "net/route.h"
 #include "shim/epoch.h"
 #include "dev/mlx5/mlx5_en/en.h"
 #include "dev/cxgbe/offload.h"
+#include "sys/mbuf.h"
 #include "tests/testlib.h"
 
 /* Two rate-limit capable nics; the route moves from one to the other. */
@@ -222,6 +228,46 @@ static const char capability[] =
     "ops { nic_txeof { nic: 1 } }\n"
     "ops { close { sock: 0 } }\n";
 
+/*
+ * The wire and socket results: v4 and v6 datagrams of three fragments,
+ * a paced TCP connection that is dropped and sends again, an unconnected
+ * TCP socket, tcpdrop on every kind of socket, two forwarded packets.
+ */
+static const char wire[] =
+    "topology {\n"
+    "  ifaces { nic { txrtlmt: true } }\n"
+    "  ifaces { nic { txrtlmt: true } }\n"
+    "  routes { af: V4 dst: 0 iface: 0 }\n"
+    "  routes { af: V6 dst: 0 iface: 0 }\n"
+    "  routes { af: V4 dst: 1 iface: 1 }\n"
+    "  routes { af: V6 dst: 1 iface: 1 }\n"
+    "  forwarding: true\n"
+    "}\n"
+    "ops { open { af: V4 proto: UDP dst: 0 } }\n"
+    "ops { open { af: V6 proto: UDP dst: 0 } }\n"
+    "ops { open { af: V4 proto: TCP dst: 0 } }\n"
+    "ops { open { af: V4 proto: TCP } }\n"
+    "ops { set_rate { sock: 0 rate: 125000 } }\n"
+    "ops { set_rate { sock: 2 rate: 125000 } }\n"
+    "ops { send { sock: 0 size: 4000 } }\n"
+    "ops { send { sock: 1 size: 4000 } }\n"
+    "ops { send { sock: 2 size: 1000 } }\n"
+    "ops { send { sock: 3 size: 100 } }\n"
+    "ops { tls_send { sock: 3 records: 1 size: 100 } }\n"
+    "ops { tcpdrop { sock: 3 } }\n"
+    "ops { tcpdrop { sock: 0 } }\n"
+    "ops { tcpdrop { sock: 2 } }\n"
+    "ops { send { sock: 2 size: 100 } }\n"
+    "ops { tcpdrop { sock: 2 } }\n"
+    "ops { receive { iface: 0 af: V4 dst: 1 size: 500 } }\n"
+    "ops { receive { iface: 0 af: V6 dst: 1 size: 500 } }\n"
+    "ops { nic_txeof { nic: 0 } }\n"
+    "ops { nic_txeof { nic: 1 } }\n"
+    "ops { close { sock: 0 } }\n"
+    "ops { close { sock: 1 } }\n"
+    "ops { close { sock: 2 } }\n"
+    "ops { close { sock: 3 } }\n";
+
 enum sabotage {
 	SB_NONE,
 	SB_PACING,	/* after a route/link change, lose the tag for good */
@@ -234,6 +280,14 @@ enum sabotage {
 	SB_CXGBE_FLOW,	/* two cxgbe flows' waiting packets swap */
 	SB_CAP_KEEP,	/* the re-evaluating send keeps a tag, cap off */
 	SB_CAP_ALLOC,	/* a later send allocates one, cap off */
+	SB_FRAG_MF,	/* a middle IPv4 fragment without IP_MF */
+	SB_FRAG_M6,	/* IPv6 fragments all without "more" */
+	SB_FRAG_COUNT,	/* a fragment not counted in ips_ofragments */
+	SB_SRC6,	/* an IPv6 packet from :: */
+	SB_FORWARD,	/* a forwarded packet counted tagged */
+	SB_OPACKETS,	/* a nic accepts a packet and does not count it */
+	SB_SEND_CONN,	/* a connected socket's send says ENOTCONN */
+	SB_TCPDROP,	/* tcpdrop does not find a live connection */
 };
 
 static enum sabotage sabotage;
@@ -451,8 +505,71 @@ sabotage_op(const struct expect_view *v)
 	case SB_CAP_ALLOC:
 		sabotage_cap(v);
 		break;
+	case SB_FRAG_COUNT:
+		/* ip_fragment that forgets one fragment in its count. */
+		if (v->op_case == OP__OP_SEND && ipstat.ips_ofragments > 0)
+			ipstat.ips_ofragments--;
+		break;
+	case SB_OPACKETS:
+		if (v->op_case == OP__OP_SEND && v->nifp > 0 &&
+		    counter_u64_fetch(v->ifp[0]->if_opackets) > 0)
+			counter_u64_add(v->ifp[0]->if_opackets, -1);
+		break;
+	case SB_FORWARD:
+		/* ip_output_send that counts a forwarded packet tagged. */
+		if (v->op_case == OP__OP_RECEIVE && v->nifp > 1)
+			v->ifp[1]->if_txstat.ifts_tagged++;
+		break;
 	default:
 		break;
+	}
+}
+
+/*
+ * Just before an op: the socket changes under the call.  The op's socket
+ * is not resolved yet; in `wire` the third send and the third tcpdrop
+ * are on sock 2, the live TCP connection.
+ */
+static int begin_sends, begin_drops;
+
+static void
+sabotage_begin(const struct expect_view *v)
+{
+	struct socket *so;
+	bool hit;
+
+	if (v->op_case == OP__OP_SEND)
+		hit = ++begin_sends == 3 && sabotage == SB_SEND_CONN;
+	else if (v->op_case == OP__OP_TCPDROP)
+		hit = ++begin_drops == 3 && sabotage == SB_TCPDROP;
+	else
+		hit = false;
+	if (hit && v->nso > 2 && (so = v->so[2]) != NULL)
+		so->so_state &= ~SS_ISCONNECTED;
+}
+
+/* At ip:::send: the header as a wrong ip_output would have written it. */
+static void
+sabotage_probe(struct mbuf *m, const struct ip *cip,
+    const struct ip6_hdr *cip6)
+{
+	struct ip6_hdr *ip6;
+	struct ip *ip;
+
+	if (sabotage == SB_FRAG_MF && cip != NULL) {
+		ip = mtod(m, struct ip *);
+		/* A middle fragment: not the first, not the last. */
+		if ((ip->ip_off & IP_OFFMASK) != 0 &&
+		    (ip->ip_off & IP_MF) != 0)
+			ip->ip_off &= ~IP_MF;
+	}
+	if (sabotage == SB_FRAG_M6 && cip6 != NULL) {
+		ip6 = mtod(m, struct ip6_hdr *);
+		ip6->ip6_frag_off &= ~IP6F_MORE_FRAG;
+	}
+	if (sabotage == SB_SRC6 && cip6 != NULL) {
+		ip6 = mtod(m, struct ip6_hdr *);
+		memset(&ip6->ip6_src, 0, sizeof(ip6->ip6_src));
 	}
 }
 
@@ -472,7 +589,11 @@ run_text(void *arg)
 	}
 	changed_seen = false;
 	cap_sends = -1;
+	begin_sends = begin_drops = 0;
 	expect_test_sabotage = sabotage != SB_NONE ? sabotage_op : NULL;
+	expect_test_sabotage_begin = sabotage != SB_NONE ? sabotage_begin :
+	    NULL;
+	expect_test_probe = sabotage != SB_NONE ? sabotage_probe : NULL;
 	ip = interp_new(sc, &o);
 	if (ip == NULL) {
 		fprintf(stderr, "test_behaviour: rejected: %s\n",
@@ -484,6 +605,8 @@ run_text(void *arg)
 	interp_finish(ip);
 	interp_free(ip);
 	expect_test_sabotage = NULL;
+	expect_test_sabotage_begin = NULL;
+	expect_test_probe = NULL;
 	scenario__free_unpacked(sc, NULL);
 }
 
@@ -636,6 +759,61 @@ broken_delivery_loopback(void)
 	CHECK_PANICS(run_text, (void *)delivery, "delivery: loopback");
 }
 
+static void
+ok_wire(void)
+{
+	sabotage = SB_NONE;
+	run_text((void *)wire);
+}
+
+static void
+broken_fragments(void)
+{
+	sabotage = SB_FRAG_MF;
+	CHECK_PANICS(run_text, (void *)wire, "fragments: no train open");
+	sabotage = SB_FRAG_M6;
+	CHECK_PANICS(run_text, (void *)wire, "fragments: no train open");
+	sabotage = SB_FRAG_COUNT;
+	CHECK_PANICS(run_text, (void *)wire, "fragments: not counted");
+}
+
+static void
+broken_addresses(void)
+{
+	sabotage = SB_SRC6;
+	CHECK_PANICS(run_text, (void *)wire, "addresses: unspecified");
+}
+
+static void
+broken_forwarded(void)
+{
+	sabotage = SB_FORWARD;
+	CHECK_PANICS(run_text, (void *)wire, "forwarded: counted tagged");
+}
+
+static void
+broken_output_counted(void)
+{
+	sabotage = SB_OPACKETS;
+	CHECK_PANICS(run_text, (void *)wire, "output counted");
+}
+
+static void
+broken_send_result(void)
+{
+	sabotage = SB_SEND_CONN;
+	CHECK_PANICS(run_text, (void *)wire,
+	    "send result: refused while connected");
+}
+
+static void
+broken_tcpdrop(void)
+{
+	sabotage = SB_TCPDROP;
+	CHECK_PANICS(run_text, (void *)wire,
+	    "tcpdrop: live connection not found");
+}
+
 int
 main(void)
 {
@@ -646,6 +824,7 @@ main(void)
 	RUN(ok_queues_mlx5);
 	RUN(ok_queues_cxgbe);
 	RUN(ok_capability);
+	RUN(ok_wire);
 	RUN(broken_pacing_route);
 	RUN(broken_pacing_lagg);
 	RUN(broken_rate_nic);
@@ -658,5 +837,11 @@ main(void)
 	RUN(broken_queue_cxgbe_other_flow);
 	RUN(broken_capability_kept);
 	RUN(broken_capability_alloc);
+	RUN(broken_fragments);
+	RUN(broken_addresses);
+	RUN(broken_forwarded);
+	RUN(broken_output_counted);
+	RUN(broken_send_result);
+	RUN(broken_tcpdrop);
 	return (t_done());
 }

@@ -53,15 +53,17 @@ def write_json(path, obj):
 
 def variants():
     """(name, kind) from core/CMakeLists.txt, the list tools/sndtag
-    variants prints; kind is "race" for race_* variants."""
+    variants prints; kind is "race" for a variant only the threaded mode
+    can expose, i.e. one with a race scenario, corpora/races/<name>.txt
+    (race_*, cxgbe_fw4_ack_revive), else "historic"."""
     out = []
     with open(os.path.join(ROOT, "core", "CMakeLists.txt")) as f:
         for line in f:
             m = re.match(r'\s*"([a-z0-9_]+)=(SNDTAG_VARIANT_[A-Z0-9_]+)"', line)
             if m:
                 name = m.group(1)
-                out.append((name, "race" if name.startswith("race_")
-                            else "historic"))
+                race = os.path.exists(os.path.join(ROOT, "corpora", "races", name + ".txt"))
+                out.append((name, "race" if race else "historic"))
     return out
 
 

@@ -613,6 +613,9 @@ def parse_args(argv):
                     help="comma list of path parts: only core files containing one")
     ap.add_argument("--out", help="output folder (default results/<date>-mutants)")
     ap.add_argument("--build", default=os.path.join(ROOT, "build", "asan"))
+    ap.add_argument("--only", default="",
+                    help="comma list of mutant ids of the draw (m005,m019): run only these, "
+                    "e.g. the survivors of a run again after an oracle change")
     ap.add_argument("--list", action="store_true", help="print the drawn mutants and exit")
     ap.add_argument("--no-correct", action="store_true",
                     help="skip the correct-core campaign")
@@ -640,6 +643,13 @@ def main(argv):
         bl.die(PROG, "no mutant in the selected files%s; --files takes parts of paths under "
                "core/ such as net/if_lagg.c" % (" (%s)" % ",".join(a.files) if a.files else ""))
     muts = mutate.sample(cands, a.max, a.seed)
+    only = [x for x in a.only.split(",") if x]
+    if only:
+        unknown = sorted(set(only) - set(m.id for m in muts))
+        if unknown:
+            bl.die(PROG, "--only: %s not in the draw (--max %d --seed %d); "
+                   "see the ids with --list" % (",".join(unknown), a.max, a.seed))
+        muts = [m for m in muts if m.id in only]
     if a.list:
         for m in muts:
             print("%s  %s  %s  %s" % (m.id, m.where, m.op, m.desc))

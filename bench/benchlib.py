@@ -99,6 +99,10 @@ def bucket_of_text(text):
     p = subprocess.run([os.path.join(ROOT, "tools", "bucket.sh")],
                        input=text, capture_output=True, text=True,
                        errors="replace")
+    if p.returncode != 0:
+        # No bucketer is not "no report": every bucket would be wrong.
+        die("bench", (p.stderr.strip().splitlines() or
+                      ["tools/bucket.sh exit %d" % p.returncode])[-1])
     b = p.stdout.strip().splitlines()
     if b and b[0]:
         return b[0]

@@ -666,7 +666,8 @@ def main(argv):
         log = os.path.join(a.raw, "build.log")
         with open(log, "w") as f:
             p = subprocess.run(["cmake", "--build", a.build, "-j", str(bl.ncores()), "--target",
-                                "fuzz_scenario", "sndtag-replay", "sndtag_seed_corpora"],
+                                "fuzz_scenario", "sndtag-replay", "sndtag_seed_corpora",
+                                "sndtag-bucket"],
                                stdout=f, stderr=subprocess.STDOUT)
         if p.returncode != 0:
             bl.die(PROG, "the asan build failed (see %s)" % log)

@@ -352,6 +352,10 @@ def ensure_builds(a, trials):
         else:
             need.setdefault((a.sweep_preset, a.sweep_build), set()).update(
                 {"sndtag-sweep_" + t.variant, "sndtag-sweep"})
+    # Every report is bucketed by tools/bucket.sh, which runs the first
+    # build's sndtag-bucket: a fresh clone has none until it is built.
+    for targets in need.values():
+        targets.add("sndtag-bucket")
     logd = os.path.join(a.raw, "build-logs")
     os.makedirs(logd, exist_ok=True)
     for (preset, bdir), targets in sorted(need.items()):

@@ -30,7 +30,12 @@
  *	cxgbe_transmit, t4_sge.c ethofld_transmit): a tagged packet waits
  *	on its own tag's pending_tx, and the work requests go out on the
  *	etid that maps back to that tag; an untagged packet goes on the
- *	plain tx ring, a tagged one never does.
+ *	plain tx ring, a tagged one never does.  And placement
+ *	(mlx5e_rl_snd_tag_alloc, mlx5e_ul_snd_tag_alloc, and
+ *	mlx5e_tls_snd_tag_alloc, which hands the flow's header to its
+ *	nested tag): a tag allocated for a flow sits where the flow's hash
+ *	puts it, a rate-limit channel of worker flowid % workers or the
+ *	shared tag of channel flowid % channels.
  * delivery  (ip_input.c, ip6_input.c, if_loop.c, if_epair.c): a received
  *	packet, each packet epair delivers and each packet loopback
  *	accepts ends delivered, forwarded or counted as a drop (ipstat,
@@ -54,6 +59,7 @@
 #include "netinet/ip_var.h"
 #include "netinet6/ip6_var.h"
 #include "net/route.h"
+#include "sys/ktls.h"
 #include "sys/socketvar.h"
 #include "shim/epoch.h"
 #include "dev/mlx5/mlx5_en/en.h"
@@ -63,6 +69,8 @@
 extern const struct if_snd_tag_sw mlx5e_rl_snd_tag_sw
     __attribute__((weak));
 extern const struct if_snd_tag_sw cxgbe_rate_tag_sw
+    __attribute__((weak));
+extern const struct if_snd_tag_sw mlx5e_ul_snd_tag_sw
     __attribute__((weak));
 
 bool expect_enabled = true;
@@ -82,6 +90,7 @@ struct expect_sock {
 static struct expect_sock esock[EXPECT_MAX_SOCKS];
 
 static void	expect_cap_begin(const struct expect_view *v);
+static void	expect_placement_end(const struct expect_view *v);
 static void	expect_cap_end(const struct expect_view *v);
 static uint64_t term_before;
 static int expect_env = -1;
@@ -438,6 +447,8 @@ expect_tx_end(const struct expect_view *v)
 		expect_queues(v);
 	if (&cxgbe_rate_tag_sw != NULL)
 		expect_queues_cxgbe(v);
+	if (&mlx5e_rl_snd_tag_sw != NULL && &mlx5e_ul_snd_tag_sw != NULL)
+		expect_placement_end(v);
 	expect_cap_end(v);
 	if (is_change_op(v->op_case)) {
 		for (i = 0; i < EXPECT_MAX_SOCKS; i++)
@@ -555,6 +566,7 @@ expect_op_end(const struct expect_view *v)
 struct expect_cap {
 	struct socket	*so;
 	struct m_snd_tag *tag;		/* the inp's tag before the op */
+	struct m_snd_tag *tls_tag;	/* its TLS session's, before the op */
 	struct ifnet	*ifp;		/* the route's ifnet before the op */
 	bool		 reeval;	/* the next send re-evaluates the tag */
 	bool		 off;		/* ifp has IFCAP_TXRTLMT off */
@@ -580,6 +592,8 @@ expect_cap_begin(const struct expect_view *v)
 		ec->so = v->so[s];
 		mst = inp->inp_snd_tag;
 		ec->tag = mst;
+		ec->tls_tag = v->so[s]->so_snd_tls != NULL ?
+		    v->so[s]->so_snd_tls->snd_tag : NULL;
 		ec->ifp = in_pcbroute_lookup(inp);
 		ec->off = ec->ifp != NULL &&
 		    (if_getcapenable(ec->ifp) & IFCAP_TXRTLMT) == 0;
@@ -654,5 +668,64 @@ expect_cap_end(const struct expect_view *v)
 			panic("capability: tag allocated with IFCAP_TXRTLMT "
 			    "off: sock %d got a new tag on %s", s,
 			    mst->ifp->if_xname);
+	}
+}
+
+/*
+ * ---- placement (queue selection) ------------------------------------
+ *
+ * Checked only for a tag that is new in this op: a flow's hash may change
+ * later (a reconnect) without moving a tag it already holds, in FreeBSD
+ * too.
+ */
+static void
+expect_placement(int s, struct inpcb *inp, struct m_snd_tag *mst)
+{
+	struct mlx5e_rl_channel *ch;
+	struct mlx5e_priv *priv;
+	uint32_t flowid = inp->inp_flowid, want;
+
+	while (mst->sw != NULL && mst->sw->next_snd_tag != NULL)
+		mst = mst->sw->next_snd_tag(mst);
+	mst = mlx5e_tls_queue_tag(mst);
+	if (mst->sw == &mlx5e_rl_snd_tag_sw) {
+		ch = (struct mlx5e_rl_channel *)mst;
+		priv = ch->worker->priv;
+		want = flowid % (uint32_t)priv->params.n_workers;
+		if ((uint32_t)ch->worker->ix != want)
+			panic("queue selection: placement: sock %d (flowid "
+			    "%u) got a rate-limit channel of worker %d on %s, "
+			    "not of worker %u", s, flowid, ch->worker->ix,
+			    priv->ifp->if_xname, want);
+	} else if (mst->sw == &mlx5e_ul_snd_tag_sw) {
+		priv = mst->ifp->if_softc;
+		want = flowid % (uint32_t)priv->params.n_channels;
+		if (mst != &priv->channels[want].tag)
+			panic("queue selection: placement: sock %d (flowid "
+			    "%u) got a shared tag on %s that is not channel "
+			    "%u's", s, flowid, priv->ifp->if_xname, want);
+	}
+}
+
+static void
+expect_placement_end(const struct expect_view *v)
+{
+	struct expect_cap *ec;
+	struct m_snd_tag *mst;
+	struct socket *so;
+	struct inpcb *inp;
+	int s;
+
+	for (s = 0; s < v->nso && s < EXPECT_MAX_SOCKS; s++) {
+		ec = &ecap[s];
+		if ((so = ec->so) == NULL || v->so[s] != so ||
+		    (inp = so->so_pcb) == NULL)
+			continue;
+		if ((mst = inp->inp_snd_tag) != NULL && mst != ec->tag)
+			expect_placement(s, inp, mst);
+		if (so->so_snd_tls != NULL &&
+		    (mst = so->so_snd_tls->snd_tag) != NULL &&
+		    mst != ec->tls_tag)
+			expect_placement(s, inp, mst);
 	}
 }

@@ -268,6 +268,24 @@ static const char wire[] =
     "ops { close { sock: 2 } }\n"
     "ops { close { sock: 3 } }\n";
 
+/* mlx5 with two workers and two channels: a paced and an unpaced flow. */
+static const char placement[] =
+    "topology {\n"
+    "  ifaces { mlx5 { workers: 2 channels_per_worker: 1 tx_channels: 2 } }\n"
+    "  routes { af: V4 dst: 0 iface: 0 }\n"
+    "}\n"
+    "ops { open { af: V4 proto: TCP dst: 0 } }\n"
+    "ops { open { af: V4 proto: UDP dst: 0 } }\n"
+    "ops { set_rate { sock: 0 rate: 125000 } }\n"
+    "ops { set_rate { sock: 1 rate: 4294967295 } }\n"
+    "ops { send { sock: 0 size: 500 } }\n"
+    "ops { send { sock: 1 size: 500 } }\n"
+    "ops { mlx5_worker { mlx5: 0 worker: 0 } }\n"
+    "ops { mlx5_worker { mlx5: 0 worker: 1 } }\n"
+    "ops { deliver_all { } }\n"
+    "ops { close { sock: 0 } }\n"
+    "ops { close { sock: 1 } }\n";
+
 enum sabotage {
 	SB_NONE,
 	SB_PACING,	/* after a route/link change, lose the tag for good */
@@ -288,6 +306,7 @@ enum sabotage {
 	SB_OPACKETS,	/* a nic accepts a packet and does not count it */
 	SB_SEND_CONN,	/* a connected socket's send says ENOTCONN */
 	SB_TCPDROP,	/* tcpdrop does not find a live connection */
+	SB_PLACEMENT,	/* a new tag is not where the flow's hash puts it */
 };
 
 static enum sabotage sabotage;
@@ -514,6 +533,15 @@ sabotage_op(const struct expect_view *v)
 		if (v->op_case == OP__OP_SEND && v->nifp > 0 &&
 		    counter_u64_fetch(v->ifp[0]->if_opackets) > 0)
 			counter_u64_add(v->ifp[0]->if_opackets, -1);
+		break;
+	case SB_PLACEMENT:
+		/*
+		 * The driver placed the flow by another hash: seen from the
+		 * checker, the flowid the tag was allocated for changed.
+		 */
+		if (v->op_case == OP__OP_SEND && (inp = view_inp(v)) != NULL &&
+		    inp->inp_snd_tag != NULL)
+			inp->inp_flowid++;
 		break;
 	case SB_FORWARD:
 		/* ip_output_send that counts a forwarded packet tagged. */
@@ -799,6 +827,21 @@ broken_output_counted(void)
 }
 
 static void
+ok_placement(void)
+{
+	sabotage = SB_NONE;
+	run_text((void *)placement);
+}
+
+static void
+broken_placement(void)
+{
+	sabotage = SB_PLACEMENT;
+	CHECK_PANICS(run_text, (void *)placement,
+	    "queue selection: placement");
+}
+
+static void
 broken_send_result(void)
 {
 	sabotage = SB_SEND_CONN;
@@ -825,6 +868,7 @@ main(void)
 	RUN(ok_queues_cxgbe);
 	RUN(ok_capability);
 	RUN(ok_wire);
+	RUN(ok_placement);
 	RUN(broken_pacing_route);
 	RUN(broken_pacing_lagg);
 	RUN(broken_rate_nic);
@@ -843,5 +887,6 @@ main(void)
 	RUN(broken_output_counted);
 	RUN(broken_send_result);
 	RUN(broken_tcpdrop);
+	RUN(broken_placement);
 	return (t_done());
 }

@@ -89,6 +89,8 @@ def libfuzzer_options(target):
 
 # ---- crash buckets -------------------------------------------------------
 
+REPORT_TAIL = 1 << 19
+
 _LF_KIND = re.compile(r"ERROR: libFuzzer: ([a-z][a-z -]*[a-z])")
 
 
@@ -96,6 +98,11 @@ def bucket_of_text(text):
     """The crash bucket of a report (tools/bucket.sh), or libFuzzer's own
     kind (timeout, out-of-memory, deadly signal) when the model and the
     sanitizers said nothing; "" when there is no report."""
+    # sndtag-bucket keeps a report's first MiB (a report's start names
+    # the bug); a campaign log is megabytes of status lines with the
+    # report at its end, so hand it the end.
+    if len(text) > REPORT_TAIL:
+        text = text[-REPORT_TAIL:]
     p = subprocess.run([os.path.join(ROOT, "tools", "bucket.sh")],
                        input=text, capture_output=True, text=True,
                        errors="replace")

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """bench/benchlib.py: statistics against values worked out by hand (and
-matching R's wilcox.test / SciPy's mannwhitneyu), and the job pool's cap."""
+matching R's wilcox.test / SciPy's mannwhitneyu), the job pool's cap, and the
+bucket of a campaign log whose report is past its first MiB."""
 import os
 import sys
 
@@ -77,4 +78,12 @@ bl.Pool(2, interval=0.001).run([Job(i) for i in range(7)], lambda j: None,
                                lambda j: done.append(j.n))
 check("pool ran all", len(done), 7)
 check("pool peak", Job.peak, 2)
+
+# A campaign log: megabytes of status lines, the report at the end (the
+# bucketer itself keeps a report's first MiB).
+log = "#1\tNEW    cov: 1 ft: 1 corp: 1/1b exec/s: 0 rss: 1Mb\n" * 80000 + \
+    "panic: witness: recursed on non-recursive lock cst_lock\n  at x.c:1\n" + \
+    "==1== ERROR: libFuzzer: deadly signal\n"
+check("long log bucket", bl.bucket_of_text(log) ==
+      "panic: witness: recursed on non-recursive lock cst_lock", True)
 sys.exit(1 if fails else 0)

@@ -295,8 +295,14 @@ add_executable(sndtag-bucket ${SNDTAG_REPRO_DIR}/bucket.c)
 target_link_libraries(sndtag-bucket PRIVATE sndtag_crashrun)
 set_target_properties(sndtag-bucket PROPERTIES
     RUNTIME_OUTPUT_DIRECTORY ${SNDTAG_REPRO_OUT})
+add_library(sndtag_minimize_obj OBJECT ${SNDTAG_REPRO_DIR}/minimize.c)
+add_library(sndtag_cprog_obj OBJECT
+    ${SNDTAG_REPRO_DIR}/cprog.c
+    ${SNDTAG_REPRO_DIR}/cprog_ops.c
+    ${SNDTAG_REPRO_DIR}/cprog_setup.c
+    ${SNDTAG_REPRO_DIR}/cprog_sock.c
+    ${SNDTAG_REPRO_DIR}/cprog_text.c)
 foreach(tool minimize cprog)
-  add_library(sndtag_${tool}_obj OBJECT ${SNDTAG_REPRO_DIR}/${tool}.c)
   target_link_libraries(sndtag_${tool}_obj PRIVATE
       sndtag_scenario_io sndtag_interp sndtag_crashrun)
 endforeach()

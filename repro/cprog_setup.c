@@ -1,0 +1,516 @@
+/*
+ * sndtag-cprog: the setup, i.e. world_init() and the topology as attach
+ * calls, each under the interpreter's trace line for it, and the values
+ * and names (clamps, addresses, protocols, detach functions) that the
+ * operations spell the same way.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "scenario.pb-c.h"
+#include "fuzz/interp.h"
+#include "repro/cprog_int.h"
+
+#include "dev/nic/if_nic.h"
+#include "harness/world.h"
+#include "net/if_lagg.h"
+
+static const char *const kind_name[IK_N] = {
+	"nic", "lo", "epair", "vlan", "lagg", "cxgbe", "mlx5"
+};
+
+/* ---- values and names ----------------------------------------------- */
+
+uint32_t
+clamp_u32(uint32_t v, uint32_t lo, uint32_t hi)
+{
+	return (v < lo ? lo : v > hi ? hi : v);
+}
+
+/* 198.18.d.1 (mask to plen for a route's prefix) as in4(...). */
+void
+fmt_in4(char *buf, size_t len, uint32_t d, int plen, bool source)
+{
+	uint32_t a;
+
+	if (source)
+		a = (198u << 24) | (19u << 16) | 2;
+	else
+		a = (198u << 24) | (18u << 16) | ((d % INTERP_NDST) << 8) | 1;
+	if (plen == 0)
+		a = 0;
+	else if (plen < 32)
+		a &= 0xffffffffu << (32 - plen);
+	snprintf(buf, len, "in4(%u, %u, %u, %u)", a >> 24, (a >> 16) & 0xff,
+	    (a >> 8) & 0xff, a & 0xff);
+	G.nd.in4 = true;
+}
+
+/* 2001:db8:0:d::1 (or the source 2001:db8:ffff::2) as in6(...). */
+void
+fmt_in6(char *buf, size_t len, uint32_t d, int plen, bool source)
+{
+	uint8_t b[16];
+	size_t o = 0;
+	int i;
+
+	memset(b, 0, sizeof(b));
+	b[0] = 0x20;
+	b[1] = 0x01;
+	b[2] = 0x0d;
+	b[3] = 0xb8;
+	if (source) {
+		b[4] = b[5] = 0xff;
+		b[15] = 2;
+	} else {
+		b[7] = (uint8_t)(d % INTERP_NDST);
+		b[15] = 1;
+	}
+	for (i = 0; i < 16; i++) {
+		if (plen >= (i + 1) * 8)
+			continue;
+		if (plen <= i * 8)
+			b[i] = 0;
+		else
+			b[i] &= (uint8_t)(0xff << (8 - (plen - i * 8)));
+	}
+	o += (size_t)snprintf(buf + o, len - o, "in6(");
+	for (i = 0; i < 8 && o < len; i++) {
+		unsigned w = (unsigned)b[2 * i] << 8 | b[2 * i + 1];
+
+		o += (size_t)snprintf(buf + o, len - o, w == 0 ? "%s0" :
+		    "%s0x%x", i == 0 ? "" : ", ", w);
+		if (w == 0)
+			continue;
+	}
+	if (o < len)
+		snprintf(buf + o, len - o, ")");
+	G.nd.in6 = true;
+}
+
+int
+plen_of(int af, int prefix)
+{
+	switch (prefix) {
+	case PREFIX_KIND__PREFIX_HOST:
+		return (af == AF__V6 ? 128 : 32);
+	case PREFIX_KIND__PREFIX_DEFAULT:
+		return (0);
+	default:
+		return (af == AF__V6 ? 64 : 24);
+	}
+}
+
+const char *
+prefix_name(int prefix)
+{
+	switch (prefix) {
+	case PREFIX_KIND__PREFIX_HOST:
+		return ("host");
+	case PREFIX_KIND__PREFIX_DEFAULT:
+		return ("default");
+	default:
+		return ("net");
+	}
+}
+
+const char *
+af_name(int af)
+{
+	return (af == AF__V6 ? "v6" : "v4");
+}
+
+const char *
+lagg_proto_name(uint32_t proto)
+{
+	static const char *const names[LAGG_PROTO_MAX] = { "none",
+	    "roundrobin", "failover", "loadbalance", "lacp", "broadcast" };
+
+	return (names[proto % LAGG_PROTO_MAX]);
+}
+
+const char *
+lagg_proto_sym(uint32_t proto)
+{
+	static const char *const names[LAGG_PROTO_MAX] = { "LAGG_PROTO_NONE",
+	    "LAGG_PROTO_ROUNDROBIN", "LAGG_PROTO_FAILOVER",
+	    "LAGG_PROTO_LOADBALANCE", "LAGG_PROTO_LACP",
+	    "LAGG_PROTO_BROADCAST" };
+
+	return (names[proto % LAGG_PROTO_MAX]);
+}
+
+const char *
+detach_fn(int kind)
+{
+	static const char *const fns[IK_N] = { "nic_detach", "loop_detach",
+	    "epair_clone_destroy", "vlan_clone_destroy",
+	    "lagg_clone_destroy", "cxgbe_detach", "mlx5e_detach" };
+
+	return (fns[kind]);
+}
+
+/* ---- setup ---------------------------------------------------------- */
+
+/*
+ * The next setup line of the trace, which must start with 'expect';
+ * NULL if the run ended before it.
+ */
+static const char *
+setup_line(const char *expect)
+{
+	const char *l;
+
+	if (G.setup_pos >= G.n_setup) {
+		if (G.clean || G.crash_op >= 0 || !G.setup_crashed)
+			fatal("%s: the interpreter's setup trace ends before "
+			    "'%s'; cannot mirror it", G.path, expect);
+		return (NULL);
+	}
+	l = G.setup[G.setup_pos++];
+	if (strncmp(l, expect, strlen(expect)) != 0)
+		fatal("%s: setup: expected '%s', the interpreter traced '%s'; "
+		    "cannot mirror it", G.path, expect, l);
+	return (l);
+}
+
+static bool
+ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return (a >= b && strcmp(s + a - b, suffix) == 0);
+}
+
+static struct sh_iface *
+iface_add(int kind, bool ok)
+{
+	struct sh_iface *f = &G.ifaces[G.n_ifaces++];
+
+	memset(f, 0, sizeof(*f));
+	f->kind = kind;
+	f->kind_index = G.n_kind[kind];
+	f->peer = -1;
+	f->parent = -1;
+	f->state = ok ? ST_LIVE : ST_NONE;
+	snprintf(f->name, sizeof(f->name), "%s%d", kind_name[kind],
+	    f->kind_index);
+	return (f);
+}
+
+/* "failed" on a trace line; an untraced line is taken to succeed. */
+static bool
+setup_ok(const char *line)
+{
+	return (line == NULL || !ends_with(line, " failed"));
+}
+
+static void
+setup_register(FILE *b, const struct sh_iface *f)
+{
+	if (f->state == ST_LIVE)
+		out(b, "\tworld_add_ifnet(%s, %s);\n", f->name,
+		    detach_fn(f->kind));
+	else {
+		/* As the interpreter: only an interface that exists. */
+		out(b, "\tif (%s != NULL)\t/* NULL in the interpreter's "
+		    "run */\n\t\tworld_add_ifnet(%s, %s);\n", f->name, f->name,
+		    detach_fn(f->kind));
+	}
+}
+
+static void
+setup_iface(FILE *b, const Iface *d)
+{
+	struct sh_iface *f, *p;
+	char expect[160];
+	const char *l;
+	uint32_t i;
+
+	switch (d->kind_case) {
+	case IFACE__KIND_LOOPBACK:
+		snprintf(expect, sizeof(expect), "iface lo%d",
+		    G.n_kind[IK_LOOP]);
+		l = setup_line(expect);
+		f = iface_add(IK_LOOP, setup_ok(l));
+		G.n_kind[IK_LOOP]++;
+		comment(b, "\t", l != NULL ? l : expect);
+		out(b, "\t%s = loop_attach(%d);\n", f->name, f->kind_index);
+		setup_register(b, f);
+		break;
+	case IFACE__KIND_EPAIR: {
+		int k = G.n_kind[IK_EPAIR];
+		bool ok;
+
+		snprintf(expect, sizeof(expect), "iface epair%da epair%db -> ",
+		    k, k);
+		l = setup_line(expect);
+		ok = l == NULL || strcmp(result_of(l), "0") == 0;
+		f = iface_add(IK_EPAIR, ok);
+		p = iface_add(IK_EPAIR, ok);
+		p->kind_index = f->kind_index;
+		snprintf(f->name, sizeof(f->name), "epair%da", k);
+		snprintf(p->name, sizeof(p->name), "epair%db", k);
+		f->peer = (int)(p - G.ifaces);
+		p->peer = (int)(f - G.ifaces);
+		G.n_kind[IK_EPAIR]++;
+		comment(b, "\t", l != NULL ? l : expect);
+		out(b, "\tepair_clone_create(%d, &%s, &%s);\n", k, f->name,
+		    p->name);
+		if (ok) {
+			out(b, "\t/* One world entry for the pair: destroying "
+			    "either side destroys both. */\n");
+			out(b, "\tworld_add_ifnet(%s, epair_clone_destroy);\n",
+			    p->name);
+		} else
+			out(b, "\t/* the pair was not created in the "
+			    "interpreter's run */\n");
+		break;
+	}
+	case IFACE__KIND_VLAN: {
+		const Vlan *v = d->vlan;
+		uint16_t vid = (uint16_t)clamp_u32(v->vid, 1, 4094);
+
+		p = NULL;
+		if (v->has_parent && G.n_ifaces > 0) {
+			p = &G.ifaces[v->parent % (uint32_t)G.n_ifaces];
+			if (p->state != ST_LIVE)
+				p = NULL;
+		}
+		snprintf(expect, sizeof(expect), "iface vlan%d vid=%u "
+		    "parent=%s", G.n_kind[IK_VLAN], vid,
+		    p != NULL ? p->name : "none");
+		l = setup_line(expect);
+		f = iface_add(IK_VLAN, setup_ok(l));
+		f->parent = p != NULL ? (int)(p - G.ifaces) : -1;
+		G.n_kind[IK_VLAN]++;
+		comment(b, "\t", l != NULL ? l : expect);
+		out(b, "\t%s = vlan_clone_create(%d, %u, %s);\n", f->name,
+		    f->kind_index, vid, p != NULL ? p->name : "NULL");
+		setup_register(b, f);
+		break;
+	}
+	case IFACE__KIND_LAGG: {
+		const Lagg *lg = d->lagg;
+		uint32_t proto = lg->proto % LAGG_PROTO_MAX;
+
+		snprintf(expect, sizeof(expect), "iface lagg%d proto=%s "
+		    "use_flowid=%d", G.n_kind[IK_LAGG],
+		    lagg_proto_name(proto), lg->use_flowid ? 1 : 0);
+		l = setup_line(expect);
+		f = iface_add(IK_LAGG, setup_ok(l));
+		G.n_kind[IK_LAGG]++;
+		comment(b, "\t", l != NULL ? l : expect);
+		out(b, "\t%s = lagg_clone_create(%d, %s);\n", f->name,
+		    f->kind_index, lagg_proto_sym(proto));
+		setup_register(b, f);
+		if (f->state != ST_LIVE)
+			break;
+		if (lg->use_flowid) {
+			snprintf(expect, sizeof(expect), "  %s opts use_flowid "
+			    "-> ", f->name);
+			l = setup_line(expect);
+			comment(b, "\t", l != NULL ? l + 2 : expect + 2);
+			out(b, "\tlagg_set_opts(%s, LAGG_OPT_USE_FLOWID);\n",
+			    f->name);
+		}
+		for (i = 0; i < lg->n_ports; i++) {
+			if (G.n_ifaces <= 1)
+				break;
+			p = &G.ifaces[lg->ports[i] %
+			    (uint32_t)(G.n_ifaces - 1)];
+			snprintf(expect, sizeof(expect), "  %s laggport %s -> ",
+			    f->name, p->name);
+			l = setup_line(expect);
+			if (p->kind == IK_VLAN || p->kind == IK_LAGG ||
+			    p->state != ST_LIVE) {
+				if (l != NULL && strcmp(result_of(l), "skip"))
+					fatal("%s: setup: the interpreter did "
+					    "not skip '%s'", G.path, l);
+				comment(b, "\t", l != NULL ? l + 2 :
+				    expect + 2);
+				continue;
+			}
+			comment(b, "\t", l != NULL ? l + 2 : expect + 2);
+			out(b, "\tlagg_port_create(%s, %s);\n", f->name,
+			    p->name);
+		}
+		break;
+	}
+	case IFACE__KIND_CXGBE: {
+		const Cxgbe *c = d->cxgbe;
+		uint32_t e = clamp_u32(c->n_etids, 1, 64);
+		uint32_t cl = clamp_u32(c->n_classes, 1, 16);
+		uint32_t cr = clamp_u32(c->tx_credits, 64, 8192);
+		uint32_t bl = clamp_u32(c->max_backlog, 1, 1024);
+
+		snprintf(expect, sizeof(expect), "iface cxgbe%d etids=%u "
+		    "classes=%u credits=%u backlog=%u", G.n_kind[IK_CXGBE],
+		    e, cl, cr, bl);
+		l = setup_line(expect);
+		f = iface_add(IK_CXGBE, setup_ok(l));
+		G.n_kind[IK_CXGBE]++;
+		G.nd.cp = true;
+		comment(b, "\t", l != NULL ? l : expect);
+		out(b, "\tcp = (struct cxgbe_params){ .n_etids = %u, "
+		    ".n_classes = %u,\n\t    .tx_credits = %u, "
+		    ".max_backlog = %u };\n", e, cl, cr, bl);
+		out(b, "\t%s = cxgbe_attach(%d, &cp);\n", f->name,
+		    f->kind_index);
+		setup_register(b, f);
+		break;
+	}
+	case IFACE__KIND_MLX5: {
+		const Mlx5 *m = d->mlx5;
+		uint32_t w = clamp_u32(m->workers, 1, 4);
+		uint32_t cpw = clamp_u32(m->channels_per_worker, 1, 16);
+		uint32_t ch = clamp_u32(m->tx_channels, 1, 8);
+		uint32_t sq = clamp_u32(m->sq_size, 1, 1024);
+		int pacing = m->packet_pacing != 0;
+
+		snprintf(expect, sizeof(expect), "iface mlx5%d workers=%u "
+		    "channels_per_worker=%u tx_channels=%u sq_size=%u "
+		    "pacing=%d", G.n_kind[IK_MLX5], w, cpw, ch, sq, pacing);
+		l = setup_line(expect);
+		f = iface_add(IK_MLX5, setup_ok(l));
+		f->n_workers = (int)w;
+		G.n_kind[IK_MLX5]++;
+		G.nd.mp = true;
+		comment(b, "\t", l != NULL ? l : expect);
+		out(b, "\tmp = (struct mlx5e_params){ .n_workers = %u, "
+		    ".channels_per_worker = %u,\n\t    .n_channels = %u, "
+		    ".sq_size = %u, .packet_pacing = %s };\n", w, cpw, ch, sq,
+		    pacing ? "true" : "false");
+		out(b, "\t%s = mlx5e_attach(%d, &mp);\n", f->name,
+		    f->kind_index);
+		setup_register(b, f);
+		break;
+	}
+	default: {
+		const Nic *n = d->kind_case == IFACE__KIND_NIC ? d->nic : NULL;
+		uint32_t mtu = n != NULL ? clamp_u32(n->mtu, 576, 9000) : 1500;
+		uint32_t ring = n != NULL ? clamp_u32(n->ring_size, 1, 1024) :
+		    NIC_RING_DEFAULT;
+		bool rl = n != NULL && n->txrtlmt, tso = n != NULL && n->tso;
+		char flags[64], ringbuf[24];
+
+		snprintf(expect, sizeof(expect), "iface nic%d%s%s mtu=%u "
+		    "ring=%u", G.n_kind[IK_NIC], rl ? " txrtlmt" : "",
+		    tso ? " tso" : "", mtu, ring);
+		l = setup_line(expect);
+		f = iface_add(IK_NIC, setup_ok(l));
+		G.n_kind[IK_NIC]++;
+		comment(b, "\t", l != NULL ? l : expect);
+		snprintf(flags, sizeof(flags), "%s%s%s",
+		    rl ? "NIC_F_TXRTLMT" : "", rl && tso ? " | " : "",
+		    tso ? "NIC_F_TSO" : "");
+		if (n != NULL)
+			snprintf(ringbuf, sizeof(ringbuf), "%u", ring);
+		else
+			snprintf(ringbuf, sizeof(ringbuf), "NIC_RING_DEFAULT");
+		out(b, "\t%s = nic_attach(\"nic\", %d, %s, %s, %u);\n",
+		    f->name, f->kind_index, flags[0] != '\0' ? flags : "0",
+		    ringbuf, mtu);
+		setup_register(b, f);
+		break;
+	}
+	}
+}
+
+void
+emit_setup(FILE *b)
+{
+	const Topology *t = G.sc->topology;
+	struct sh_iface *f;
+	char expect[160], a[96];
+	const char *l;
+	uint32_t i;
+
+	if ((int)G.lim.max_quiesce_steps ==
+	    world_default_limits.max_quiesce_steps &&
+	    G.lim.max_bytes == world_default_limits.max_bytes)
+		out(b, "\t/* The interpreter's limits are the world's "
+		    "defaults. */\n\tworld_init(NULL);\n");
+	else {
+		G.nd.limits = true;
+		out(b, "\twl.max_quiesce_steps = %u;\n\twl.max_bytes = %zu;\n"
+		    "\tworld_init(&wl);\n", G.lim.max_quiesce_steps,
+		    G.lim.max_bytes);
+	}
+	if (t == NULL)
+		return;
+	out(b, "\t/* The interpreter's TTL: a forwarding loop ends within "
+	    "%d hops. */\n\tV_ip_defttl = %d;\n\tV_ip6_defhlim = %d;\n",
+	    INTERP_TTL, INTERP_TTL, INTERP_TTL);
+	if (t->forwarding) {
+		l = setup_line("forwarding on");
+		comment(b, "\t", "forwarding on");
+		out(b, "\tV_ipforwarding = 1;\n\tV_ip6_forwarding = 1;\n");
+	}
+	for (i = 0; i < t->n_ifaces; i++) {
+		out(b, "\n");
+		setup_iface(b, t->ifaces[i]);
+	}
+	for (i = 0; i < t->n_addrs; i++) {
+		const LocalAddr *ad = t->addrs[i];
+
+		out(b, "\n");
+		f = G.n_ifaces > 0 ?
+		    &G.ifaces[ad->iface % (uint32_t)G.n_ifaces] : NULL;
+		if (f == NULL || f->state != ST_LIVE) {
+			snprintf(expect, sizeof(expect), "addr %s dst=%u -> "
+			    "skip", af_name(ad->af), ad->dst % INTERP_NDST);
+			l = setup_line(expect);
+			comment(b, "\t", expect);
+			continue;
+		}
+		snprintf(expect, sizeof(expect), "addr %s dst=%u iface=%s -> ",
+		    af_name(ad->af), ad->dst % INTERP_NDST, f->name);
+		l = setup_line(expect);
+		comment(b, "\t", l != NULL ? l : expect);
+		if (ad->af == AF__V6) {
+			fmt_in6(a, sizeof(a), ad->dst, 128, false);
+			G.nd.a6 = true;
+			out(b, "\ta6 = %s;\n\tin6_ifaddr_add(%s, &a6);\n", a,
+			    f->name);
+		} else {
+			fmt_in4(a, sizeof(a), ad->dst, 32, false);
+			out(b, "\tin_ifaddr_add(%s, %s);\n", f->name, a);
+		}
+		out(b, "\twitness_assert_unlocked(\"setup addr\");\n");
+	}
+	for (i = 0; i < t->n_routes; i++) {
+		const Route *r = t->routes[i];
+		int plen = plen_of(r->af, (int)r->prefix);
+
+		out(b, "\n");
+		f = G.n_ifaces > 0 ?
+		    &G.ifaces[r->iface % (uint32_t)G.n_ifaces] : NULL;
+		if (f == NULL || f->state != ST_LIVE) {
+			snprintf(expect, sizeof(expect), "route %s dst=%u -> "
+			    "skip", af_name(r->af), r->dst % INTERP_NDST);
+			l = setup_line(expect);
+			comment(b, "\t", expect);
+			continue;
+		}
+		snprintf(expect, sizeof(expect), "route %s dst=%u %s iface=%s "
+		    "-> ", af_name(r->af), r->dst % INTERP_NDST,
+		    prefix_name((int)r->prefix), f->name);
+		l = setup_line(expect);
+		comment(b, "\t", l != NULL ? l : expect);
+		if (r->af == AF__V6) {
+			fmt_in6(a, sizeof(a), r->dst, plen, false);
+			G.nd.a6 = true;
+			out(b, "\ta6 = %s;\n\trt_add(AF_INET6, &a6, %d, %s);\n",
+			    a, plen, f->name);
+		} else {
+			fmt_in4(a, sizeof(a), r->dst, plen, false);
+			G.nd.a4 = true;
+			out(b, "\ta4 = %s;\n\trt_add(AF_INET, &a4, %d, %s);\n",
+			    a, plen, f->name);
+		}
+		out(b, "\twitness_assert_unlocked(\"setup route\");\n");
+	}
+	out(b, "\twitness_assert_unlocked(\"setup\");\n");
+}

@@ -295,7 +295,11 @@ add_executable(sndtag-bucket ${SNDTAG_REPRO_DIR}/bucket.c)
 target_link_libraries(sndtag-bucket PRIVATE sndtag_crashrun)
 set_target_properties(sndtag-bucket PROPERTIES
     RUNTIME_OUTPUT_DIRECTORY ${SNDTAG_REPRO_OUT})
-add_library(sndtag_minimize_obj OBJECT ${SNDTAG_REPRO_DIR}/minimize.c)
+add_library(sndtag_minimize_obj OBJECT
+    ${SNDTAG_REPRO_DIR}/minimize.c
+    ${SNDTAG_REPRO_DIR}/minimize_ops.c
+    ${SNDTAG_REPRO_DIR}/minimize_scalars.c
+    ${SNDTAG_REPRO_DIR}/minimize_topology.c)
 add_library(sndtag_cprog_obj OBJECT
     ${SNDTAG_REPRO_DIR}/cprog.c
     ${SNDTAG_REPRO_DIR}/cprog_ops.c

@@ -1,0 +1,329 @@
+/*
+ * sndtag-minimize, pass 3: the values.  Threads and references go to 0,
+ * sizes and driver dimensions down and counts toward 1, by bisection.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scenario.pb-c.h"
+#include "repro/minimize_int.h"
+
+/* ---- pass 3: scalars ------------------------------------------------ */
+
+enum slot_how {
+	S_ZERO,		/* threads, references: to 0 */
+	S_DOWN,		/* sizes, dimensions: toward lo */
+	S_COUNT,	/* counts (0 = all): toward 1 */
+};
+
+struct slot {
+	uint32_t	*v;
+	protobuf_c_boolean *has;
+	uint32_t	 lo;
+	uint32_t	 dflt;		/* the schema default */
+	enum slot_how	 how;
+	const char	*name;
+	const char	*owner;		/* "op" or "interface" */
+	size_t		 where;		/* its index */
+};
+
+#define	MAX_SLOTS	2048
+
+/* Every simplifiable value of sc, in a fixed order. */
+static size_t
+slots_of(Scenario *sc, struct slot *s)
+{
+	const char *owner = "op";
+	size_t n = 0, i;
+
+#define	SLOT(vp, hp, l, d, h, nm, w) do {			\
+	if (n < MAX_SLOTS)					\
+		s[n++] = (struct slot){ (vp), (hp), (l), (d),	\
+		    (h), (nm), owner, (w) };			\
+} while (0)
+	for (i = 0; i < sc->n_ops; i++) {
+		Op *op = sc->ops[i];
+
+		SLOT(&op->thread, &op->has_thread, 0, 0, S_ZERO, "thread", i);
+		/* References toward 0: the smallest index naming the object. */
+#define	REF(m, f)							\
+	SLOT(&op->m->f, &op->m->has_##f, 0, 0, S_ZERO, #f, i)
+		switch (op->op_case) {
+		case OP__OP_CONNECT:
+			REF(connect, sock);
+			break;
+		case OP__OP_SET_RATE:
+			REF(set_rate, sock);
+			break;
+		case OP__OP_FLOWTYPE_NONE:
+			REF(flowtype_none, sock);
+			break;
+		case OP__OP_SEND:
+			REF(send, sock);
+			break;
+		case OP__OP_CLOSE:
+			REF(close, sock);
+			break;
+		case OP__OP_TCPDROP:
+			REF(tcpdrop, sock);
+			break;
+		case OP__OP_TAG_MODIFY:
+			REF(tag_modify, sock);
+			break;
+		case OP__OP_TAG_QUERY:
+			REF(tag_query, sock);
+			break;
+		case OP__OP_TLS_ENABLE:
+			REF(tls_enable, sock);
+			break;
+		case OP__OP_TLS_SEND:
+			REF(tls_send, sock);
+			break;
+		case OP__OP_PACING:
+			REF(pacing, sock);
+			break;
+		case OP__OP_RECEIVE:
+			REF(receive, iface);
+			break;
+		case OP__OP_ROUTE_ADD:
+			REF(route_add, iface);
+			break;
+		case OP__OP_ROUTE_CHANGE:
+			REF(route_change, iface);
+			break;
+		case OP__OP_VLAN_REPARENT:
+			REF(vlan_reparent, vlan);
+			break;
+		case OP__OP_LAGG_PORT_ADD:
+			REF(lagg_port_add, lagg);
+			REF(lagg_port_add, port);
+			break;
+		case OP__OP_LAGG_PORT_REMOVE:
+			REF(lagg_port_remove, lagg);
+			REF(lagg_port_remove, port);
+			break;
+		case OP__OP_LINK:
+			REF(link, iface);
+			break;
+		case OP__OP_LAGG_PROTO:
+			REF(lagg_proto, lagg);
+			break;
+		case OP__OP_LAGG_OPTS:
+			REF(lagg_opts, lagg);
+			break;
+		case OP__OP_DETACH:
+			REF(detach, iface);
+			break;
+		case OP__OP_IFCAP:
+			REF(ifcap, iface);
+			break;
+		case OP__OP_NIC_TXEOF:
+			REF(nic_txeof, nic);
+			break;
+		case OP__OP_MLX5_COMPLETE:
+			REF(mlx5_complete, mlx5);
+			break;
+		case OP__OP_CXGBE_ACK:
+			REF(cxgbe_ack, cxgbe);
+			REF(cxgbe_ack, flow);
+			break;
+		case OP__OP_MLX5_WORKER:
+			REF(mlx5_worker, mlx5);
+			REF(mlx5_worker, worker);
+			break;
+		default:
+			break;
+		}
+#undef	REF
+		switch (op->op_case) {
+		case OP__OP_SEND:
+			SLOT(&op->send->size, &op->send->has_size, 1, 1000,
+			    S_DOWN, "send size", i);
+			break;
+		case OP__OP_RECEIVE:
+			SLOT(&op->receive->size, &op->receive->has_size, 1,
+			    500, S_DOWN, "receive size", i);
+			break;
+		case OP__OP_EPAIR_DELIVER:
+			SLOT(&op->epair_deliver->count,
+			    &op->epair_deliver->has_count, 1, 0, S_COUNT,
+			    "epair_deliver count", i);
+			break;
+		case OP__OP_NIC_TXEOF:
+			SLOT(&op->nic_txeof->count, &op->nic_txeof->has_count,
+			    1, 0, S_COUNT, "nic_txeof count", i);
+			break;
+		case OP__OP_MLX5_COMPLETE:
+			SLOT(&op->mlx5_complete->count,
+			    &op->mlx5_complete->has_count, 1, 0, S_COUNT,
+			    "mlx5_complete count", i);
+			break;
+		case OP__OP_CXGBE_ACK:
+			SLOT(&op->cxgbe_ack->credits,
+			    &op->cxgbe_ack->has_credits, 1, 0, S_COUNT,
+			    "cxgbe_ack credits", i);
+			break;
+		case OP__OP_TASKQUEUE:
+			SLOT(&op->taskqueue->rounds,
+			    &op->taskqueue->has_rounds, 1, 1, S_DOWN,
+			    "taskqueue rounds", i);
+			break;
+		case OP__OP_FAIL_ALLOC:
+			if (op->fail_alloc->nth != 0)
+				SLOT(&op->fail_alloc->nth,
+				    &op->fail_alloc->has_nth, 1, 1, S_DOWN,
+				    "fail_alloc nth", i);
+			break;
+		default:
+			break;
+		}
+	}
+	owner = "interface";
+	for (i = 0; sc->topology != NULL && i < sc->topology->n_ifaces; i++) {
+		Iface *d = sc->topology->ifaces[i];
+
+		switch (d->kind_case) {
+		case IFACE__KIND_NIC:
+			SLOT(&d->nic->ring_size, &d->nic->has_ring_size, 1, 64,
+			    S_DOWN, "nic ring_size", i);
+			break;
+		case IFACE__KIND_CXGBE:
+			SLOT(&d->cxgbe->n_etids, &d->cxgbe->has_n_etids, 1, 8,
+			    S_DOWN, "cxgbe n_etids", i);
+			SLOT(&d->cxgbe->n_classes, &d->cxgbe->has_n_classes, 1,
+			    4, S_DOWN, "cxgbe n_classes", i);
+			SLOT(&d->cxgbe->tx_credits, &d->cxgbe->has_tx_credits,
+			    64, 1024, S_DOWN, "cxgbe tx_credits", i);
+			SLOT(&d->cxgbe->max_backlog,
+			    &d->cxgbe->has_max_backlog, 1, 64, S_DOWN,
+			    "cxgbe max_backlog", i);
+			break;
+		case IFACE__KIND_MLX5:
+			SLOT(&d->mlx5->workers, &d->mlx5->has_workers, 1, 2,
+			    S_DOWN, "mlx5 workers", i);
+			SLOT(&d->mlx5->channels_per_worker,
+			    &d->mlx5->has_channels_per_worker, 1, 4, S_DOWN,
+			    "mlx5 channels_per_worker", i);
+			SLOT(&d->mlx5->tx_channels, &d->mlx5->has_tx_channels,
+			    1, 2, S_DOWN, "mlx5 tx_channels", i);
+			SLOT(&d->mlx5->sq_size, &d->mlx5->has_sq_size, 1, 64,
+			    S_DOWN, "mlx5 sq_size", i);
+			break;
+		default:
+			break;
+		}
+	}
+	owner = "address";
+	for (i = 0; sc->topology != NULL && i < sc->topology->n_addrs; i++)
+		SLOT(&sc->topology->addrs[i]->iface,
+		    &sc->topology->addrs[i]->has_iface, 0, 0, S_ZERO, "iface",
+		    i);
+	owner = "route";
+	for (i = 0; sc->topology != NULL && i < sc->topology->n_routes; i++)
+		SLOT(&sc->topology->routes[i]->iface,
+		    &sc->topology->routes[i]->has_iface, 0, 0, S_ZERO, "iface",
+		    i);
+#undef	SLOT
+	return (n);
+}
+
+static struct slot slots_buf[MAX_SLOTS];
+
+/* Try slot k of the current scenario set to val. */
+static bool
+try_slot(size_t k, uint32_t val)
+{
+	Scenario *copy;
+	struct slot *s;
+	char desc[96];
+	size_t n;
+	bool ok;
+
+	copy = unpack_current();
+	n = slots_of(copy, slots_buf);
+	if (k >= n) {
+		scenario__free_unpacked(copy, NULL);
+		return (false);
+	}
+	s = &slots_buf[k];
+	*s->v = val;
+	*s->has = val != s->dflt;
+	snprintf(desc, sizeof(desc), "%s of %s %zu -> %u", s->name,
+	    s->owner, s->where, val);
+	ok = try_view(copy, desc);
+	scenario__free_unpacked(copy, NULL);
+	return (ok);
+}
+
+/* Smallest value in (lo, v] that keeps the bucket, by bisection. */
+static bool
+bisect_slot(size_t k, uint32_t lo, uint32_t v)
+{
+	uint32_t bad = lo, good = v, mid;
+	bool any = false;
+
+	if (try_slot(k, lo))
+		return (true);
+	while (good - bad > 1 && !M.out_of_tries) {
+		mid = bad + (good - bad) / 2;
+		if (try_slot(k, mid)) {
+			good = mid;
+			any = true;
+		} else
+			bad = mid;
+	}
+	return (any);
+}
+
+bool
+pass_scalars(void)
+{
+	Scenario *copy, v;
+	size_t k, n, i;
+	bool any = false, threads = false;
+	uint32_t val;
+
+	/* All threads to 0 in one candidate first. */
+	for (i = 0; i < M.sc->n_ops; i++)
+		if (M.sc->ops[i]->thread != 0)
+			threads = true;
+	if (threads) {
+		copy = unpack_current();
+		for (i = 0; i < copy->n_ops; i++) {
+			copy->ops[i]->thread = 0;
+			copy->ops[i]->has_thread = 0;
+		}
+		v = *copy;
+		if (try_view(&v, "every op on thread 0"))
+			any = true;
+		scenario__free_unpacked(copy, NULL);
+	}
+	progress("values");
+	n = slots_of(M.sc, slots_buf);
+	for (k = 0; k < n && !M.out_of_tries; k++) {
+		if (slots_of(M.sc, slots_buf) <= k)
+			break;
+		val = *slots_buf[k].v;
+		switch (slots_buf[k].how) {
+		case S_ZERO:
+			if (val != 0 && try_slot(k, 0))
+				any = true;
+			break;
+		case S_COUNT:
+			if (val == 0) {
+				if (try_slot(k, 1))
+					any = true;
+			} else if (val > 1 && bisect_slot(k, 1, val))
+				any = true;
+			break;
+		case S_DOWN:
+			if (val > slots_buf[k].lo &&
+			    bisect_slot(k, slots_buf[k].lo, val))
+				any = true;
+			break;
+		}
+	}
+	return (any);
+}

@@ -515,6 +515,23 @@ if(SNDTAG_BUILD_TESTS)
       set_tests_properties(cprog_seed_${name} cprog_accounting_${name}
           PROPERTIES LABELS "cprog" TIMEOUT 120)
     endforeach()
+    # Fuzzed inputs whose interfaces exceed the interpreter's bounds: the
+    # program attaches them as clamped by the interpreter itself.
+    file(GLOB _clamped CONFIGURE_DEPENDS ${_rt}/cprog_clamped/*.txt)
+    foreach(scenario ${_clamped})
+      get_filename_component(name ${scenario} NAME_WE)
+      sndtag_cprog_program(clamped_${name} ${scenario} sndtag-cprog
+          sndtag_core)
+      add_test(NAME cprog_clamped_${name} COMMAND cprog_clamped_${name})
+      add_test(NAME cprog_accounting_clamped_${name} COMMAND ${CMAKE_COMMAND}
+          -DPROGRAM=$<TARGET_FILE:cprog_clamped_${name}>
+          -DREPLAY=$<TARGET_FILE:sndtag-replay>
+          -DSCENARIO=${scenario}
+          -P ${_rt}/cprog_accounting.cmake)
+      set_tests_properties(cprog_clamped_${name}
+          cprog_accounting_clamped_${name}
+          PROPERTIES LABELS "cprog" TIMEOUT 120)
+    endforeach()
     file(GLOB _variant_repros CONFIGURE_DEPENDS
         ${SNDTAG_CORPORA_DIR}/variants/*.txt)
     foreach(repro ${_variant_repros})

@@ -338,10 +338,8 @@ main(int argc, char **argv)
 	if (ip == NULL)
 		fatal("%s: rejected by the interpreter (%s)", G.path,
 		    interp_reject_reason());
+	G.lim = *interp_limits_of(ip);
 	interp_free(ip);
-	G.lim = interp_default_limits;
-	G.lim.max_sockets = clamp_u32(G.lim.max_sockets, 1,
-	    INTERP_MAX_SOCKETS);
 	memset(seen, 0, sizeof(seen));
 	for (i = 0; i < sc->n_ops && i < sizeof(G.op_thread); i++) {
 		uint32_t t = sc->ops[i]->thread % INTERP_MAX_THREADS;

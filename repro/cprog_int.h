@@ -100,7 +100,6 @@ void	emit_helpers(FILE *fp);
 void	emit_decls(FILE *fp);
 
 /* cprog_setup.c: values and names as the program spells them; setup. */
-uint32_t clamp_u32(uint32_t v, uint32_t lo, uint32_t hi);
 void	fmt_in4(char *buf, size_t len, uint32_t d, int plen, bool source);
 void	fmt_in6(char *buf, size_t len, uint32_t d, int plen, bool source);
 int	plen_of(int af, int prefix);

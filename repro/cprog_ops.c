@@ -431,7 +431,7 @@ op_other(struct opctx *c, const Op *op)
 		cx(c, "mlx5e_rl_worker_run(%s, %u);", f->name, n);
 		break;
 	case OP__OP_TASKQUEUE:
-		n = clamp_u32(op->taskqueue->rounds, 1, 16);
+		n = interp_taskqueue_rounds(op->taskqueue);
 		tx(c, "taskqueue rounds=%u", n);
 		if (n == 1)
 			cx(c, "taskqueue_run_all();");

@@ -12,7 +12,6 @@
 #include "fuzz/interp.h"
 #include "repro/cprog_int.h"
 
-#include "dev/nic/if_nic.h"
 #include "harness/world.h"
 #include "net/if_lagg.h"
 
@@ -21,12 +20,6 @@ static const char *const kind_name[IK_N] = {
 };
 
 /* ---- values and names ----------------------------------------------- */
-
-uint32_t
-clamp_u32(uint32_t v, uint32_t lo, uint32_t hi)
-{
-	return (v < lo ? lo : v > hi ? hi : v);
-}
 
 /* 198.18.d.1 (mask to plen for a route's prefix) as in4(...). */
 void
@@ -223,11 +216,14 @@ setup_register(FILE *b, const struct sh_iface *f)
 static void
 setup_iface(FILE *b, const Iface *d)
 {
+	struct interp_iface_params pa;
 	struct sh_iface *f, *p;
 	char expect[160];
 	const char *l;
 	uint32_t i;
 
+	/* The interpreter's own clamps: the same attach arguments. */
+	interp_iface_params(d, &pa);
 	switch (d->kind_case) {
 	case IFACE__KIND_LOOPBACK:
 		snprintf(expect, sizeof(expect), "iface lo%d",
@@ -270,7 +266,7 @@ setup_iface(FILE *b, const Iface *d)
 	}
 	case IFACE__KIND_VLAN: {
 		const Vlan *v = d->vlan;
-		uint16_t vid = (uint16_t)clamp_u32(v->vid, 1, 4094);
+		uint16_t vid = (uint16_t)pa.vid;
 
 		p = NULL;
 		if (v->has_parent && G.n_ifaces > 0) {
@@ -339,11 +335,8 @@ setup_iface(FILE *b, const Iface *d)
 		break;
 	}
 	case IFACE__KIND_CXGBE: {
-		const Cxgbe *c = d->cxgbe;
-		uint32_t e = clamp_u32(c->n_etids, 1, 64);
-		uint32_t cl = clamp_u32(c->n_classes, 1, 16);
-		uint32_t cr = clamp_u32(c->tx_credits, 64, 8192);
-		uint32_t bl = clamp_u32(c->max_backlog, 1, 1024);
+		uint32_t e = pa.etids, cl = pa.classes, cr = pa.credits;
+		uint32_t bl = pa.backlog;
 
 		snprintf(expect, sizeof(expect), "iface cxgbe%d etids=%u "
 		    "classes=%u credits=%u backlog=%u", G.n_kind[IK_CXGBE],
@@ -362,12 +355,9 @@ setup_iface(FILE *b, const Iface *d)
 		break;
 	}
 	case IFACE__KIND_MLX5: {
-		const Mlx5 *m = d->mlx5;
-		uint32_t w = clamp_u32(m->workers, 1, 4);
-		uint32_t cpw = clamp_u32(m->channels_per_worker, 1, 16);
-		uint32_t ch = clamp_u32(m->tx_channels, 1, 8);
-		uint32_t sq = clamp_u32(m->sq_size, 1, 1024);
-		int pacing = m->packet_pacing != 0;
+		uint32_t w = pa.workers, cpw = pa.rl_per_worker;
+		uint32_t ch = pa.channels, sq = pa.sq_size;
+		int pacing = d->mlx5->packet_pacing != 0;
 
 		snprintf(expect, sizeof(expect), "iface mlx5%d workers=%u "
 		    "channels_per_worker=%u tx_channels=%u sq_size=%u "
@@ -389,9 +379,7 @@ setup_iface(FILE *b, const Iface *d)
 	}
 	default: {
 		const Nic *n = d->kind_case == IFACE__KIND_NIC ? d->nic : NULL;
-		uint32_t mtu = n != NULL ? clamp_u32(n->mtu, 576, 9000) : 1500;
-		uint32_t ring = n != NULL ? clamp_u32(n->ring_size, 1, 1024) :
-		    NIC_RING_DEFAULT;
+		uint32_t mtu = pa.mtu, ring = pa.ring;
 		bool rl = n != NULL && n->txrtlmt, tso = n != NULL && n->tso;
 		char flags[64], ringbuf[24];
 

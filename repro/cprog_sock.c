@@ -12,8 +12,6 @@
 #include "fuzz/interp_ktls.h"
 #include "repro/cprog_int.h"
 
-#include "netinet/ip.h"
-
 /* Slot ref % max_sockets, or the next open one after it; -1: none. */
 static int
 sock_get(uint32_t ref)
@@ -215,7 +213,7 @@ op_sock(struct opctx *c, const Op *op)
 	case OP__OP_SEND:
 		size = clamp_size(op->send->size);
 		tx(c, " size=%u", size);
-		if (!packet_budget(1 + size / 1024)) {
+		if (!packet_budget(interp_send_packets(size))) {
 			c->skip = "packet budget";
 			break;
 		}
@@ -272,16 +270,11 @@ op_sock(struct opctx *c, const Op *op)
 void
 op_receive(struct opctx *c, const Receive *o)
 {
-	uint32_t size = clamp_size(o->size);
+	uint32_t size = interp_receive_size(o, &G.lim);
 	bool tcp = o->proto == L4__TCP;
 	struct sh_iface *f;
 	char s4[96], d4[96];
 
-	if (o->af == AF__V6)
-		size = size < 65535u ? size : 65535u;
-	else
-		size = size < IP_MAXPACKET - (uint32_t)sizeof(struct ip) ?
-		    size : IP_MAXPACKET - (uint32_t)sizeof(struct ip);
 	tx(c, "receive %s dst=%u size=%u %s", af_name(o->af),
 	    o->dst % INTERP_NDST, size, tcp ? "tcp" : "udp");
 	f = iface_any(o->iface);

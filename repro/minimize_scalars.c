@@ -10,6 +10,8 @@
 #include "scenario.pb-c.h"
 #include "repro/minimize_int.h"
 
+#include "dev/cxgbe/adapter.h"
+
 /* ---- pass 3: scalars ------------------------------------------------ */
 
 enum slot_how {
@@ -31,6 +33,21 @@ struct slot {
 
 #define	MAX_SLOTS	2048
 
+/*
+ * A field's default in scenario.proto (0 if it has none): what the field
+ * means when it is left out, so a value equal to it need not be written.
+ */
+static uint32_t
+schema_default(const ProtobufCMessage *m, const char *field)
+{
+	const ProtobufCFieldDescriptor *f;
+
+	f = protobuf_c_message_descriptor_get_field_by_name(m->descriptor,
+	    field);
+	return (f != NULL && f->default_value != NULL ?
+	    *(const uint32_t *)f->default_value : 0);
+}
+
 /* Every simplifiable value of sc, in a fixed order. */
 static size_t
 slots_of(Scenario *sc, struct slot *s)
@@ -43,6 +60,10 @@ slots_of(Scenario *sc, struct slot *s)
 		s[n++] = (struct slot){ (vp), (hp), (l), (d),	\
 		    (h), (nm), owner, (w) };			\
 } while (0)
+	/* Field f of message msg, toward l. */
+#define	FIELD(msg, f, l, h, nm, w)					\
+	SLOT(&(msg)->f, &(msg)->has_##f, (l),				\
+	    schema_default(&(msg)->base, #f), (h), (nm), (w))
 	for (i = 0; i < sc->n_ops; i++) {
 		Op *op = sc->ops[i];
 
@@ -139,41 +160,34 @@ slots_of(Scenario *sc, struct slot *s)
 #undef	REF
 		switch (op->op_case) {
 		case OP__OP_SEND:
-			SLOT(&op->send->size, &op->send->has_size, 1, 1000,
-			    S_DOWN, "send size", i);
+			FIELD(op->send, size, 1, S_DOWN, "send size", i);
 			break;
 		case OP__OP_RECEIVE:
-			SLOT(&op->receive->size, &op->receive->has_size, 1,
-			    500, S_DOWN, "receive size", i);
+			FIELD(op->receive, size, 1, S_DOWN, "receive size", i);
 			break;
 		case OP__OP_EPAIR_DELIVER:
-			SLOT(&op->epair_deliver->count,
-			    &op->epair_deliver->has_count, 1, 0, S_COUNT,
+			FIELD(op->epair_deliver, count, 1, S_COUNT,
 			    "epair_deliver count", i);
 			break;
 		case OP__OP_NIC_TXEOF:
-			SLOT(&op->nic_txeof->count, &op->nic_txeof->has_count,
-			    1, 0, S_COUNT, "nic_txeof count", i);
+			FIELD(op->nic_txeof, count, 1, S_COUNT,
+			    "nic_txeof count", i);
 			break;
 		case OP__OP_MLX5_COMPLETE:
-			SLOT(&op->mlx5_complete->count,
-			    &op->mlx5_complete->has_count, 1, 0, S_COUNT,
+			FIELD(op->mlx5_complete, count, 1, S_COUNT,
 			    "mlx5_complete count", i);
 			break;
 		case OP__OP_CXGBE_ACK:
-			SLOT(&op->cxgbe_ack->credits,
-			    &op->cxgbe_ack->has_credits, 1, 0, S_COUNT,
+			FIELD(op->cxgbe_ack, credits, 1, S_COUNT,
 			    "cxgbe_ack credits", i);
 			break;
 		case OP__OP_TASKQUEUE:
-			SLOT(&op->taskqueue->rounds,
-			    &op->taskqueue->has_rounds, 1, 1, S_DOWN,
+			FIELD(op->taskqueue, rounds, 1, S_DOWN,
 			    "taskqueue rounds", i);
 			break;
 		case OP__OP_FAIL_ALLOC:
 			if (op->fail_alloc->nth != 0)
-				SLOT(&op->fail_alloc->nth,
-				    &op->fail_alloc->has_nth, 1, 1, S_DOWN,
+				FIELD(op->fail_alloc, nth, 1, S_DOWN,
 				    "fail_alloc nth", i);
 			break;
 		default:
@@ -186,30 +200,27 @@ slots_of(Scenario *sc, struct slot *s)
 
 		switch (d->kind_case) {
 		case IFACE__KIND_NIC:
-			SLOT(&d->nic->ring_size, &d->nic->has_ring_size, 1, 64,
-			    S_DOWN, "nic ring_size", i);
+			FIELD(d->nic, ring_size, 1, S_DOWN, "nic ring_size",
+			    i);
 			break;
 		case IFACE__KIND_CXGBE:
-			SLOT(&d->cxgbe->n_etids, &d->cxgbe->has_n_etids, 1, 8,
-			    S_DOWN, "cxgbe n_etids", i);
-			SLOT(&d->cxgbe->n_classes, &d->cxgbe->has_n_classes, 1,
-			    4, S_DOWN, "cxgbe n_classes", i);
-			SLOT(&d->cxgbe->tx_credits, &d->cxgbe->has_tx_credits,
-			    64, 1024, S_DOWN, "cxgbe tx_credits", i);
-			SLOT(&d->cxgbe->max_backlog,
-			    &d->cxgbe->has_max_backlog, 1, 64, S_DOWN,
+			FIELD(d->cxgbe, n_etids, 1, S_DOWN, "cxgbe n_etids",
+			    i);
+			FIELD(d->cxgbe, n_classes, 1, S_DOWN,
+			    "cxgbe n_classes", i);
+			/* The interpreter raises less to its floor. */
+			FIELD(d->cxgbe, tx_credits, CXGBE_CREDITS_MIN, S_DOWN,
+			    "cxgbe tx_credits", i);
+			FIELD(d->cxgbe, max_backlog, 1, S_DOWN,
 			    "cxgbe max_backlog", i);
 			break;
 		case IFACE__KIND_MLX5:
-			SLOT(&d->mlx5->workers, &d->mlx5->has_workers, 1, 2,
-			    S_DOWN, "mlx5 workers", i);
-			SLOT(&d->mlx5->channels_per_worker,
-			    &d->mlx5->has_channels_per_worker, 1, 4, S_DOWN,
+			FIELD(d->mlx5, workers, 1, S_DOWN, "mlx5 workers", i);
+			FIELD(d->mlx5, channels_per_worker, 1, S_DOWN,
 			    "mlx5 channels_per_worker", i);
-			SLOT(&d->mlx5->tx_channels, &d->mlx5->has_tx_channels,
-			    1, 2, S_DOWN, "mlx5 tx_channels", i);
-			SLOT(&d->mlx5->sq_size, &d->mlx5->has_sq_size, 1, 64,
-			    S_DOWN, "mlx5 sq_size", i);
+			FIELD(d->mlx5, tx_channels, 1, S_DOWN,
+			    "mlx5 tx_channels", i);
+			FIELD(d->mlx5, sq_size, 1, S_DOWN, "mlx5 sq_size", i);
 			break;
 		default:
 			break;
@@ -225,6 +236,7 @@ slots_of(Scenario *sc, struct slot *s)
 		SLOT(&sc->topology->routes[i]->iface,
 		    &sc->topology->routes[i]->has_iface, 0, 0, S_ZERO, "iface",
 		    i);
+#undef	FIELD
 #undef	SLOT
 	return (n);
 }

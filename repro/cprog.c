@@ -48,10 +48,10 @@ extern const char repro_variant[];	/* repro/variant_name.c */
 
 static char prog[96];
 
-struct cprog G;
+struct cprog cprog_gen;
 
 void
-fatal(const char *fmt, ...)
+cprog_fatal(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -129,7 +129,7 @@ xstrdup(const char *s, size_t n)
 	char *p = (malloc)(n + 1);
 
 	if (p == NULL)
-		fatal("out of memory");
+		cprog_fatal("out of memory");
 	memcpy(p, s, n);
 	p[n] = '\0';
 	return (p);
@@ -144,45 +144,47 @@ parse_trace(char *text)
 	unsigned long i, t;
 	int used;
 
-	G.setup = calloc(INTERP_MAX_IFACES * 12 + INTERP_MAX_ROUTES + 8,
-	    sizeof(*G.setup));
-	G.opline = calloc(G.sc->n_ops + 1, sizeof(*G.opline));
-	if (G.setup == NULL || G.opline == NULL)
-		fatal("out of memory");
-	G.crash_op = -1;
+	cprog_gen.setup = calloc(INTERP_MAX_IFACES * 12 + INTERP_MAX_ROUTES + 8,
+	    sizeof(*cprog_gen.setup));
+	cprog_gen.opline = calloc(cprog_gen.sc->n_ops + 1,
+	    sizeof(*cprog_gen.opline));
+	if (cprog_gen.setup == NULL || cprog_gen.opline == NULL)
+		cprog_fatal("out of memory");
+	cprog_gen.crash_op = -1;
 	while (*line != '\0') {
 		nl = strchr(line, '\n');
 		if (line[0] == '#' && sscanf(line, "#%lu t%lu %n", &i, &t,
-		    &used) == 2 && i < G.sc->n_ops) {
+		    &used) == 2 && i < cprog_gen.sc->n_ops) {
 			in_ops = true;
 			if (nl == NULL) {
 				/* Started, never finished: the run ended. */
-				G.crash_op = (long)i;
+				cprog_gen.crash_op = (long)i;
 				break;
 			}
-			G.opline[i] = xstrdup(line + used,
+			cprog_gen.opline[i] = xstrdup(line + used,
 			    (size_t)(nl - line) - (size_t)used);
 		} else if (nl != NULL && strncmp(line, "teardown: ledger clean",
 		    22) == 0) {
-			G.clean = true;
+			cprog_gen.clean = true;
 		} else if (strncmp(line, "    if ", 7) == 0) {
 			/* The per-interface accounting after the ops. */
-		} else if (!in_ops && nl != NULL && G.n_setup <
+		} else if (!in_ops && nl != NULL && cprog_gen.n_setup <
 		    INTERP_MAX_IFACES * 12 + INTERP_MAX_ROUTES + 8) {
-			G.setup[G.n_setup++] = xstrdup(line,
+			cprog_gen.setup[cprog_gen.n_setup++] = xstrdup(line,
 			    (size_t)(nl - line));
 		}
 		if (nl == NULL)
 			break;
 		line = nl + 1;
 	}
-	if (!G.clean && G.crash_op < 0 && !in_ops && G.sc->n_ops > 0)
-		G.setup_crashed = true;
+	if (!cprog_gen.clean && cprog_gen.crash_op < 0 && !in_ops &&
+	    cprog_gen.sc->n_ops > 0)
+		cprog_gen.setup_crashed = true;
 }
 
 /* The result after the last " -> " of a line ("0" if the line has none). */
 const char *
-result_of(const char *line)
+cprog_result_of(const char *line)
 {
 	const char *p = NULL, *q = line;
 
@@ -196,7 +198,7 @@ result_of(const char *line)
 }
 
 bool
-starts_with(const char *s, const char *p)
+cprog_starts_with(const char *s, const char *p)
 {
 	return (strncmp(s, p, strlen(p)) == 0);
 }
@@ -214,7 +216,7 @@ report_line(const char *report, char *buf, size_t len)
 	for (; l != NULL && *l != '\0'; l = nl != NULL ? nl + 1 : NULL) {
 		nl = strchr(l, '\n');
 		n = nl != NULL ? (size_t)(nl - l) : strlen(l);
-		if (starts_with(l, "panic: ") || (strstr(l, "ERROR: ") !=
+		if (cprog_starts_with(l, "panic: ") || (strstr(l, "ERROR: ") !=
 		    NULL && (size_t)(strstr(l, "ERROR: ") - l) < n) ||
 		    (strstr(l, "runtime error: ") != NULL &&
 		    (size_t)(strstr(l, "runtime error: ") - l) < n) ||
@@ -249,14 +251,14 @@ read_all(int fd, size_t *len)
 	char *buf = (malloc)(cap);
 
 	if (buf == NULL || lseek(fd, 0, SEEK_SET) != 0)
-		fatal("cannot read the interpreter's trace");
+		cprog_fatal("cannot read the interpreter's trace");
 	while ((r = read(fd, buf + n, cap - n - 1)) > 0) {
 		n += (size_t)r;
 		if (n + 1 == cap) {
 			cap *= 2;
 			buf = realloc(buf, cap);
 			if (buf == NULL)
-				fatal("out of memory");
+				cprog_fatal("out of memory");
 		}
 	}
 	buf[n] = '\0';
@@ -320,125 +322,132 @@ main(int argc, char **argv)
 		    prog);
 		return (2);
 	}
-	G.path = argv[optind];
-	if (outpath != NULL && same_file(outpath, G.path))
-		fatal("%s: refusing to overwrite the input; pick another -o",
-		    outpath);
-	buf = scenario_read_file(G.path, &len, err, sizeof(err));
+	cprog_gen.path = argv[optind];
+	if (outpath != NULL && same_file(outpath, cprog_gen.path))
+		cprog_fatal("%s: refusing to overwrite the input; pick "
+		    "another -o", outpath);
+	buf = scenario_read_file(cprog_gen.path, &len, err, sizeof(err));
 	if (buf == NULL)
-		fatal("%s: %s; pass a .txt scenario or a binary from the "
-		    "fuzzer", G.path, err);
+		cprog_fatal("%s: %s; pass a .txt scenario or a binary from the "
+		    "fuzzer", cprog_gen.path, err);
 	sc = scenario_decode(buf, len, fmt, &used, err, sizeof(err));
 	(free)(buf);
 	if (sc == NULL)
-		fatal("%s: not a scenario (%s); pass a .txt scenario or a "
-		    "binary from the fuzzer", G.path, err);
-	G.sc = sc;
+		cprog_fatal("%s: not a scenario (%s); pass a .txt scenario or "
+		    "a binary from the fuzzer", cprog_gen.path, err);
+	cprog_gen.sc = sc;
 	ip = interp_new(sc, NULL);
 	if (ip == NULL)
-		fatal("%s: rejected by the interpreter (%s)", G.path,
-		    interp_reject_reason());
-	G.lim = *interp_limits_of(ip);
+		cprog_fatal("%s: rejected by the interpreter (%s)",
+		    cprog_gen.path, interp_reject_reason());
+	cprog_gen.lim = *interp_limits_of(ip);
 	interp_free(ip);
 	memset(seen, 0, sizeof(seen));
-	for (i = 0; i < sc->n_ops && i < sizeof(G.op_thread); i++) {
+	for (i = 0; i < sc->n_ops && i < sizeof(cprog_gen.op_thread); i++) {
 		uint32_t t = sc->ops[i]->thread % INTERP_MAX_THREADS;
 
 		if (!seen[t]) {
 			seen[t] = 1;
 			dense[t] = nt++;
 		}
-		G.op_thread[i] = (uint8_t)dense[t];
+		cprog_gen.op_thread[i] = (uint8_t)dense[t];
 	}
 
 	/* The interpreter's own run, traced. */
 	tf = tmpfile();
 	if (tf == NULL)
-		fatal("cannot create a temporary file: %s", strerror(errno));
+		cprog_fatal("cannot create a temporary file: %s",
+		    strerror(errno));
 	ta.sc = sc;
 	ta.fd = fileno(tf);
 	if (crashrun(child_trace, &ta, 600 * 1000, false, &cr) != 0)
-		fatal("cannot fork a child: %s", strerror(errno));
+		cprog_fatal("cannot fork a child: %s", strerror(errno));
 	crashrun_bucket(&cr, bucket, sizeof(bucket));
 	report_line(cr.report, rline, sizeof(rline));
 	if (cr.timed_out)
-		fatal("%s: the interpreter's run timed out", G.path);
+		cprog_fatal("%s: the interpreter's run timed out",
+		    cprog_gen.path);
 	trace = read_all(fileno(tf), &tlen);
 	fclose(tf);
 	parse_trace(trace);
 	(free)(trace);
-	if (G.clean && bucket[0] != '\0')
-		fatal("%s: the run traced a clean ledger but ended with '%s'",
-		    G.path, bucket);
-	if (!G.clean && bucket[0] == '\0')
-		fatal("%s: the interpreter's run ended without a clean ledger "
-		    "and without a report", G.path);
+	if (cprog_gen.clean && bucket[0] != '\0')
+		cprog_fatal("%s: the run traced a clean ledger but ended "
+		    "with '%s'", cprog_gen.path, bucket);
+	if (!cprog_gen.clean && bucket[0] == '\0')
+		cprog_fatal("%s: the interpreter's run ended without a clean "
+		    "ledger and without a report", cprog_gen.path);
 
 	/* Body: setup, operations, teardown. */
-	G.body = open_memstream(&bodybuf, &bodylen);
-	if (G.body == NULL)
-		fatal("out of memory");
-	emit_setup(G.body);
-	if (G.setup_pos < G.n_setup)
-		fatal("%s: the interpreter traced setup lines the generator "
-		    "did not expect ('%s'); cannot mirror it", G.path,
-		    G.setup[G.setup_pos]);
+	cprog_gen.body = open_memstream(&bodybuf, &bodylen);
+	if (cprog_gen.body == NULL)
+		cprog_fatal("out of memory");
+	cprog_emit_setup(cprog_gen.body);
+	if (cprog_gen.setup_pos < cprog_gen.n_setup)
+		cprog_fatal("%s: the interpreter traced setup lines the "
+		    "generator did not expect ('%s'); cannot mirror it",
+		    cprog_gen.path, cprog_gen.setup[cprog_gen.setup_pos]);
 	for (i = 0; i < sc->n_ops; i++)
-		emit_op(G.body, i, &any_fail);
+		cprog_emit_op(cprog_gen.body, i, &any_fail);
 	if (sc->n_ops > 0) {
-		out(G.body, "\n\t/* Per-interface accounting (struct "
+		cprog_out(cprog_gen.body,
+		    "\n\t/* Per-interface accounting (struct "
 		    "if_txstat, the ifnet counters). */\n"
 		    "\tifnet_foreach_live(if_report, NULL);\n");
-		G.nd.ifrep = true;
+		cprog_gen.nd.ifrep = true;
 	}
-	out(G.body, "\n\t/* Teardown, as interp_finish(): pending events, "
+	cprog_out(cprog_gen.body,
+	    "\n\t/* Teardown, as interp_finish(): pending events, "
 	    "close, destroy, ledger. */\n");
 	if (any_fail)
-		out(G.body, "\tmalloc_fail_disarm();\n");
-	out(G.body, "\tworld_teardown();\n\tworld_check_ledger();\n"
+		cprog_out(cprog_gen.body, "\tmalloc_fail_disarm();\n");
+	cprog_out(cprog_gen.body,
+	    "\tworld_teardown();\n\tworld_check_ledger();\n"
 	    "\tworld_fini();\n\tprintf(\"ledger clean\\n\");\n"
 	    "\treturn (0);\n}\n");
-	fclose(G.body);
+	fclose(cprog_gen.body);
 
 	/* The file. */
 	fp = open_memstream(&filebuf, &filelen);
 	if (fp == NULL)
-		fatal("out of memory");
-	out(fp, "/*\n * C reproducer for %s\n * (%s scenario, %zu ops), "
-	    "generated by %s\n", G.path, scenario_format_name(used),
+		cprog_fatal("out of memory");
+	cprog_out(fp, "/*\n * C reproducer for %s\n * (%s scenario, %zu ops), "
+	    "generated by %s\n", cprog_gen.path, scenario_format_name(used),
 	    sc->n_ops, prog);
 	if (repro_variant[0] != '\0')
-		out(fp, " * for the %s variant core (sndtag_core_%s).\n",
+		cprog_out(fp, " * for the %s variant core (sndtag_core_%s).\n",
 		    repro_variant, repro_variant);
 	else
-		out(fp, " * for the correct core (sndtag_core).\n");
-	out(fp, " *\n");
-	if (G.clean)
-		out(fp, " * On that core the interpreter's run ends cleanly "
+		cprog_out(fp, " * for the correct core (sndtag_core).\n");
+	cprog_out(fp, " *\n");
+	if (cprog_gen.clean)
+		cprog_out(fp,
+		    " * On that core the interpreter's run ends cleanly "
 		    "(ledger clean), and so\n * does this program.\n");
 	else {
-		if (G.crash_op >= 0)
+		if (cprog_gen.crash_op >= 0)
 			snprintf(where, sizeof(where), "in operation #%ld",
-			    G.crash_op);
-		else if (G.setup_crashed)
+			    cprog_gen.crash_op);
+		else if (cprog_gen.setup_crashed)
 			snprintf(where, sizeof(where), "during setup");
 		else
 			snprintf(where, sizeof(where), "in teardown or the "
 			    "ledger check");
-		out(fp, " * On that core the interpreter's run ends %s "
+		cprog_out(fp, " * On that core the interpreter's run ends %s "
 		    "with\n", where);
-		comment_body(fp, rline[0] != '\0' ? rline : bucket);
-		out(fp, " * (bucket: ");
-		comment_text(fp, bucket);
-		out(fp, "),\n * and so does this program.\n");
+		cprog_comment_body(fp, rline[0] != '\0' ? rline : bucket);
+		cprog_out(fp, " * (bucket: ");
+		cprog_comment_text(fp, bucket);
+		cprog_out(fp, "),\n * and so does this program.\n");
 	}
 	if (nt > 1)
-		out(fp, " *\n * The scenario has %d logical threads.  The "
+		cprog_out(fp,
+		    " *\n * The scenario has %d logical threads.  The "
 		    "interpreter's threaded mode\n * interleaves them under "
 		    "the controlled scheduler; this program runs the\n"
 		    " * operations one after another in input order, as "
 		    "sndtag-replay does.\n", nt);
-	out(fp,
+	cprog_out(fp,
 " *\n"
 " * Every value below is the one the interpreter used: interfaces and\n"
 " * sockets resolved from their indices, values clamped, destinations\n"
@@ -454,7 +463,7 @@ main(int argc, char **argv)
 " *\tclang -fsanitize=address -g -iquote core -o repro repro.c \\\n"
 " *\t    build/asan/core/libsndtag_core%s%s.a -lpthread\n"
 " */\n", repro_variant[0] != '\0' ? "_" : "", repro_variant);
-	out(fp,
+	cprog_out(fp,
 "#include <limits.h>\n"
 "#include <stdio.h>\n"
 "#include <string.h>\n"
@@ -480,17 +489,18 @@ main(int argc, char **argv)
 "#include \"dev/cxgbe/adapter.h\"\n"
 "#include \"dev/mlx5/mlx5_en/en.h\"\n"
 "#include \"dev/nic/if_nic.h\"\n");
-	if (G.nd.m_nic || G.nd.m_rtable || G.nd.m_epair || G.nd.m_cxgbe)
-		out(fp, "\n/* Malloc types the headers above do not "
+	if (cprog_gen.nd.m_nic || cprog_gen.nd.m_rtable ||
+	    cprog_gen.nd.m_epair || cprog_gen.nd.m_cxgbe)
+		cprog_out(fp, "\n/* Malloc types the headers above do not "
 		    "declare. */\n%s%s%s%s",
-		    G.nd.m_cxgbe ? "MALLOC_DECLARE(M_CXGBE);\n" : "",
-		    G.nd.m_nic ? "MALLOC_DECLARE(M_NIC);\n" : "",
-		    G.nd.m_rtable ? "MALLOC_DECLARE(M_RTABLE);\n" : "",
-		    G.nd.m_epair ? "MALLOC_DECLARE(M_EPAIR);\n" : "");
-	emit_helpers(fp);
-	out(fp, "\nint\nmain(void)\n{\n");
-	emit_decls(fp);
-	out(fp, "\n");
+		    cprog_gen.nd.m_cxgbe ? "MALLOC_DECLARE(M_CXGBE);\n" : "",
+		    cprog_gen.nd.m_nic ? "MALLOC_DECLARE(M_NIC);\n" : "",
+		    cprog_gen.nd.m_rtable ? "MALLOC_DECLARE(M_RTABLE);\n" : "",
+		    cprog_gen.nd.m_epair ? "MALLOC_DECLARE(M_EPAIR);\n" : "");
+	cprog_emit_helpers(fp);
+	cprog_out(fp, "\nint\nmain(void)\n{\n");
+	cprog_emit_decls(fp);
+	cprog_out(fp, "\n");
 	fwrite(bodybuf, 1, bodylen, fp);
 	fclose(fp);
 	(free)(bodybuf);
@@ -498,10 +508,11 @@ main(int argc, char **argv)
 	if (outpath == NULL) {
 		if (fwrite(filebuf, 1, filelen, stdout) != filelen ||
 		    fflush(stdout) != 0)
-			fatal("write error on stdout: %s", strerror(errno));
+			cprog_fatal("write error on stdout: %s",
+			    strerror(errno));
 	} else if (repro_write_atomic(outpath, "", filebuf, filelen, err,
 	    sizeof(err)) != 0)
-		fatal("%s: %s", outpath, err);
+		cprog_fatal("%s: %s", outpath, err);
 	(free)(filebuf);
 	crashrun_free(&cr);
 	scenario__free_unpacked(sc, NULL);

@@ -69,7 +69,7 @@ struct cprog {
 	const char	*path;
 };
 
-extern struct cprog G;		/* cprog.c */
+extern struct cprog cprog_gen;	/* cprog.c */
 
 /* One operation being written (cprog_ops.c, cprog_sock.c). */
 struct opctx {
@@ -85,44 +85,44 @@ struct opctx {
 };
 
 /* cprog.c: the interpreter's run and its trace. */
-void	fatal(const char *fmt, ...)
+void	cprog_fatal(const char *fmt, ...)
 	    __attribute__((noreturn, format(printf, 1, 2)));
-const char *result_of(const char *line);
-bool	starts_with(const char *s, const char *p);
+const char *cprog_result_of(const char *line);
+bool	cprog_starts_with(const char *s, const char *p);
 
 /* cprog_text.c: comments, and the text the program needs. */
-void	out(FILE *fp, const char *fmt, ...)
+void	cprog_out(FILE *fp, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
-void	comment(FILE *fp, const char *indent, const char *text);
-void	comment_text(FILE *fp, const char *text);
-void	comment_body(FILE *fp, const char *text);
-void	emit_helpers(FILE *fp);
-void	emit_decls(FILE *fp);
+void	cprog_comment(FILE *fp, const char *indent, const char *text);
+void	cprog_comment_text(FILE *fp, const char *text);
+void	cprog_comment_body(FILE *fp, const char *text);
+void	cprog_emit_helpers(FILE *fp);
+void	cprog_emit_decls(FILE *fp);
 
 /* cprog_setup.c: values and names as the program spells them; setup. */
-void	fmt_in4(char *buf, size_t len, uint32_t d, int plen, bool source);
-void	fmt_in6(char *buf, size_t len, uint32_t d, int plen, bool source);
-int	plen_of(int af, int prefix);
-const char *prefix_name(int prefix);
-const char *af_name(int af);
-const char *lagg_proto_name(uint32_t proto);
-const char *lagg_proto_sym(uint32_t proto);
-const char *detach_fn(int kind);
-void	emit_setup(FILE *b);
+void	cprog_fmt_in4(char *buf, size_t len, uint32_t d, int plen, bool source);
+void	cprog_fmt_in6(char *buf, size_t len, uint32_t d, int plen, bool source);
+int	cprog_plen_of(int af, int prefix);
+const char *cprog_prefix_name(int prefix);
+const char *cprog_af_name(int af);
+const char *cprog_lagg_proto_name(uint32_t proto);
+const char *cprog_lagg_proto_sym(uint32_t proto);
+const char *cprog_detach_fn(int kind);
+void	cprog_emit_setup(FILE *b);
 
 /* cprog_ops.c: one operation. */
-void	tx(struct opctx *c, const char *fmt, ...)
+void	cprog_tx(struct opctx *c, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
-void	cx(struct opctx *c, const char *fmt, ...)
+void	cprog_cx(struct opctx *c, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
-bool	traced_skip(struct opctx *c, const char *why);
-struct sh_iface *iface_any(uint32_t ref);
-void	emit_op(FILE *b, uint32_t i, bool *any_fail_alloc);
+bool	cprog_traced_skip(struct opctx *c, const char *why);
+struct sh_iface *cprog_iface_any(uint32_t ref);
+void	cprog_emit_op(FILE *b, uint32_t i, bool *any_fail_alloc);
 
 /* cprog_sock.c: the socket and packet operations. */
-void	op_open(struct opctx *c, const SockOpen *o);
-void	op_close(struct opctx *c, const Close *o);
-void	op_sock(struct opctx *c, const Op *op);
-void	op_receive(struct opctx *c, const Receive *o);
+void	cprog_op_open(struct opctx *c, const SockOpen *o);
+void	cprog_op_close(struct opctx *c, const Close *o);
+void	cprog_op_sock(struct opctx *c, const Op *op);
+void	cprog_op_receive(struct opctx *c, const Receive *o);
 
 #endif /* !_REPRO_CPROG_INT_H_ */

@@ -1,6 +1,6 @@
 /*
  * sndtag-cprog: one operation, resolved by the shadow and checked
- * against the interpreter's trace line for it (emit_op), and the
+ * against the interpreter's trace line for it (cprog_emit_op), and the
  * operations on interfaces, routes and the model's own work queues;
  * the socket and packet operations are in cprog_sock.c.
  */
@@ -29,7 +29,7 @@ extern struct malloc_type M_RTABLE[1] __attribute__((weak));
 extern struct malloc_type M_EPAIR[1] __attribute__((weak));
 
 void
-tx(struct opctx *c, const char *fmt, ...)
+cprog_tx(struct opctx *c, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -46,7 +46,7 @@ tx(struct opctx *c, const char *fmt, ...)
 
 /* One line of the op's code, indented one tab. */
 void
-cx(struct opctx *c, const char *fmt, ...)
+cprog_cx(struct opctx *c, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -60,7 +60,7 @@ cx(struct opctx *c, const char *fmt, ...)
 
 /* The interpreter skipped this op for 'why' (known only from its trace). */
 bool
-traced_skip(struct opctx *c, const char *why)
+cprog_traced_skip(struct opctx *c, const char *why)
 {
 	char want[96];
 
@@ -74,11 +74,11 @@ traced_skip(struct opctx *c, const char *why)
 }
 
 struct sh_iface *
-iface_any(uint32_t ref)
+cprog_iface_any(uint32_t ref)
 {
-	if (G.n_ifaces == 0)
+	if (cprog_gen.n_ifaces == 0)
 		return (NULL);
-	return (&G.ifaces[ref % (uint32_t)G.n_ifaces]);
+	return (&cprog_gen.ifaces[ref % (uint32_t)cprog_gen.n_ifaces]);
 }
 
 static struct sh_iface *
@@ -87,13 +87,13 @@ iface_kind(int kind, uint32_t ref)
 	uint32_t k;
 	int i;
 
-	if (G.n_kind[kind] == 0)
+	if (cprog_gen.n_kind[kind] == 0)
 		return (NULL);
-	k = ref % (uint32_t)G.n_kind[kind];
-	for (i = 0; i < G.n_ifaces; i++)
-		if (G.ifaces[i].kind == kind &&
-		    G.ifaces[i].kind_index == (int)k)
-			return (&G.ifaces[i]);
+	k = ref % (uint32_t)cprog_gen.n_kind[kind];
+	for (i = 0; i < cprog_gen.n_ifaces; i++)
+		if (cprog_gen.ifaces[i].kind == kind &&
+		    cprog_gen.ifaces[i].kind_index == (int)k)
+			return (&cprog_gen.ifaces[i]);
 	return (NULL);
 }
 
@@ -106,7 +106,7 @@ op_iface_kind(struct opctx *c, int kind, uint32_t ref)
 		c->skip = "no iface";
 		return (NULL);
 	}
-	tx(c, " %s", f->name);
+	cprog_tx(c, " %s", f->name);
 	if (f->state != ST_LIVE) {
 		c->skip = "detached";
 		return (NULL);
@@ -117,13 +117,13 @@ op_iface_kind(struct opctx *c, int kind, uint32_t ref)
 static struct sh_iface *
 op_iface_any(struct opctx *c, const char *what, uint32_t ref)
 {
-	struct sh_iface *f = iface_any(ref);
+	struct sh_iface *f = cprog_iface_any(ref);
 
 	if (f == NULL) {
 		c->skip = "no iface";
 		return (NULL);
 	}
-	tx(c, " %s=%s", what, f->name);
+	cprog_tx(c, " %s=%s", what, f->name);
 	if (f->state != ST_LIVE) {
 		c->skip = "detached";
 		return (NULL);
@@ -137,31 +137,31 @@ op_route(struct opctx *c, int which, const Route *r)
 	static const char *const names[] = { "route_add", "route_change",
 	    "route_delete" };
 	struct sh_iface *f = NULL;
-	int plen = plen_of(r->af, (int)r->prefix);
+	int plen = cprog_plen_of(r->af, (int)r->prefix);
 	char a[96];
 
-	tx(c, "%s %s dst=%u %s", names[which], af_name(r->af),
-	    r->dst % INTERP_NDST, prefix_name((int)r->prefix));
+	cprog_tx(c, "%s %s dst=%u %s", names[which], cprog_af_name(r->af),
+	    r->dst % INTERP_NDST, cprog_prefix_name((int)r->prefix));
 	if (which != 2) {
 		f = op_iface_any(c, "iface", r->iface);
 		if (f == NULL)
 			return;
 	}
 	if (r->af == AF__V6) {
-		fmt_in6(a, sizeof(a), r->dst, plen, false);
-		G.nd.a6 = true;
-		cx(c, "a6 = %s;", a);
+		cprog_fmt_in6(a, sizeof(a), r->dst, plen, false);
+		cprog_gen.nd.a6 = true;
+		cprog_cx(c, "a6 = %s;", a);
 	} else {
-		fmt_in4(a, sizeof(a), r->dst, plen, false);
-		G.nd.a4 = true;
-		cx(c, "a4 = %s;", a);
+		cprog_fmt_in4(a, sizeof(a), r->dst, plen, false);
+		cprog_gen.nd.a4 = true;
+		cprog_cx(c, "a4 = %s;", a);
 	}
 	if (which == 2)
-		cx(c, "rt_delete(%s, &%s, %d);", r->af == AF__V6 ?
+		cprog_cx(c, "rt_delete(%s, &%s, %d);", r->af == AF__V6 ?
 		    "AF_INET6" : "AF_INET", r->af == AF__V6 ? "a6" : "a4",
 		    plen);
 	else
-		cx(c, "%s(%s, &%s, %d, %s);", which == 0 ? "rt_add" :
+		cprog_cx(c, "%s(%s, &%s, %d, %s);", which == 0 ? "rt_add" :
 		    "rt_change", r->af == AF__V6 ? "AF_INET6" : "AF_INET",
 		    r->af == AF__V6 ? "a6" : "a4", plen, f->name);
 }
@@ -182,15 +182,15 @@ count_arg(uint32_t n)
 static bool
 vlan_would_loop(const struct sh_iface *v, const struct sh_iface *p)
 {
-	int idx = (int)(p - G.ifaces), depth;
+	int idx = (int)(p - cprog_gen.ifaces), depth;
 
 	for (depth = 0; depth < INTERP_MAX_IFACES && idx >= 0; depth++) {
-		if (&G.ifaces[idx] == v)
+		if (&cprog_gen.ifaces[idx] == v)
 			return (true);
-		if (G.ifaces[idx].kind != IK_VLAN ||
-		    G.ifaces[idx].state != ST_LIVE)
+		if (cprog_gen.ifaces[idx].kind != IK_VLAN ||
+		    cprog_gen.ifaces[idx].state != ST_LIVE)
 			return (false);
-		idx = G.ifaces[idx].parent;
+		idx = cprog_gen.ifaces[idx].parent;
 	}
 	return (idx >= 0);
 }
@@ -198,15 +198,16 @@ vlan_would_loop(const struct sh_iface *v, const struct sh_iface *p)
 static void
 detach_shadow(struct sh_iface *f)
 {
-	int i, me = (int)(f - G.ifaces);
+	int i, me = (int)(f - cprog_gen.ifaces);
 
 	f->state = ST_DEAD;
 	if (f->peer >= 0)
-		G.ifaces[f->peer].state = ST_DEAD;
-	for (i = 0; i < G.n_ifaces; i++)
-		if (G.ifaces[i].kind == IK_VLAN && (G.ifaces[i].parent == me ||
-		    (f->peer >= 0 && G.ifaces[i].parent == f->peer)))
-			G.ifaces[i].parent = -1;
+		cprog_gen.ifaces[f->peer].state = ST_DEAD;
+	for (i = 0; i < cprog_gen.n_ifaces; i++)
+		if (cprog_gen.ifaces[i].kind == IK_VLAN &&
+		    (cprog_gen.ifaces[i].parent == me ||
+		    (f->peer >= 0 && cprog_gen.ifaces[i].parent == f->peer)))
+			cprog_gen.ifaces[i].parent = -1;
 }
 
 static const char *
@@ -243,22 +244,22 @@ malloc_kind_sym(int k)
 	case MALLOC_KIND__MT_LAGG:
 		return (M_LAGG != NULL ? "M_LAGG" : "");
 	case MALLOC_KIND__MT_NIC:
-		G.nd.m_nic = M_NIC != NULL;
+		cprog_gen.nd.m_nic = M_NIC != NULL;
 		return (M_NIC != NULL ? "M_NIC" : "");
 	case MALLOC_KIND__MT_CXGBE:
-		G.nd.m_cxgbe = M_CXGBE != NULL;
+		cprog_gen.nd.m_cxgbe = M_CXGBE != NULL;
 		return (M_CXGBE != NULL ? "M_CXGBE" : "");
 	case MALLOC_KIND__MT_MLX5:
 		return (M_MLX5EN != NULL ? "M_MLX5EN" : "");
 	case MALLOC_KIND__MT_ROUTE:
-		G.nd.m_rtable = M_RTABLE != NULL;
+		cprog_gen.nd.m_rtable = M_RTABLE != NULL;
 		return (M_RTABLE != NULL ? "M_RTABLE" : "");
 	case MALLOC_KIND__MT_DEVBUF:
 		return ("M_DEVBUF");
 	case MALLOC_KIND__MT_TEMP:
 		return ("M_TEMP");
 	case MALLOC_KIND__MT_EPAIR:
-		G.nd.m_epair = M_EPAIR != NULL;
+		cprog_gen.nd.m_epair = M_EPAIR != NULL;
 		return (M_EPAIR != NULL ? "M_EPAIR" : "");
 	default:
 		return (NULL);
@@ -274,8 +275,8 @@ op_other(struct opctx *c, const Op *op)
 	switch (op->op_case) {
 	case OP__OP_EPAIR_DELIVER:
 		n = op->epair_deliver->count;
-		tx(c, "epair_deliver count=%u", n);
-		cx(c, "epair_deliver(%s);", count_arg(n));
+		cprog_tx(c, "epair_deliver count=%u", n);
+		cprog_cx(c, "epair_deliver(%s);", count_arg(n));
 		break;
 	case OP__OP_ROUTE_ADD:
 		op_route(c, 0, op->route_add);
@@ -289,13 +290,13 @@ op_other(struct opctx *c, const Op *op)
 	case OP__OP_VLAN_REPARENT: {
 		const VlanReparent *v = op->vlan_reparent;
 
-		tx(c, "vlan_reparent");
+		cprog_tx(c, "vlan_reparent");
 		f = op_iface_kind(c, IK_VLAN, v->vlan);
 		if (f == NULL)
 			break;
 		if (!v->has_parent) {
-			tx(c, " parent=none");
-			cx(c, "vlan_setparent(%s, NULL);", f->name);
+			cprog_tx(c, " parent=none");
+			cprog_cx(c, "vlan_setparent(%s, NULL);", f->name);
 			if (c->tres == NULL || strcmp(c->tres, "0") == 0)
 				f->parent = -1;
 			break;
@@ -303,14 +304,14 @@ op_other(struct opctx *c, const Op *op)
 		p = op_iface_any(c, "parent", v->parent);
 		if (p == NULL)
 			break;
-		if (p == f || (c->tres != NULL ? traced_skip(c, "loop") :
+		if (p == f || (c->tres != NULL ? cprog_traced_skip(c, "loop") :
 		    vlan_would_loop(f, p))) {
 			c->skip = "loop";
 			break;
 		}
-		cx(c, "vlan_setparent(%s, %s);", f->name, p->name);
+		cprog_cx(c, "vlan_setparent(%s, %s);", f->name, p->name);
 		if (c->tres == NULL || strcmp(c->tres, "0") == 0)
-			f->parent = (int)(p - G.ifaces);
+			f->parent = (int)(p - cprog_gen.ifaces);
 		break;
 	}
 	case OP__OP_LAGG_PORT_ADD:
@@ -319,7 +320,7 @@ op_other(struct opctx *c, const Op *op)
 		const LaggPort *l = add ? op->lagg_port_add :
 		    op->lagg_port_remove;
 
-		tx(c, "%s", add ? "lagg_port_add" : "lagg_port_remove");
+		cprog_tx(c, "%s", add ? "lagg_port_add" : "lagg_port_remove");
 		f = op_iface_kind(c, IK_LAGG, l->lagg);
 		if (f == NULL)
 			break;
@@ -330,46 +331,47 @@ op_other(struct opctx *c, const Op *op)
 			c->skip = "not a port kind";
 			break;
 		}
-		cx(c, "%s(%s, %s);", add ? "lagg_port_create" :
+		cprog_cx(c, "%s(%s, %s);", add ? "lagg_port_create" :
 		    "lagg_port_destroy", f->name, p->name);
 		break;
 	}
 	case OP__OP_LINK:
-		tx(c, "link %s", op->link->up ? "up" : "down");
+		cprog_tx(c, "link %s", op->link->up ? "up" : "down");
 		f = op_iface_any(c, "iface", op->link->iface);
 		if (f == NULL)
 			break;
-		cx(c, "if_link_state_change(%s, %s);", f->name,
+		cprog_cx(c, "if_link_state_change(%s, %s);", f->name,
 		    op->link->up ? "LINK_STATE_UP" : "LINK_STATE_DOWN");
 		break;
 	case OP__OP_LAGG_PROTO:
-		tx(c, "lagg_proto proto=%s",
-		    lagg_proto_name(op->lagg_proto->proto));
+		cprog_tx(c, "lagg_proto proto=%s",
+		    cprog_lagg_proto_name(op->lagg_proto->proto));
 		f = op_iface_kind(c, IK_LAGG, op->lagg_proto->lagg);
 		if (f == NULL)
 			break;
-		cx(c, "lagg_set_proto(%s, %s);", f->name,
-		    lagg_proto_sym(op->lagg_proto->proto));
+		cprog_cx(c, "lagg_set_proto(%s, %s);", f->name,
+		    cprog_lagg_proto_sym(op->lagg_proto->proto));
 		break;
 	case OP__OP_LAGG_OPTS:
-		tx(c, "lagg_opts use_flowid=%d",
+		cprog_tx(c, "lagg_opts use_flowid=%d",
 		    op->lagg_opts->use_flowid ? 1 : 0);
 		f = op_iface_kind(c, IK_LAGG, op->lagg_opts->lagg);
 		if (f == NULL)
 			break;
-		cx(c, "lagg_set_opts(%s, %sLAGG_OPT_USE_FLOWID);", f->name,
-		    op->lagg_opts->use_flowid ? "" : "-");
+		cprog_cx(c, "lagg_set_opts(%s, %sLAGG_OPT_USE_FLOWID);",
+		    f->name, op->lagg_opts->use_flowid ? "" : "-");
 		break;
 	case OP__OP_IFCAP:
-		tx(c, "ifcap txrtlmt=%s", op->ifcap->txrtlmt ? "on" : "off");
+		cprog_tx(c, "ifcap txrtlmt=%s",
+		    op->ifcap->txrtlmt ? "on" : "off");
 		f = op_iface_any(c, "iface", op->ifcap->iface);
 		if (f == NULL)
 			break;
-		cx(c, "ifconfig_setcap(%s, IFCAP_TXRTLMT, %s);", f->name,
+		cprog_cx(c, "ifconfig_setcap(%s, IFCAP_TXRTLMT, %s);", f->name,
 		    op->ifcap->txrtlmt ? "true" : "false");
 		break;
 	case OP__OP_DETACH:
-		tx(c, "detach");
+		cprog_tx(c, "detach");
 		f = op_iface_any(c, "iface", op->detach->iface);
 		if (f == NULL)
 			break;
@@ -379,84 +381,86 @@ op_other(struct opctx *c, const Op *op)
 		 * gives the same calls at teardown.
 		 */
 		if (f->kind == IK_EPAIR)
-			cx(c, "world_forget_ifnet(%s);",
-			    G.ifaces[f->peer > (int)(f - G.ifaces) ? f->peer :
-			    (int)(f - G.ifaces)].name);
+			cprog_cx(c, "world_forget_ifnet(%s);", cprog_gen.ifaces[
+			    f->peer > (int)(f - cprog_gen.ifaces) ? f->peer :
+			    (int)(f - cprog_gen.ifaces)].name);
 		else
-			cx(c, "world_forget_ifnet(%s);", f->name);
-		cx(c, "%s(%s);", detach_fn(f->kind), f->name);
+			cprog_cx(c, "world_forget_ifnet(%s);", f->name);
+		cprog_cx(c, "%s(%s);", cprog_detach_fn(f->kind), f->name);
 		detach_shadow(f);
 		break;
 	case OP__OP_NIC_TXEOF:
 		n = op->nic_txeof->count;
-		tx(c, "nic_txeof count=%u", n);
+		cprog_tx(c, "nic_txeof count=%u", n);
 		f = op_iface_kind(c, IK_NIC, op->nic_txeof->nic);
 		if (f == NULL)
 			break;
-		cx(c, "nic_txeof(%s, %s);", f->name, count_arg(n));
+		cprog_cx(c, "nic_txeof(%s, %s);", f->name, count_arg(n));
 		break;
 	case OP__OP_MLX5_COMPLETE:
 		n = op->mlx5_complete->count;
-		tx(c, "mlx5_complete count=%u", n);
+		cprog_tx(c, "mlx5_complete count=%u", n);
 		f = op_iface_kind(c, IK_MLX5, op->mlx5_complete->mlx5);
 		if (f == NULL)
 			break;
-		cx(c, "mlx5e_tx_complete(%s, %s);", f->name, count_arg(n));
+		cprog_cx(c, "mlx5e_tx_complete(%s, %s);", f->name,
+		    count_arg(n));
 		break;
 	case OP__OP_CXGBE_ACK: {
 		const CxgbeAck *a = op->cxgbe_ack;
 
-		tx(c, "cxgbe_ack credits=%u", a->credits);
+		cprog_tx(c, "cxgbe_ack credits=%u", a->credits);
 		f = op_iface_kind(c, IK_CXGBE, a->cxgbe);
 		if (f == NULL)
 			break;
-		if (traced_skip(c, "no flow"))
+		if (cprog_traced_skip(c, "no flow"))
 			break;
 		/* The n-th etid in use is the model's state: look it up. */
-		G.nd.k = true;
-		cx(c, "k = cxgbe_etids_in_use(%s);", f->name);
-		cx(c, "if (k > 0 && (etid = cxgbe_etid_nth(%s, %u %% k)) >= 0)",
+		cprog_gen.nd.k = true;
+		cprog_cx(c, "k = cxgbe_etids_in_use(%s);", f->name);
+		cprog_cx(c,
+		    "if (k > 0 && (etid = cxgbe_etid_nth(%s, %u %% k)) >= 0)",
 		    f->name, a->flow);
-		cx(c, "\tcxgbe_fw4_ack(%s, etid, %u);", f->name,
+		cprog_cx(c, "\tcxgbe_fw4_ack(%s, etid, %u);", f->name,
 		    a->credits > INT_MAX ? INT_MAX : a->credits);
 		break;
 	}
 	case OP__OP_MLX5_WORKER:
-		tx(c, "mlx5_worker");
+		cprog_tx(c, "mlx5_worker");
 		f = op_iface_kind(c, IK_MLX5, op->mlx5_worker->mlx5);
 		if (f == NULL)
 			break;
 		n = op->mlx5_worker->worker % (uint32_t)f->n_workers;
-		tx(c, " worker=%u", n);
-		cx(c, "mlx5e_rl_worker_run(%s, %u);", f->name, n);
+		cprog_tx(c, " worker=%u", n);
+		cprog_cx(c, "mlx5e_rl_worker_run(%s, %u);", f->name, n);
 		break;
 	case OP__OP_TASKQUEUE:
 		n = interp_taskqueue_rounds(op->taskqueue);
-		tx(c, "taskqueue rounds=%u", n);
+		cprog_tx(c, "taskqueue rounds=%u", n);
 		if (n == 1)
-			cx(c, "taskqueue_run_all();");
+			cprog_cx(c, "taskqueue_run_all();");
 		else {
-			G.nd.i = true;
-			cx(c, "for (i = 0; i < %u; i++)", n);
-			cx(c, "\ttaskqueue_run_all();");
+			cprog_gen.nd.i = true;
+			cprog_cx(c, "for (i = 0; i < %u; i++)", n);
+			cprog_cx(c, "\ttaskqueue_run_all();");
 		}
 		break;
 	case OP__OP_EPOCH:
-		tx(c, "epoch");
-		cx(c, "epoch_drain_callbacks();");
+		cprog_tx(c, "epoch");
+		cprog_cx(c, "epoch_drain_callbacks();");
 		break;
 	case OP__OP_DELIVER_ALL:
-		tx(c, "deliver_all");
-		cx(c, "world_progress_all();");
+		cprog_tx(c, "deliver_all");
+		cprog_cx(c, "world_progress_all();");
 		break;
 	case OP__OP_FAIL_ALLOC: {
 		const FailAlloc *fa = op->fail_alloc;
 		const char *sym;
 
-		tx(c, "fail_alloc nth=%u type=%s", fa->nth,
+		cprog_tx(c, "fail_alloc nth=%u type=%s", fa->nth,
 		    malloc_kind_name((int)fa->type));
 		if (fa->nth == 0) {
-			cx(c, "malloc_fail_disarm();");
+			cprog_cx(c, "malloc_fail_disarm();");
 			break;
 		}
 		sym = malloc_kind_sym((int)fa->type);
@@ -464,12 +468,12 @@ op_other(struct opctx *c, const Op *op)
 			c->skip = "type not in this build";
 			break;
 		}
-		cx(c, "malloc_fail_arm(%u, %s);", fa->nth,
+		cprog_cx(c, "malloc_fail_arm(%u, %s);", fa->nth,
 		    sym != NULL ? sym : "NULL");
 		break;
 	}
 	default:
-		tx(c, "nop");
+		cprog_tx(c, "nop");
 		break;
 	}
 }
@@ -488,11 +492,11 @@ op_name(const Op *op)
 }
 
 void
-emit_op(FILE *b, uint32_t i, bool *any_fail_alloc)
+cprog_emit_op(FILE *b, uint32_t i, bool *any_fail_alloc)
 {
-	const Op *op = G.sc->ops[i];
+	const Op *op = cprog_gen.sc->ops[i];
 	struct opctx c;
-	const char *line = G.opline[i], *res;
+	const char *line = cprog_gen.opline[i], *res;
 	char head[320], nm[64];
 	size_t tl;
 
@@ -500,17 +504,17 @@ emit_op(FILE *b, uint32_t i, bool *any_fail_alloc)
 	c.i = i;
 	c.code = open_memstream(&c.codebuf, &c.codelen);
 	if (c.code == NULL)
-		fatal("out of memory");
-	res = line != NULL ? result_of(line) : NULL;
+		cprog_fatal("out of memory");
+	res = line != NULL ? cprog_result_of(line) : NULL;
 	c.tres = res;
 	if (op->op_case == OP__OP_FAIL_ALLOC)
 		*any_fail_alloc = true;
 	switch (op->op_case) {
 	case OP__OP_OPEN:
-		op_open(&c, op->open);
+		cprog_op_open(&c, op->open);
 		break;
 	case OP__OP_CLOSE:
-		op_close(&c, op->close);
+		cprog_op_close(&c, op->close);
 		break;
 	case OP__OP_CONNECT:
 	case OP__OP_SET_RATE:
@@ -522,10 +526,10 @@ emit_op(FILE *b, uint32_t i, bool *any_fail_alloc)
 	case OP__OP_TLS_ENABLE:
 	case OP__OP_TLS_SEND:
 	case OP__OP_PACING:
-		op_sock(&c, op);
+		cprog_op_sock(&c, op);
 		break;
 	case OP__OP_RECEIVE:
-		op_receive(&c, op->receive);
+		cprog_op_receive(&c, op->receive);
 		break;
 	default:
 		op_other(&c, op);
@@ -537,40 +541,42 @@ emit_op(FILE *b, uint32_t i, bool *any_fail_alloc)
 		tl = (size_t)(res - line) >= 4 ? (size_t)(res - line) - 4 :
 		    strlen(line);
 		if (tl < c.tlen || strncmp(line, c.text, c.tlen) != 0)
-			fatal("%s: op #%u: the interpreter traced '%s', the "
-			    "generator resolved '%s'; cannot mirror it",
-			    G.path, i, line, c.text);
+			cprog_fatal("%s: op #%u: the interpreter traced '%s', "
+			    "the generator resolved '%s'; cannot mirror it",
+			    cprog_gen.path, i, line, c.text);
 		if (c.skip != NULL) {
 			char want[96];
 
 			snprintf(want, sizeof(want), "skip (%s)", c.skip);
 			if (strcmp(res, want) != 0)
-				fatal("%s: op #%u: the interpreter traced "
-				    "'%s', the generator expected a skip (%s); "
-				    "cannot mirror it", G.path, i, line,
-				    c.skip);
-		} else if (starts_with(res, "skip"))
-			fatal("%s: op #%u: the interpreter traced '%s', the "
-			    "generator expected a call; cannot mirror it",
-			    G.path, i, line);
+				cprog_fatal("%s: op #%u: the interpreter "
+				    "traced '%s', the generator expected a "
+				    "skip (%s); cannot mirror it",
+				    cprog_gen.path, i, line, c.skip);
+		} else if (cprog_starts_with(res, "skip"))
+			cprog_fatal("%s: op #%u: the interpreter traced '%s', "
+			    "the generator expected a call; cannot mirror it",
+			    cprog_gen.path, i, line);
 	}
-	out(b, "\n");
+	cprog_out(b, "\n");
 	if (line != NULL)
-		snprintf(head, sizeof(head), "#%u t%u %s", i, G.op_thread[i],
-		    line);
+		snprintf(head, sizeof(head), "#%u t%u %s", i,
+		    cprog_gen.op_thread[i], line);
 	else
 		snprintf(head, sizeof(head), "#%u t%u %s%s%s (%s)", i,
-		    G.op_thread[i], c.text, c.skip != NULL ? " -> skip " : "",
+		    cprog_gen.op_thread[i], c.text,
+		    c.skip != NULL ? " -> skip " : "",
 		    c.skip != NULL ? c.skip : "",
-		    (long)i == G.crash_op ? "the run ends in this operation "
-		    "on this core" : "not reached on this core; resolved "
-		    "without a trace");
-	comment(b, "\t", head);
+		    (long)i == cprog_gen.crash_op ?
+		    "the run ends in this operation on this core" :
+		    "not reached on this core; resolved without a trace");
+	cprog_comment(b, "\t", head);
 	if (c.skip == NULL && c.codelen > 0) {
 		fwrite(c.codebuf, 1, c.codelen, b);
 		snprintf(nm, sizeof(nm), "op %s", op_name(op));
 		if (c.core)
-			out(b, "\twitness_assert_unlocked(\"%s\");\n", nm);
+			cprog_out(b, "\twitness_assert_unlocked(\"%s\");\n",
+			    nm);
 	}
 	(free)(c.codebuf);
 }

@@ -23,7 +23,7 @@ static const char *const kind_name[IK_N] = {
 
 /* 198.18.d.1 (mask to plen for a route's prefix) as in4(...). */
 void
-fmt_in4(char *buf, size_t len, uint32_t d, int plen, bool source)
+cprog_fmt_in4(char *buf, size_t len, uint32_t d, int plen, bool source)
 {
 	uint32_t a;
 
@@ -37,12 +37,12 @@ fmt_in4(char *buf, size_t len, uint32_t d, int plen, bool source)
 		a &= 0xffffffffu << (32 - plen);
 	snprintf(buf, len, "in4(%u, %u, %u, %u)", a >> 24, (a >> 16) & 0xff,
 	    (a >> 8) & 0xff, a & 0xff);
-	G.nd.in4 = true;
+	cprog_gen.nd.in4 = true;
 }
 
 /* 2001:db8:0:d::1 (or the source 2001:db8:ffff::2) as in6(...). */
 void
-fmt_in6(char *buf, size_t len, uint32_t d, int plen, bool source)
+cprog_fmt_in6(char *buf, size_t len, uint32_t d, int plen, bool source)
 {
 	uint8_t b[16];
 	size_t o = 0;
@@ -79,11 +79,11 @@ fmt_in6(char *buf, size_t len, uint32_t d, int plen, bool source)
 	}
 	if (o < len)
 		snprintf(buf + o, len - o, ")");
-	G.nd.in6 = true;
+	cprog_gen.nd.in6 = true;
 }
 
 int
-plen_of(int af, int prefix)
+cprog_plen_of(int af, int prefix)
 {
 	switch (prefix) {
 	case PREFIX_KIND__PREFIX_HOST:
@@ -96,7 +96,7 @@ plen_of(int af, int prefix)
 }
 
 const char *
-prefix_name(int prefix)
+cprog_prefix_name(int prefix)
 {
 	switch (prefix) {
 	case PREFIX_KIND__PREFIX_HOST:
@@ -109,13 +109,13 @@ prefix_name(int prefix)
 }
 
 const char *
-af_name(int af)
+cprog_af_name(int af)
 {
 	return (af == AF__V6 ? "v6" : "v4");
 }
 
 const char *
-lagg_proto_name(uint32_t proto)
+cprog_lagg_proto_name(uint32_t proto)
 {
 	static const char *const names[LAGG_PROTO_MAX] = { "none",
 	    "roundrobin", "failover", "loadbalance", "lacp", "broadcast" };
@@ -124,7 +124,7 @@ lagg_proto_name(uint32_t proto)
 }
 
 const char *
-lagg_proto_sym(uint32_t proto)
+cprog_lagg_proto_sym(uint32_t proto)
 {
 	static const char *const names[LAGG_PROTO_MAX] = { "LAGG_PROTO_NONE",
 	    "LAGG_PROTO_ROUNDROBIN", "LAGG_PROTO_FAILOVER",
@@ -135,7 +135,7 @@ lagg_proto_sym(uint32_t proto)
 }
 
 const char *
-detach_fn(int kind)
+cprog_detach_fn(int kind)
 {
 	static const char *const fns[IK_N] = { "nic_detach", "loop_detach",
 	    "epair_clone_destroy", "vlan_clone_destroy",
@@ -155,16 +155,18 @@ setup_line(const char *expect)
 {
 	const char *l;
 
-	if (G.setup_pos >= G.n_setup) {
-		if (G.clean || G.crash_op >= 0 || !G.setup_crashed)
-			fatal("%s: the interpreter's setup trace ends before "
-			    "'%s'; cannot mirror it", G.path, expect);
+	if (cprog_gen.setup_pos >= cprog_gen.n_setup) {
+		if (cprog_gen.clean || cprog_gen.crash_op >= 0 ||
+		    !cprog_gen.setup_crashed)
+			cprog_fatal("%s: the interpreter's setup trace ends "
+			    "before '%s'; cannot mirror it", cprog_gen.path,
+			    expect);
 		return (NULL);
 	}
-	l = G.setup[G.setup_pos++];
+	l = cprog_gen.setup[cprog_gen.setup_pos++];
 	if (strncmp(l, expect, strlen(expect)) != 0)
-		fatal("%s: setup: expected '%s', the interpreter traced '%s'; "
-		    "cannot mirror it", G.path, expect, l);
+		cprog_fatal("%s: setup: expected '%s', the interpreter traced "
+		    "'%s'; cannot mirror it", cprog_gen.path, expect, l);
 	return (l);
 }
 
@@ -179,11 +181,11 @@ ends_with(const char *s, const char *suffix)
 static struct sh_iface *
 iface_add(int kind, bool ok)
 {
-	struct sh_iface *f = &G.ifaces[G.n_ifaces++];
+	struct sh_iface *f = &cprog_gen.ifaces[cprog_gen.n_ifaces++];
 
 	memset(f, 0, sizeof(*f));
 	f->kind = kind;
-	f->kind_index = G.n_kind[kind];
+	f->kind_index = cprog_gen.n_kind[kind];
 	f->peer = -1;
 	f->parent = -1;
 	f->state = ok ? ST_LIVE : ST_NONE;
@@ -203,13 +205,13 @@ static void
 setup_register(FILE *b, const struct sh_iface *f)
 {
 	if (f->state == ST_LIVE)
-		out(b, "\tworld_add_ifnet(%s, %s);\n", f->name,
-		    detach_fn(f->kind));
+		cprog_out(b, "\tworld_add_ifnet(%s, %s);\n", f->name,
+		    cprog_detach_fn(f->kind));
 	else {
 		/* As the interpreter: only an interface that exists. */
-		out(b, "\tif (%s != NULL)\t/* NULL in the interpreter's "
+		cprog_out(b, "\tif (%s != NULL)\t/* NULL in the interpreter's "
 		    "run */\n\t\tworld_add_ifnet(%s, %s);\n", f->name, f->name,
-		    detach_fn(f->kind));
+		    cprog_detach_fn(f->kind));
 	}
 }
 
@@ -227,40 +229,43 @@ setup_iface(FILE *b, const Iface *d)
 	switch (d->kind_case) {
 	case IFACE__KIND_LOOPBACK:
 		snprintf(expect, sizeof(expect), "iface lo%d",
-		    G.n_kind[IK_LOOP]);
+		    cprog_gen.n_kind[IK_LOOP]);
 		l = setup_line(expect);
 		f = iface_add(IK_LOOP, setup_ok(l));
-		G.n_kind[IK_LOOP]++;
-		comment(b, "\t", l != NULL ? l : expect);
-		out(b, "\t%s = loop_attach(%d);\n", f->name, f->kind_index);
+		cprog_gen.n_kind[IK_LOOP]++;
+		cprog_comment(b, "\t", l != NULL ? l : expect);
+		cprog_out(b, "\t%s = loop_attach(%d);\n", f->name,
+		    f->kind_index);
 		setup_register(b, f);
 		break;
 	case IFACE__KIND_EPAIR: {
-		int k = G.n_kind[IK_EPAIR];
+		int k = cprog_gen.n_kind[IK_EPAIR];
 		bool ok;
 
 		snprintf(expect, sizeof(expect), "iface epair%da epair%db -> ",
 		    k, k);
 		l = setup_line(expect);
-		ok = l == NULL || strcmp(result_of(l), "0") == 0;
+		ok = l == NULL || strcmp(cprog_result_of(l), "0") == 0;
 		f = iface_add(IK_EPAIR, ok);
 		p = iface_add(IK_EPAIR, ok);
 		p->kind_index = f->kind_index;
 		snprintf(f->name, sizeof(f->name), "epair%da", k);
 		snprintf(p->name, sizeof(p->name), "epair%db", k);
-		f->peer = (int)(p - G.ifaces);
-		p->peer = (int)(f - G.ifaces);
-		G.n_kind[IK_EPAIR]++;
-		comment(b, "\t", l != NULL ? l : expect);
-		out(b, "\tepair_clone_create(%d, &%s, &%s);\n", k, f->name,
-		    p->name);
+		f->peer = (int)(p - cprog_gen.ifaces);
+		p->peer = (int)(f - cprog_gen.ifaces);
+		cprog_gen.n_kind[IK_EPAIR]++;
+		cprog_comment(b, "\t", l != NULL ? l : expect);
+		cprog_out(b, "\tepair_clone_create(%d, &%s, &%s);\n", k,
+		    f->name, p->name);
 		if (ok) {
-			out(b, "\t/* One world entry for the pair: destroying "
+			cprog_out(b,
+			    "\t/* One world entry for the pair: destroying "
 			    "either side destroys both. */\n");
-			out(b, "\tworld_add_ifnet(%s, epair_clone_destroy);\n",
+			cprog_out(b,
+			    "\tworld_add_ifnet(%s, epair_clone_destroy);\n",
 			    p->name);
 		} else
-			out(b, "\t/* the pair was not created in the "
+			cprog_out(b, "\t/* the pair was not created in the "
 			    "interpreter's run */\n");
 		break;
 	}
@@ -269,20 +274,21 @@ setup_iface(FILE *b, const Iface *d)
 		uint16_t vid = (uint16_t)pa.vid;
 
 		p = NULL;
-		if (v->has_parent && G.n_ifaces > 0) {
-			p = &G.ifaces[v->parent % (uint32_t)G.n_ifaces];
+		if (v->has_parent && cprog_gen.n_ifaces > 0) {
+			p = &cprog_gen.ifaces[v->parent %
+			    (uint32_t)cprog_gen.n_ifaces];
 			if (p->state != ST_LIVE)
 				p = NULL;
 		}
 		snprintf(expect, sizeof(expect), "iface vlan%d vid=%u "
-		    "parent=%s", G.n_kind[IK_VLAN], vid,
+		    "parent=%s", cprog_gen.n_kind[IK_VLAN], vid,
 		    p != NULL ? p->name : "none");
 		l = setup_line(expect);
 		f = iface_add(IK_VLAN, setup_ok(l));
-		f->parent = p != NULL ? (int)(p - G.ifaces) : -1;
-		G.n_kind[IK_VLAN]++;
-		comment(b, "\t", l != NULL ? l : expect);
-		out(b, "\t%s = vlan_clone_create(%d, %u, %s);\n", f->name,
+		f->parent = p != NULL ? (int)(p - cprog_gen.ifaces) : -1;
+		cprog_gen.n_kind[IK_VLAN]++;
+		cprog_comment(b, "\t", l != NULL ? l : expect);
+		cprog_out(b, "\t%s = vlan_clone_create(%d, %u, %s);\n", f->name,
 		    f->kind_index, vid, p != NULL ? p->name : "NULL");
 		setup_register(b, f);
 		break;
@@ -292,14 +298,14 @@ setup_iface(FILE *b, const Iface *d)
 		uint32_t proto = lg->proto % LAGG_PROTO_MAX;
 
 		snprintf(expect, sizeof(expect), "iface lagg%d proto=%s "
-		    "use_flowid=%d", G.n_kind[IK_LAGG],
-		    lagg_proto_name(proto), lg->use_flowid ? 1 : 0);
+		    "use_flowid=%d", cprog_gen.n_kind[IK_LAGG],
+		    cprog_lagg_proto_name(proto), lg->use_flowid ? 1 : 0);
 		l = setup_line(expect);
 		f = iface_add(IK_LAGG, setup_ok(l));
-		G.n_kind[IK_LAGG]++;
-		comment(b, "\t", l != NULL ? l : expect);
-		out(b, "\t%s = lagg_clone_create(%d, %s);\n", f->name,
-		    f->kind_index, lagg_proto_sym(proto));
+		cprog_gen.n_kind[IK_LAGG]++;
+		cprog_comment(b, "\t", l != NULL ? l : expect);
+		cprog_out(b, "\t%s = lagg_clone_create(%d, %s);\n", f->name,
+		    f->kind_index, cprog_lagg_proto_sym(proto));
 		setup_register(b, f);
 		if (f->state != ST_LIVE)
 			break;
@@ -307,29 +313,32 @@ setup_iface(FILE *b, const Iface *d)
 			snprintf(expect, sizeof(expect), "  %s opts use_flowid "
 			    "-> ", f->name);
 			l = setup_line(expect);
-			comment(b, "\t", l != NULL ? l + 2 : expect + 2);
-			out(b, "\tlagg_set_opts(%s, LAGG_OPT_USE_FLOWID);\n",
+			cprog_comment(b, "\t", l != NULL ? l + 2 : expect + 2);
+			cprog_out(b,
+			    "\tlagg_set_opts(%s, LAGG_OPT_USE_FLOWID);\n",
 			    f->name);
 		}
 		for (i = 0; i < lg->n_ports; i++) {
-			if (G.n_ifaces <= 1)
+			if (cprog_gen.n_ifaces <= 1)
 				break;
-			p = &G.ifaces[lg->ports[i] %
-			    (uint32_t)(G.n_ifaces - 1)];
+			p = &cprog_gen.ifaces[lg->ports[i] %
+			    (uint32_t)(cprog_gen.n_ifaces - 1)];
 			snprintf(expect, sizeof(expect), "  %s laggport %s -> ",
 			    f->name, p->name);
 			l = setup_line(expect);
 			if (p->kind == IK_VLAN || p->kind == IK_LAGG ||
 			    p->state != ST_LIVE) {
-				if (l != NULL && strcmp(result_of(l), "skip"))
-					fatal("%s: setup: the interpreter did "
-					    "not skip '%s'", G.path, l);
-				comment(b, "\t", l != NULL ? l + 2 :
+				if (l != NULL &&
+				    strcmp(cprog_result_of(l), "skip"))
+					cprog_fatal("%s: setup: the "
+					    "interpreter did not skip '%s'",
+					    cprog_gen.path, l);
+				cprog_comment(b, "\t", l != NULL ? l + 2 :
 				    expect + 2);
 				continue;
 			}
-			comment(b, "\t", l != NULL ? l + 2 : expect + 2);
-			out(b, "\tlagg_port_create(%s, %s);\n", f->name,
+			cprog_comment(b, "\t", l != NULL ? l + 2 : expect + 2);
+			cprog_out(b, "\tlagg_port_create(%s, %s);\n", f->name,
 			    p->name);
 		}
 		break;
@@ -339,17 +348,17 @@ setup_iface(FILE *b, const Iface *d)
 		uint32_t bl = pa.backlog;
 
 		snprintf(expect, sizeof(expect), "iface cxgbe%d etids=%u "
-		    "classes=%u credits=%u backlog=%u", G.n_kind[IK_CXGBE],
-		    e, cl, cr, bl);
+		    "classes=%u credits=%u backlog=%u",
+		    cprog_gen.n_kind[IK_CXGBE], e, cl, cr, bl);
 		l = setup_line(expect);
 		f = iface_add(IK_CXGBE, setup_ok(l));
-		G.n_kind[IK_CXGBE]++;
-		G.nd.cp = true;
-		comment(b, "\t", l != NULL ? l : expect);
-		out(b, "\tcp = (struct cxgbe_params){ .n_etids = %u, "
+		cprog_gen.n_kind[IK_CXGBE]++;
+		cprog_gen.nd.cp = true;
+		cprog_comment(b, "\t", l != NULL ? l : expect);
+		cprog_out(b, "\tcp = (struct cxgbe_params){ .n_etids = %u, "
 		    ".n_classes = %u,\n\t    .tx_credits = %u, "
 		    ".max_backlog = %u };\n", e, cl, cr, bl);
-		out(b, "\t%s = cxgbe_attach(%d, &cp);\n", f->name,
+		cprog_out(b, "\t%s = cxgbe_attach(%d, &cp);\n", f->name,
 		    f->kind_index);
 		setup_register(b, f);
 		break;
@@ -361,18 +370,19 @@ setup_iface(FILE *b, const Iface *d)
 
 		snprintf(expect, sizeof(expect), "iface mlx5%d workers=%u "
 		    "channels_per_worker=%u tx_channels=%u sq_size=%u "
-		    "pacing=%d", G.n_kind[IK_MLX5], w, cpw, ch, sq, pacing);
+		    "pacing=%d", cprog_gen.n_kind[IK_MLX5], w, cpw, ch, sq,
+		    pacing);
 		l = setup_line(expect);
 		f = iface_add(IK_MLX5, setup_ok(l));
 		f->n_workers = (int)w;
-		G.n_kind[IK_MLX5]++;
-		G.nd.mp = true;
-		comment(b, "\t", l != NULL ? l : expect);
-		out(b, "\tmp = (struct mlx5e_params){ .n_workers = %u, "
+		cprog_gen.n_kind[IK_MLX5]++;
+		cprog_gen.nd.mp = true;
+		cprog_comment(b, "\t", l != NULL ? l : expect);
+		cprog_out(b, "\tmp = (struct mlx5e_params){ .n_workers = %u, "
 		    ".channels_per_worker = %u,\n\t    .n_channels = %u, "
 		    ".sq_size = %u, .packet_pacing = %s };\n", w, cpw, ch, sq,
 		    pacing ? "true" : "false");
-		out(b, "\t%s = mlx5e_attach(%d, &mp);\n", f->name,
+		cprog_out(b, "\t%s = mlx5e_attach(%d, &mp);\n", f->name,
 		    f->kind_index);
 		setup_register(b, f);
 		break;
@@ -384,12 +394,12 @@ setup_iface(FILE *b, const Iface *d)
 		char flags[64], ringbuf[24];
 
 		snprintf(expect, sizeof(expect), "iface nic%d%s%s mtu=%u "
-		    "ring=%u", G.n_kind[IK_NIC], rl ? " txrtlmt" : "",
+		    "ring=%u", cprog_gen.n_kind[IK_NIC], rl ? " txrtlmt" : "",
 		    tso ? " tso" : "", mtu, ring);
 		l = setup_line(expect);
 		f = iface_add(IK_NIC, setup_ok(l));
-		G.n_kind[IK_NIC]++;
-		comment(b, "\t", l != NULL ? l : expect);
+		cprog_gen.n_kind[IK_NIC]++;
+		cprog_comment(b, "\t", l != NULL ? l : expect);
 		snprintf(flags, sizeof(flags), "%s%s%s",
 		    rl ? "NIC_F_TXRTLMT" : "", rl && tso ? " | " : "",
 		    tso ? "NIC_F_TSO" : "");
@@ -397,7 +407,7 @@ setup_iface(FILE *b, const Iface *d)
 			snprintf(ringbuf, sizeof(ringbuf), "%u", ring);
 		else
 			snprintf(ringbuf, sizeof(ringbuf), "NIC_RING_DEFAULT");
-		out(b, "\t%s = nic_attach(\"nic\", %d, %s, %s, %u);\n",
+		cprog_out(b, "\t%s = nic_attach(\"nic\", %d, %s, %s, %u);\n",
 		    f->name, f->kind_index, flags[0] != '\0' ? flags : "0",
 		    ringbuf, mtu);
 		setup_register(b, f);
@@ -407,98 +417,104 @@ setup_iface(FILE *b, const Iface *d)
 }
 
 void
-emit_setup(FILE *b)
+cprog_emit_setup(FILE *b)
 {
-	const Topology *t = G.sc->topology;
+	const Topology *t = cprog_gen.sc->topology;
 	struct sh_iface *f;
 	char expect[160], a[96];
 	const char *l;
 	uint32_t i;
 
-	if ((int)G.lim.max_quiesce_steps ==
+	if ((int)cprog_gen.lim.max_quiesce_steps ==
 	    world_default_limits.max_quiesce_steps &&
-	    G.lim.max_bytes == world_default_limits.max_bytes)
-		out(b, "\t/* The interpreter's limits are the world's "
+	    cprog_gen.lim.max_bytes == world_default_limits.max_bytes)
+		cprog_out(b, "\t/* The interpreter's limits are the world's "
 		    "defaults. */\n\tworld_init(NULL);\n");
 	else {
-		G.nd.limits = true;
-		out(b, "\twl.max_quiesce_steps = %u;\n\twl.max_bytes = %zu;\n"
-		    "\tworld_init(&wl);\n", G.lim.max_quiesce_steps,
-		    G.lim.max_bytes);
+		cprog_gen.nd.limits = true;
+		cprog_out(b,
+		    "\twl.max_quiesce_steps = %u;\n\twl.max_bytes = %zu;\n"
+		    "\tworld_init(&wl);\n", cprog_gen.lim.max_quiesce_steps,
+		    cprog_gen.lim.max_bytes);
 	}
 	if (t == NULL)
 		return;
-	out(b, "\t/* The interpreter's TTL: a forwarding loop ends within "
+	cprog_out(b,
+	    "\t/* The interpreter's TTL: a forwarding loop ends within "
 	    "%d hops. */\n\tV_ip_defttl = %d;\n\tV_ip6_defhlim = %d;\n",
 	    INTERP_TTL, INTERP_TTL, INTERP_TTL);
 	if (t->forwarding) {
 		l = setup_line("forwarding on");
-		comment(b, "\t", "forwarding on");
-		out(b, "\tV_ipforwarding = 1;\n\tV_ip6_forwarding = 1;\n");
+		cprog_comment(b, "\t", "forwarding on");
+		cprog_out(b,
+		    "\tV_ipforwarding = 1;\n\tV_ip6_forwarding = 1;\n");
 	}
 	for (i = 0; i < t->n_ifaces; i++) {
-		out(b, "\n");
+		cprog_out(b, "\n");
 		setup_iface(b, t->ifaces[i]);
 	}
 	for (i = 0; i < t->n_addrs; i++) {
 		const LocalAddr *ad = t->addrs[i];
 
-		out(b, "\n");
-		f = G.n_ifaces > 0 ?
-		    &G.ifaces[ad->iface % (uint32_t)G.n_ifaces] : NULL;
+		cprog_out(b, "\n");
+		f = cprog_gen.n_ifaces > 0 ? &cprog_gen.ifaces[ad->iface %
+		    (uint32_t)cprog_gen.n_ifaces] : NULL;
 		if (f == NULL || f->state != ST_LIVE) {
 			snprintf(expect, sizeof(expect), "addr %s dst=%u -> "
-			    "skip", af_name(ad->af), ad->dst % INTERP_NDST);
+			    "skip", cprog_af_name(ad->af),
+			    ad->dst % INTERP_NDST);
 			l = setup_line(expect);
-			comment(b, "\t", expect);
+			cprog_comment(b, "\t", expect);
 			continue;
 		}
 		snprintf(expect, sizeof(expect), "addr %s dst=%u iface=%s -> ",
-		    af_name(ad->af), ad->dst % INTERP_NDST, f->name);
+		    cprog_af_name(ad->af), ad->dst % INTERP_NDST, f->name);
 		l = setup_line(expect);
-		comment(b, "\t", l != NULL ? l : expect);
+		cprog_comment(b, "\t", l != NULL ? l : expect);
 		if (ad->af == AF__V6) {
-			fmt_in6(a, sizeof(a), ad->dst, 128, false);
-			G.nd.a6 = true;
-			out(b, "\ta6 = %s;\n\tin6_ifaddr_add(%s, &a6);\n", a,
-			    f->name);
+			cprog_fmt_in6(a, sizeof(a), ad->dst, 128, false);
+			cprog_gen.nd.a6 = true;
+			cprog_out(b, "\ta6 = %s;\n\tin6_ifaddr_add(%s, &a6);\n",
+			    a, f->name);
 		} else {
-			fmt_in4(a, sizeof(a), ad->dst, 32, false);
-			out(b, "\tin_ifaddr_add(%s, %s);\n", f->name, a);
+			cprog_fmt_in4(a, sizeof(a), ad->dst, 32, false);
+			cprog_out(b, "\tin_ifaddr_add(%s, %s);\n", f->name, a);
 		}
-		out(b, "\twitness_assert_unlocked(\"setup addr\");\n");
+		cprog_out(b, "\twitness_assert_unlocked(\"setup addr\");\n");
 	}
 	for (i = 0; i < t->n_routes; i++) {
 		const Route *r = t->routes[i];
-		int plen = plen_of(r->af, (int)r->prefix);
+		int plen = cprog_plen_of(r->af, (int)r->prefix);
 
-		out(b, "\n");
-		f = G.n_ifaces > 0 ?
-		    &G.ifaces[r->iface % (uint32_t)G.n_ifaces] : NULL;
+		cprog_out(b, "\n");
+		f = cprog_gen.n_ifaces > 0 ? &cprog_gen.ifaces[r->iface %
+		    (uint32_t)cprog_gen.n_ifaces] : NULL;
 		if (f == NULL || f->state != ST_LIVE) {
 			snprintf(expect, sizeof(expect), "route %s dst=%u -> "
-			    "skip", af_name(r->af), r->dst % INTERP_NDST);
+			    "skip", cprog_af_name(r->af), r->dst % INTERP_NDST);
 			l = setup_line(expect);
-			comment(b, "\t", expect);
+			cprog_comment(b, "\t", expect);
 			continue;
 		}
 		snprintf(expect, sizeof(expect), "route %s dst=%u %s iface=%s "
-		    "-> ", af_name(r->af), r->dst % INTERP_NDST,
-		    prefix_name((int)r->prefix), f->name);
+		    "-> ", cprog_af_name(r->af), r->dst % INTERP_NDST,
+		    cprog_prefix_name((int)r->prefix), f->name);
 		l = setup_line(expect);
-		comment(b, "\t", l != NULL ? l : expect);
+		cprog_comment(b, "\t", l != NULL ? l : expect);
 		if (r->af == AF__V6) {
-			fmt_in6(a, sizeof(a), r->dst, plen, false);
-			G.nd.a6 = true;
-			out(b, "\ta6 = %s;\n\trt_add(AF_INET6, &a6, %d, %s);\n",
+			cprog_fmt_in6(a, sizeof(a), r->dst, plen, false);
+			cprog_gen.nd.a6 = true;
+			cprog_out(b,
+			    "\ta6 = %s;\n\trt_add(AF_INET6, &a6, %d, %s);\n",
 			    a, plen, f->name);
 		} else {
-			fmt_in4(a, sizeof(a), r->dst, plen, false);
-			G.nd.a4 = true;
-			out(b, "\ta4 = %s;\n\trt_add(AF_INET, &a4, %d, %s);\n",
+			cprog_fmt_in4(a, sizeof(a), r->dst, plen, false);
+			cprog_gen.nd.a4 = true;
+			cprog_out(b,
+			    "\ta4 = %s;\n\trt_add(AF_INET, &a4, %d, %s);\n",
 			    a, plen, f->name);
 		}
-		out(b, "\twitness_assert_unlocked(\"setup route\");\n");
+		cprog_out(b, "\twitness_assert_unlocked(\"setup route\");\n");
 	}
-	out(b, "\twitness_assert_unlocked(\"setup\");\n");
+	cprog_out(b, "\twitness_assert_unlocked(\"setup\");\n");
 }

@@ -16,11 +16,11 @@
 static int
 sock_get(uint32_t ref)
 {
-	uint32_t n = G.lim.max_sockets, i, s;
+	uint32_t n = cprog_gen.lim.max_sockets, i, s;
 
 	for (i = 0; i < n; i++) {
 		s = (ref + i) % n;
-		if (G.socks[s].live)
+		if (cprog_gen.socks[s].live)
 			return ((int)s);
 	}
 	return (-1);
@@ -29,16 +29,17 @@ sock_get(uint32_t ref)
 static bool
 packet_budget(uint32_t n)
 {
-	uint32_t old = G.packets;
+	uint32_t old = cprog_gen.packets;
 
-	G.packets += n;
-	return (old + n <= G.lim.max_packets && old + n >= old);
+	cprog_gen.packets += n;
+	return (old + n <= cprog_gen.lim.max_packets && old + n >= old);
 }
 
 static uint32_t
 clamp_size(uint32_t size)
 {
-	return (size < G.lim.max_send_size ? size : G.lim.max_send_size);
+	return (size < cprog_gen.lim.max_send_size ? size :
+	    cprog_gen.lim.max_send_size);
 }
 
 /* "sin4(&sa, in4(198, 18, d, 1), 5000 + d)" for a destination. */
@@ -47,15 +48,15 @@ fmt_sockaddr(char *buf, size_t len, int af, uint32_t d)
 {
 	char a[96];
 
-	G.nd.sa = true;
+	cprog_gen.nd.sa = true;
 	if (af == AF__V6) {
-		fmt_in6(a, sizeof(a), d, 128, false);
-		G.nd.sin6 = true;
+		cprog_fmt_in6(a, sizeof(a), d, 128, false);
+		cprog_gen.nd.sin6 = true;
 		snprintf(buf, len, "sin6(&sa, %s, %u)", a,
 		    5000 + d % INTERP_NDST);
 	} else {
-		fmt_in4(a, sizeof(a), d, 32, false);
-		G.nd.sin4 = true;
+		cprog_fmt_in4(a, sizeof(a), d, 32, false);
+		cprog_gen.nd.sin4 = true;
 		snprintf(buf, len, "sin4(&sa, %s, %u)", a,
 		    5000 + d % INTERP_NDST);
 	}
@@ -67,28 +68,28 @@ so_var(int s)
 	static char buf[16];
 
 	snprintf(buf, sizeof(buf), "so%d", s);
-	G.socks[s].used = true;
+	cprog_gen.socks[s].used = true;
 	return (buf);
 }
 
 void
-op_open(struct opctx *c, const SockOpen *o)
+cprog_op_open(struct opctx *c, const SockOpen *o)
 {
 	bool udp = o->proto == L4__UDP;
 	char sa[160];
 	uint32_t s;
 
-	tx(c, "open %s %s", af_name(o->af), udp ? "udp" : "tcp");
+	cprog_tx(c, "open %s %s", cprog_af_name(o->af), udp ? "udp" : "tcp");
 	if (o->has_dst)
-		tx(c, " dst=%u", o->dst % INTERP_NDST);
-	for (s = 0; s < G.lim.max_sockets; s++)
-		if (!G.socks[s].live)
+		cprog_tx(c, " dst=%u", o->dst % INTERP_NDST);
+	for (s = 0; s < cprog_gen.lim.max_sockets; s++)
+		if (!cprog_gen.socks[s].live)
 			break;
-	if (s == G.lim.max_sockets) {
+	if (s == cprog_gen.lim.max_sockets) {
 		c->skip = "no free slot";
 		return;
 	}
-	tx(c, " sock=%u", s);
+	cprog_tx(c, " sock=%u", s);
 	if (o->has_dst)
 		fmt_sockaddr(sa, sizeof(sa), o->af, o->dst);
 	if (c->tres != NULL && strcmp(c->tres, "0") != 0) {
@@ -98,45 +99,46 @@ op_open(struct opctx *c, const SockOpen *o)
 		 * socreate: the slot stays free (the trace of every later
 		 * op checks this).
 		 */
-		cx(c, "%ssocreate(%s, &%s, %s, %s)%s", o->has_dst ? "if (" :
-		    "", o->af == AF__V6 ? "AF_INET6" : "AF_INET", so_var(s),
+		cprog_cx(c, "%ssocreate(%s, &%s, %s, %s)%s",
+		    o->has_dst ? "if (" : "",
+		    o->af == AF__V6 ? "AF_INET6" : "AF_INET", so_var(s),
 		    udp ? "SOCK_DGRAM" : "SOCK_STREAM",
 		    udp ? "IPPROTO_UDP" : "IPPROTO_TCP",
 		    o->has_dst ? " == 0)" : ";");
 		if (o->has_dst)
-			cx(c, "\tsoconnect(%s, %s);", so_var(s), sa);
+			cprog_cx(c, "\tsoconnect(%s, %s);", so_var(s), sa);
 		return;
 	}
-	cx(c, "socreate(%s, &%s, %s, %s);",
+	cprog_cx(c, "socreate(%s, &%s, %s, %s);",
 	    o->af == AF__V6 ? "AF_INET6" : "AF_INET", so_var(s),
 	    udp ? "SOCK_DGRAM" : "SOCK_STREAM",
 	    udp ? "IPPROTO_UDP" : "IPPROTO_TCP");
 	if (o->has_dst)
-		cx(c, "soconnect(%s, %s);", so_var(s), sa);
-	G.socks[s].live = true;
-	G.socks[s].af = o->af;
+		cprog_cx(c, "soconnect(%s, %s);", so_var(s), sa);
+	cprog_gen.socks[s].live = true;
+	cprog_gen.socks[s].af = o->af;
 }
 
 void
-op_close(struct opctx *c, const Close *o)
+cprog_op_close(struct opctx *c, const Close *o)
 {
 	int s = sock_get(o->sock);
 
 	if (s < 0) {
-		tx(c, "close");
+		cprog_tx(c, "close");
 		c->skip = "no socket";
 		return;
 	}
-	tx(c, "close sock=%d", s);
-	cx(c, "soclose(%s);", so_var(s));
-	G.socks[s].live = false;
+	cprog_tx(c, "close sock=%d", s);
+	cprog_cx(c, "soclose(%s);", so_var(s));
+	cprog_gen.socks[s].live = false;
 }
 
 static const char *const rl_action_name[] = { "TCP_RL_SET", "TCP_RL_CHG",
     "TCP_RL_QUERY", "TCP_RL_REL" };
 
 void
-op_sock(struct opctx *c, const Op *op)
+cprog_op_sock(struct opctx *c, const Op *op)
 {
 	struct interp_ktls_args ka;
 	char kbuf[64];
@@ -181,142 +183,144 @@ op_sock(struct opctx *c, const Op *op)
 		ref = ka.sock;
 		break;
 	}
-	tx(c, "%s", name);
+	cprog_tx(c, "%s", name);
 	s = sock_get(ref);
 	if (s < 0) {
 		c->skip = "no socket";
 		return;
 	}
-	tx(c, " sock=%d", s);
+	cprog_tx(c, " sock=%d", s);
 	so = so_var(s);
 	switch (op->op_case) {
 	case OP__OP_CONNECT:
-		tx(c, " dst=%u", op->connect->dst % INTERP_NDST);
+		cprog_tx(c, " dst=%u", op->connect->dst % INTERP_NDST);
 		/* The socket's own family picks the address. */
-		fmt_sockaddr(sa, sizeof(sa), G.socks[s].af, op->connect->dst);
-		cx(c, "soconnect(%s, %s);", so, sa);
+		fmt_sockaddr(sa, sizeof(sa), cprog_gen.socks[s].af,
+		    op->connect->dst);
+		cprog_cx(c, "soconnect(%s, %s);", so, sa);
 		break;
 	case OP__OP_SET_RATE:
-		tx(c, " rate=%u", op->set_rate->rate);
-		cx(c, "sosetopt_max_pacing_rate(%s, %u);", so,
+		cprog_tx(c, " rate=%u", op->set_rate->rate);
+		cprog_cx(c, "sosetopt_max_pacing_rate(%s, %u);", so,
 		    op->set_rate->rate);
 		break;
 	case OP__OP_FLOWTYPE_NONE:
-		G.nd.inp = true;
-		cx(c, "if (sopcbref(%s, &inp) == 0) {", so);
-		cx(c, "\tINP_WLOCK(inp);");
-		cx(c, "\tinp->inp_flowtype = M_HASHTYPE_NONE;");
-		cx(c, "\tif (!in_pcbrele_wlocked(inp))");
-		cx(c, "\t\tINP_WUNLOCK(inp);");
-		cx(c, "}");
+		cprog_gen.nd.inp = true;
+		cprog_cx(c, "if (sopcbref(%s, &inp) == 0) {", so);
+		cprog_cx(c, "\tINP_WLOCK(inp);");
+		cprog_cx(c, "\tinp->inp_flowtype = M_HASHTYPE_NONE;");
+		cprog_cx(c, "\tif (!in_pcbrele_wlocked(inp))");
+		cprog_cx(c, "\t\tINP_WUNLOCK(inp);");
+		cprog_cx(c, "}");
 		break;
 	case OP__OP_SEND:
 		size = clamp_size(op->send->size);
-		tx(c, " size=%u", size);
+		cprog_tx(c, " size=%u", size);
 		if (!packet_budget(interp_send_packets(size))) {
 			c->skip = "packet budget";
 			break;
 		}
-		cx(c, "sosend(%s, %u, 0);", so, size);
+		cprog_cx(c, "sosend(%s, %u, 0);", so, size);
 		/* The model's accounting, as the interpreter traces it. */
-		G.nd.tx = true;
-		cx(c, "tx_report(%d, %s);", s, so);
+		cprog_gen.nd.tx = true;
+		cprog_cx(c, "tx_report(%d, %s);", s, so);
 		break;
 	case OP__OP_TCPDROP:
-		cx(c, "tcp_drop_socket(%s);", so);
+		cprog_cx(c, "tcp_drop_socket(%s);", so);
 		break;
 	case OP__OP_TAG_MODIFY:
-		tx(c, " rate=%u", op->tag_modify->rate);
-		G.nd.inp = true;
-		cx(c, "if (sopcbref(%s, &inp) == 0) {", so);
-		cx(c, "\tINP_WLOCK(inp);");
-		cx(c, "\tin_pcbmodify_txrtlmt(inp, %u);", op->tag_modify->rate);
-		cx(c, "\tif (!in_pcbrele_wlocked(inp))");
-		cx(c, "\t\tINP_WUNLOCK(inp);");
-		cx(c, "}");
+		cprog_tx(c, " rate=%u", op->tag_modify->rate);
+		cprog_gen.nd.inp = true;
+		cprog_cx(c, "if (sopcbref(%s, &inp) == 0) {", so);
+		cprog_cx(c, "\tINP_WLOCK(inp);");
+		cprog_cx(c, "\tin_pcbmodify_txrtlmt(inp, %u);",
+		    op->tag_modify->rate);
+		cprog_cx(c, "\tif (!in_pcbrele_wlocked(inp))");
+		cprog_cx(c, "\t\tINP_WUNLOCK(inp);");
+		cprog_cx(c, "}");
 		break;
 	case OP__OP_TLS_ENABLE:
 	case OP__OP_TLS_SEND:
 	case OP__OP_PACING:
 		interp_ktls_detail(&ka, kbuf, sizeof(kbuf));
-		tx(c, "%s", kbuf);
+		cprog_tx(c, "%s", kbuf);
 		if (!packet_budget(interp_ktls_packets(&ka))) {
 			c->skip = "packet budget";
 			break;
 		}
 		if (ka.version != NULL)
-			cx(c, "ktls_enable_tx(%s, %d);\t/* %s */", so,
+			cprog_cx(c, "ktls_enable_tx(%s, %d);\t/* %s */", so,
 			    ka.vminor, ka.version);
 		else if (ka.records != 0)
-			cx(c, "ktls_sosend(%s, %d, %d);", so, ka.records,
+			cprog_cx(c, "ktls_sosend(%s, %d, %d);", so, ka.records,
 			    ka.size);
 		else
-			cx(c, "tcp_rl_pacing_user(%s, %s, %u);", so,
+			cprog_cx(c, "tcp_rl_pacing_user(%s, %s, %u);", so,
 			    rl_action_name[ka.action], ka.rate);
 		break;
 	default:
-		G.nd.inp = G.nd.rate = true;
-		cx(c, "if (sopcbref(%s, &inp) == 0) {", so);
-		cx(c, "\tINP_RLOCK(inp);");
-		cx(c, "\tif (in_pcbquery_txrtlmt(inp, &rate) == 0)");
-		cx(c, "\t\tin_pcbquerylevel_txrtlmt(inp, &level);");
-		cx(c, "\tif (!in_pcbrele_rlocked(inp))");
-		cx(c, "\t\tINP_RUNLOCK(inp);");
-		cx(c, "}");
+		cprog_gen.nd.inp = cprog_gen.nd.rate = true;
+		cprog_cx(c, "if (sopcbref(%s, &inp) == 0) {", so);
+		cprog_cx(c, "\tINP_RLOCK(inp);");
+		cprog_cx(c, "\tif (in_pcbquery_txrtlmt(inp, &rate) == 0)");
+		cprog_cx(c, "\t\tin_pcbquerylevel_txrtlmt(inp, &level);");
+		cprog_cx(c, "\tif (!in_pcbrele_rlocked(inp))");
+		cprog_cx(c, "\t\tINP_RUNLOCK(inp);");
+		cprog_cx(c, "}");
 		break;
 	}
 }
 
 void
-op_receive(struct opctx *c, const Receive *o)
+cprog_op_receive(struct opctx *c, const Receive *o)
 {
-	uint32_t size = interp_receive_size(o, &G.lim);
+	uint32_t size = interp_receive_size(o, &cprog_gen.lim);
 	bool tcp = o->proto == L4__TCP;
 	struct sh_iface *f;
 	char s4[96], d4[96];
 
-	tx(c, "receive %s dst=%u size=%u %s", af_name(o->af),
+	cprog_tx(c, "receive %s dst=%u size=%u %s", cprog_af_name(o->af),
 	    o->dst % INTERP_NDST, size, tcp ? "tcp" : "udp");
-	f = iface_any(o->iface);
+	f = cprog_iface_any(o->iface);
 	if (f == NULL || f->state != ST_LIVE) {
 		c->skip = f == NULL ? "no iface" : "detached";
 		return;
 	}
-	tx(c, " iface=%s", f->name);
+	cprog_tx(c, " iface=%s", f->name);
 	/* Only the model knows if_input; an untraced op is taken to run. */
-	if (f->kind != IK_NIC && traced_skip(c, "no input"))
+	if (f->kind != IK_NIC && cprog_traced_skip(c, "no input"))
 		return;
 	if (!packet_budget(1)) {
 		c->skip = "packet budget";
 		return;
 	}
-	G.nd.m = true;
+	cprog_gen.nd.m = true;
 	if (o->af == AF__V6) {
-		fmt_in6(s4, sizeof(s4), 0, 128, true);
-		fmt_in6(d4, sizeof(d4), o->dst, 128, false);
-		G.nd.a6 = G.nd.b6 = true;
-		cx(c, "a6 = %s;", s4);
-		cx(c, "b6 = %s;", d4);
-		cx(c, "m = packet_build_ip6(&a6, &b6, %s, %u, M_NOWAIT);",
+		cprog_fmt_in6(s4, sizeof(s4), 0, 128, true);
+		cprog_fmt_in6(d4, sizeof(d4), o->dst, 128, false);
+		cprog_gen.nd.a6 = cprog_gen.nd.b6 = true;
+		cprog_cx(c, "a6 = %s;", s4);
+		cprog_cx(c, "b6 = %s;", d4);
+		cprog_cx(c, "m = packet_build_ip6(&a6, &b6, %s, %u, M_NOWAIT);",
 		    tcp ? "IPPROTO_TCP" : "IPPROTO_UDP", size);
 	} else {
-		fmt_in4(s4, sizeof(s4), 0, 32, true);
-		fmt_in4(d4, sizeof(d4), o->dst, 32, false);
-		cx(c, "m = packet_build_ip4(%s, %s,", s4, d4);
-		cx(c, "    %s, %u, M_NOWAIT);",
+		cprog_fmt_in4(s4, sizeof(s4), 0, 32, true);
+		cprog_fmt_in4(d4, sizeof(d4), o->dst, 32, false);
+		cprog_cx(c, "m = packet_build_ip4(%s, %s,", s4, d4);
+		cprog_cx(c, "    %s, %u, M_NOWAIT);",
 		    tcp ? "IPPROTO_TCP" : "IPPROTO_UDP", size);
 	}
 	if (f->kind == IK_NIC) {
-		cx(c, "if (m != NULL)");
-		cx(c, "\tnic_rx(%s, m);", f->name);
+		cprog_cx(c, "if (m != NULL)");
+		cprog_cx(c, "\tnic_rx(%s, m);", f->name);
 	} else {
 		/* What a driver's receive interrupt does. */
-		G.nd.et = true;
-		cx(c, "if (m != NULL) {");
-		cx(c, "\tNET_EPOCH_ENTER(et);");
-		cx(c, "\tm->m_pkthdr.rcvif = %s;", f->name);
-		cx(c, "\t%s->if_input(%s, m);", f->name, f->name);
-		cx(c, "\tNET_EPOCH_EXIT(et);");
-		cx(c, "}");
+		cprog_gen.nd.et = true;
+		cprog_cx(c, "if (m != NULL) {");
+		cprog_cx(c, "\tNET_EPOCH_ENTER(et);");
+		cprog_cx(c, "\tm->m_pkthdr.rcvif = %s;", f->name);
+		cprog_cx(c, "\t%s->if_input(%s, m);", f->name, f->name);
+		cprog_cx(c, "\tNET_EPOCH_EXIT(et);");
+		cprog_cx(c, "}");
 	}
 }

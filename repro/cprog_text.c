@@ -14,7 +14,7 @@
 /* ---- output helpers ------------------------------------------------- */
 
 void
-out(FILE *fp, const char *fmt, ...)
+cprog_out(FILE *fp, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -25,16 +25,16 @@ out(FILE *fp, const char *fmt, ...)
 
 /* A comment line. */
 void
-comment(FILE *fp, const char *indent, const char *text)
+cprog_comment(FILE *fp, const char *indent, const char *text)
 {
 	fprintf(fp, "%s/* ", indent);
-	comment_text(fp, text);
+	cprog_comment_text(fp, text);
 	fprintf(fp, " */\n");
 }
 
 /* Text inside a block comment, with any star-slash broken up. */
 void
-comment_text(FILE *fp, const char *text)
+cprog_comment_text(FILE *fp, const char *text)
 {
 	const char *p;
 
@@ -47,21 +47,21 @@ comment_text(FILE *fp, const char *text)
 
 /* " *\t<text>" as a line of the header comment. */
 void
-comment_body(FILE *fp, const char *text)
+cprog_comment_body(FILE *fp, const char *text)
 {
 	fprintf(fp, " *\t");
-	comment_text(fp, text);
+	cprog_comment_text(fp, text);
 	fputc('\n', fp);
 }
 
 /* ---- the program ---------------------------------------------------- */
 
-/* The helper functions the body calls (G.nd says which). */
+/* The helper functions the body calls (cprog_gen.nd says which). */
 void
-emit_helpers(FILE *fp)
+cprog_emit_helpers(FILE *fp)
 {
-	if (G.nd.tx)
-		out(fp,
+	if (cprog_gen.nd.tx)
+		cprog_out(fp,
 "\n"
 "/* The connection's transmit accounting (struct inp_txstat). */\n"
 "static void\n"
@@ -79,8 +79,8 @@ emit_helpers(FILE *fp)
 "\t    (uintmax_t)st->its_drop_mismatch, (uintmax_t)st->its_drop_other,\n"
 "\t    (uintmax_t)st->its_rl_fail, (uintmax_t)st->its_rl_rate);\n"
 "}\n");
-	if (G.nd.ifrep)
-		out(fp,
+	if (cprog_gen.nd.ifrep)
+		cprog_out(fp,
 "\n"
 "/* One interface's accounting, as the interpreter traces it. */\n"
 "static void\n"
@@ -100,8 +100,8 @@ emit_helpers(FILE *fp)
 "\t    (uintmax_t)counter_u64_fetch(ifp->if_ipackets),\n"
 "\t    (uintmax_t)counter_u64_fetch(ifp->if_ierrors));\n"
 "}\n");
-	if (G.nd.in4)
-		out(fp,
+	if (cprog_gen.nd.in4)
+		cprog_out(fp,
 "\n"
 "/* An IPv4 address; the model keeps addresses in host byte order. */\n"
 "static struct in_addr\n"
@@ -113,8 +113,8 @@ emit_helpers(FILE *fp)
 "\t    (uint32_t)d;\n"
 "\treturn (in);\n"
 "}\n");
-	if (G.nd.in6)
-		out(fp,
+	if (cprog_gen.nd.in6)
+		cprog_out(fp,
 "\n"
 "/* An IPv6 address from its eight 16-bit words. */\n"
 "static struct in6_addr\n"
@@ -130,8 +130,8 @@ emit_helpers(FILE *fp)
 "\t}\n"
 "\treturn (in);\n"
 "}\n");
-	if (G.nd.sin4)
-		out(fp,
+	if (cprog_gen.nd.sin4)
+		cprog_out(fp,
 "\n"
 "/* A sockaddr_in in the model's struct sockaddr (room for either family). */\n"
 "static const struct sockaddr *\n"
@@ -148,8 +148,8 @@ emit_helpers(FILE *fp)
 "\tmemcpy(sa, &sin, sizeof(sin));\n"
 "\treturn (sa);\n"
 "}\n");
-	if (G.nd.sin6)
-		out(fp,
+	if (cprog_gen.nd.sin6)
+		cprog_out(fp,
 "\n"
 "/* A sockaddr_in6 in the model's struct sockaddr. */\n"
 "static const struct sockaddr *\n"
@@ -170,59 +170,63 @@ emit_helpers(FILE *fp)
 
 /* main()'s locals: interfaces, the sockets used, the scratch the body needs. */
 void
-emit_decls(FILE *fp)
+cprog_emit_decls(FILE *fp)
 {
 	int i, col = 0, n = 0;
 
-	for (i = 0; i < G.n_ifaces; i++) {
+	for (i = 0; i < cprog_gen.n_ifaces; i++) {
 		if (n == 0) {
-			out(fp, "\tstruct ifnet *%s = NULL", G.ifaces[i].name);
-			col = 22 + (int)strlen(G.ifaces[i].name) + 7;
-		} else if (col + (int)strlen(G.ifaces[i].name) + 10 > 72) {
-			out(fp, ";\n\tstruct ifnet *%s = NULL",
-			    G.ifaces[i].name);
-			col = 22 + (int)strlen(G.ifaces[i].name) + 7;
+			cprog_out(fp, "\tstruct ifnet *%s = NULL",
+			    cprog_gen.ifaces[i].name);
+			col = 22 + (int)strlen(cprog_gen.ifaces[i].name) + 7;
+		} else if (col + (int)strlen(cprog_gen.ifaces[i].name) +
+		    10 > 72) {
+			cprog_out(fp, ";\n\tstruct ifnet *%s = NULL",
+			    cprog_gen.ifaces[i].name);
+			col = 22 + (int)strlen(cprog_gen.ifaces[i].name) + 7;
 		} else {
-			out(fp, ", *%s = NULL", G.ifaces[i].name);
-			col += (int)strlen(G.ifaces[i].name) + 10;
+			cprog_out(fp, ", *%s = NULL", cprog_gen.ifaces[i].name);
+			col += (int)strlen(cprog_gen.ifaces[i].name) + 10;
 		}
 		n++;
 	}
 	if (n > 0)
-		out(fp, ";\n");
+		cprog_out(fp, ";\n");
 	n = 0;
 	for (i = 0; i < INTERP_MAX_SOCKETS; i++) {
-		if (!G.socks[i].used)
+		if (!cprog_gen.socks[i].used)
 			continue;
-		out(fp, n == 0 ? "\tstruct socket *so%d = NULL" :
+		cprog_out(fp, n == 0 ? "\tstruct socket *so%d = NULL" :
 		    (n % 4 == 0 ? ";\n\tstruct socket *so%d = NULL" :
 		    ", *so%d = NULL"), i);
 		n++;
 	}
 	if (n > 0)
-		out(fp, ";\n");
-	if (G.nd.limits)
-		out(fp, "\tstruct world_limits wl;\n");
-	if (G.nd.cp)
-		out(fp, "\tstruct cxgbe_params cp;\n");
-	if (G.nd.mp)
-		out(fp, "\tstruct mlx5e_params mp;\n");
-	if (G.nd.et)
-		out(fp, "\tstruct epoch_tracker et;\n");
-	if (G.nd.sa)
-		out(fp, "\tstruct sockaddr sa;\n");
-	if (G.nd.a4)
-		out(fp, "\tstruct in_addr a4;\n");
-	if (G.nd.a6 || G.nd.b6)
-		out(fp, "\tstruct in6_addr %s;\n", G.nd.a6 && G.nd.b6 ?
-		    "a6, b6" : G.nd.a6 ? "a6" : "b6");
-	if (G.nd.inp)
-		out(fp, "\tstruct inpcb *inp;\n");
-	if (G.nd.m)
-		out(fp, "\tstruct mbuf *m;\n");
-	if (G.nd.rate)
-		out(fp, "\tuint32_t rate, level;\n");
-	if (G.nd.i || G.nd.k)
-		out(fp, "\tint %s%s%s;\n", G.nd.i ? "i" : "",
-		    G.nd.i && G.nd.k ? ", " : "", G.nd.k ? "k, etid" : "");
+		cprog_out(fp, ";\n");
+	if (cprog_gen.nd.limits)
+		cprog_out(fp, "\tstruct world_limits wl;\n");
+	if (cprog_gen.nd.cp)
+		cprog_out(fp, "\tstruct cxgbe_params cp;\n");
+	if (cprog_gen.nd.mp)
+		cprog_out(fp, "\tstruct mlx5e_params mp;\n");
+	if (cprog_gen.nd.et)
+		cprog_out(fp, "\tstruct epoch_tracker et;\n");
+	if (cprog_gen.nd.sa)
+		cprog_out(fp, "\tstruct sockaddr sa;\n");
+	if (cprog_gen.nd.a4)
+		cprog_out(fp, "\tstruct in_addr a4;\n");
+	if (cprog_gen.nd.a6 || cprog_gen.nd.b6)
+		cprog_out(fp, "\tstruct in6_addr %s;\n",
+		    cprog_gen.nd.a6 && cprog_gen.nd.b6 ? "a6, b6" :
+		    cprog_gen.nd.a6 ? "a6" : "b6");
+	if (cprog_gen.nd.inp)
+		cprog_out(fp, "\tstruct inpcb *inp;\n");
+	if (cprog_gen.nd.m)
+		cprog_out(fp, "\tstruct mbuf *m;\n");
+	if (cprog_gen.nd.rate)
+		cprog_out(fp, "\tuint32_t rate, level;\n");
+	if (cprog_gen.nd.i || cprog_gen.nd.k)
+		cprog_out(fp, "\tint %s%s%s;\n", cprog_gen.nd.i ? "i" : "",
+		    cprog_gen.nd.i && cprog_gen.nd.k ? ", " : "",
+		    cprog_gen.nd.k ? "k, etid" : "");
 }

@@ -54,7 +54,7 @@ extern const char repro_variant[];	/* repro/variant_name.c */
 
 static char prog[96];
 
-struct minimize M;
+struct minimize min_state;
 
 static void
 usage(FILE *fp)
@@ -95,11 +95,11 @@ usage(FILE *fp)
 }
 
 void
-progress(const char *fmt, ...)
+min_progress(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (M.quiet)
+	if (min_state.quiet)
 		return;
 	fprintf(stderr, "%s: ", prog);
 	va_start(ap, fmt);
@@ -125,7 +125,7 @@ child_run(void *arg)
 	int error;
 
 	memset(&o, 0, sizeof(o));
-	if (!M.threaded)
+	if (!min_state.threaded)
 		return (interp_run_bytes(r->buf, r->len, &o) == 0 ? 0 : 1);
 	sc = scenario__unpack(NULL, r->len, r->buf);
 	if (sc == NULL)
@@ -145,7 +145,7 @@ bucket_of(const uint8_t *buf, size_t len, char *bucket, size_t blen)
 	struct runarg r = { buf, len };
 	struct crashrun cr;
 
-	if (crashrun(child_run, &r, M.timeout_ms, false, &cr) != 0)
+	if (crashrun(child_run, &r, min_state.timeout_ms, false, &cr) != 0)
 		return (-1);
 	crashrun_bucket(&cr, bucket, blen);
 	crashrun_free(&cr);
@@ -168,9 +168,9 @@ pack(const Scenario *sc, size_t *len)
 }
 
 Scenario *
-unpack_current(void)
+min_unpack_current(void)
 {
-	Scenario *sc = scenario__unpack(NULL, M.len, M.buf);
+	Scenario *sc = scenario__unpack(NULL, min_state.len, min_state.buf);
 
 	if (sc == NULL) {
 		fprintf(stderr, "%s: internal: cannot unpack the current "
@@ -181,7 +181,7 @@ unpack_current(void)
 }
 
 uint32_t
-n_ifaces_of(const Scenario *sc)
+min_n_ifaces_of(const Scenario *sc)
 {
 	return (sc->topology != NULL ? (uint32_t)sc->topology->n_ifaces : 0);
 }
@@ -191,43 +191,43 @@ n_ifaces_of(const Scenario *sc)
  * is packed at once).  True if it keeps the bucket; it is then current.
  */
 bool
-try_view(const Scenario *view, const char *what)
+min_try_view(const Scenario *view, const char *what)
 {
 	char bucket[CRASH_BUCKET_MAX];
 	uint8_t *buf;
 	size_t len;
 
-	if (M.out_of_tries)
+	if (min_state.out_of_tries)
 		return (false);
 	buf = pack(view, &len);
-	if (len == M.len && memcmp(buf, M.buf, len) == 0) {
+	if (len == min_state.len && memcmp(buf, min_state.buf, len) == 0) {
 		free(buf);
 		return (false);
 	}
-	if (M.tries >= M.max_tries) {
-		M.out_of_tries = true;
-		progress("stopping after %u candidates (--max-tries)",
-		    M.tries);
+	if (min_state.tries >= min_state.max_tries) {
+		min_state.out_of_tries = true;
+		min_progress("stopping after %u candidates (--max-tries)",
+		    min_state.tries);
 		free(buf);
 		return (false);
 	}
-	M.tries++;
+	min_state.tries++;
 	if (bucket_of(buf, len, bucket, sizeof(bucket)) != 0) {
 		fprintf(stderr, "%s: cannot fork a child: %s\n", prog,
 		    strerror(errno));
 		exit(1);
 	}
-	if (strcmp(bucket, M.bucket) != 0) {
+	if (strcmp(bucket, min_state.bucket) != 0) {
 		free(buf);
 		return (false);
 	}
-	free(M.buf);
-	scenario__free_unpacked(M.sc, NULL);
-	M.buf = buf;
-	M.len = len;
-	M.sc = unpack_current();
-	progress("[%u tried] %zu ops, %u interfaces: %s", M.tries,
-	    M.sc->n_ops, n_ifaces_of(M.sc), what);
+	free(min_state.buf);
+	scenario__free_unpacked(min_state.sc, NULL);
+	min_state.buf = buf;
+	min_state.len = len;
+	min_state.sc = min_unpack_current();
+	min_progress("[%u tried] %zu ops, %u interfaces: %s", min_state.tries,
+	    min_state.sc->n_ops, min_n_ifaces_of(min_state.sc), what);
 	return (true);
 }
 
@@ -335,8 +335,8 @@ main(int argc, char **argv)
 
 	snprintf(prog, sizeof(prog), "%s%s%s", PROG_BASE,
 	    repro_variant[0] != '\0' ? "_" : "", repro_variant);
-	M.timeout_ms = 10000;
-	M.max_tries = 5000;
+	min_state.timeout_ms = 10000;
+	min_state.max_tries = 5000;
 	while ((ch = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'o':
@@ -355,9 +355,9 @@ main(int argc, char **argv)
 				return (2);
 			}
 			if (ch == 'T')
-				M.timeout_ms = (unsigned)v * 1000;
+				min_state.timeout_ms = (unsigned)v * 1000;
 			else
-				M.max_tries = (unsigned)v;
+				min_state.max_tries = (unsigned)v;
 			break;
 		case 't':
 			fmt = SF_TEXT;
@@ -369,10 +369,10 @@ main(int argc, char **argv)
 			fmt = SF_RAW;
 			break;
 		case 'X':
-			M.threaded = true;
+			min_state.threaded = true;
 			break;
 		case 'q':
-			M.quiet = true;
+			min_state.quiet = true;
 			break;
 		case 'B':
 			only_bucket = true;
@@ -410,58 +410,61 @@ main(int argc, char **argv)
 			return (2);
 		}
 	}
-	M.sc = load(path, fmt);
-	ip = interp_new(M.sc, NULL);
+	min_state.sc = load(path, fmt);
+	ip = interp_new(min_state.sc, NULL);
 	if (ip == NULL) {
 		fprintf(stderr, "%s: %s: rejected by the interpreter (%s)\n",
 		    prog, path, interp_reject_reason());
 		return (1);
 	}
 	interp_free(ip);
-	M.buf = pack(M.sc, &M.len);
-	scenario__free_unpacked(M.sc, NULL);
-	M.sc = unpack_current();
-	if (bucket_of(M.buf, M.len, M.bucket, sizeof(M.bucket)) != 0) {
+	min_state.buf = pack(min_state.sc, &min_state.len);
+	scenario__free_unpacked(min_state.sc, NULL);
+	min_state.sc = min_unpack_current();
+	if (bucket_of(min_state.buf, min_state.len, min_state.bucket,
+	    sizeof(min_state.bucket)) != 0) {
 		fprintf(stderr, "%s: cannot fork a child: %s\n", prog,
 		    strerror(errno));
 		return (1);
 	}
 	if (only_bucket) {
-		if (M.bucket[0] == '\0') {
+		if (min_state.bucket[0] == '\0') {
 			printf("none\n");
 			return (1);
 		}
-		printf("%s\n", M.bucket);
+		printf("%s\n", min_state.bucket);
 		return (0);
 	}
-	if (strcmp(M.bucket, "timeout") == 0) {
+	if (strcmp(min_state.bucket, "timeout") == 0) {
 		fprintf(stderr, "%s: %s: the run timed out after %u s; nothing "
 		    "to minimize (try a larger --timeout)\n", prog, path,
-		    M.timeout_ms / 1000);
+		    min_state.timeout_ms / 1000);
 		return (1);
 	}
-	if (M.bucket[0] == '\0' || strncmp(M.bucket, "exit ", 5) == 0) {
+	if (min_state.bucket[0] == '\0' ||
+	    strncmp(min_state.bucket, "exit ", 5) == 0) {
 		fprintf(stderr, "%s: %s does not crash on this core; nothing "
 		    "to minimize (did you mean %s_<variant>?)\n", prog, path,
 		    PROG_BASE);
 		return (1);
 	}
-	n_ops0 = M.sc->n_ops;
-	n_sw0 = M.sc->n_switches;
-	n_if0 = n_ifaces_of(M.sc);
-	progress("%s: %zu ops, %u interfaces, bucket: %s", path, n_ops0,
-	    n_if0, M.bucket);
-	for (round = 0; round < 16 && !M.out_of_tries; round++) {
+	n_ops0 = min_state.sc->n_ops;
+	n_sw0 = min_state.sc->n_switches;
+	n_if0 = min_n_ifaces_of(min_state.sc);
+	min_progress("%s: %zu ops, %u interfaces, bucket: %s", path, n_ops0,
+	    n_if0, min_state.bucket);
+	for (round = 0; round < 16 && !min_state.out_of_tries; round++) {
 		bool changed = false;
 
-		changed |= pass_ops();
-		changed |= pass_topology();
-		changed |= pass_scalars();
-		changed |= pass_switches();
+		changed |= min_pass_ops();
+		changed |= min_pass_topology();
+		changed |= min_pass_scalars();
+		changed |= min_pass_switches();
 		if (!changed)
 			break;
 	}
-	if (pbtext_format((const ProtobufCMessage *)M.sc, &text, &tlen) != 0) {
+	if (pbtext_format((const ProtobufCMessage *)min_state.sc, &text,
+	    &tlen) != 0) {
 		fprintf(stderr, "%s: internal: the result has no exact text "
 		    "form\n", prog);
 		return (1);
@@ -480,7 +483,7 @@ main(int argc, char **argv)
 			return (1);
 		}
 		bb = pack(back, &bl);
-		if (bl != M.len || memcmp(bb, M.buf, bl) != 0) {
+		if (bl != min_state.len || memcmp(bb, min_state.buf, bl) != 0) {
 			fprintf(stderr, "%s: internal: the text form does not "
 			    "pack back to the minimized scenario\n", prog);
 			free(bb);
@@ -498,10 +501,11 @@ main(int argc, char **argv)
 	    "# %zu switches -> %zu (%u candidates tried).\n"
 	    "# Bucket: %s\n"
 	    "# Replay: sndtag-replay%s%s%s --trace <this file>\n",
-	    prog, path, n_ops0, M.sc->n_ops, n_if0, n_ifaces_of(M.sc),
-	    n_sw0, M.sc->n_switches, M.tries, M.bucket,
+	    prog, path, n_ops0, min_state.sc->n_ops, n_if0,
+	    min_n_ifaces_of(min_state.sc),
+	    n_sw0, min_state.sc->n_switches, min_state.tries, min_state.bucket,
 	    repro_variant[0] != '\0' ? "_" : "", repro_variant,
-	    M.threaded ? " --threaded --strategy switch" : "") < 0) {
+	    min_state.threaded ? " --threaded --strategy switch" : "") < 0) {
 		free(text);
 		return (1);
 	}
@@ -511,13 +515,13 @@ main(int argc, char **argv)
 		free(head);
 		return (1);
 	}
-	progress("wrote %s: %zu ops (from %zu), %u interfaces (from %u), "
-	    "%zu switches (from %zu), %u candidates tried", out, M.sc->n_ops,
-	    n_ops0, n_ifaces_of(M.sc), n_if0, M.sc->n_switches, n_sw0,
-	    M.tries);
+	min_progress("wrote %s: %zu ops (from %zu), %u interfaces (from %u), "
+	    "%zu switches (from %zu), %u candidates tried", out,
+	    min_state.sc->n_ops, n_ops0, min_n_ifaces_of(min_state.sc), n_if0,
+	    min_state.sc->n_switches, n_sw0, min_state.tries);
 	free(text);
 	free(head);
-	free(M.buf);
-	scenario__free_unpacked(M.sc, NULL);
+	free(min_state.buf);
+	scenario__free_unpacked(min_state.sc, NULL);
 	return (0);
 }

@@ -26,19 +26,20 @@ struct minimize {
 	bool		 threaded;	/* --threaded: --strategy switch */
 };
 
-extern struct minimize M;	/* minimize.c */
+extern struct minimize min_state;	/* minimize.c */
 
 /* minimize.c: progress lines, and trying a candidate. */
-void	progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	min_progress(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
 /* The current scenario, unpacked afresh (the caller frees it). */
-Scenario *unpack_current(void);
-uint32_t n_ifaces_of(const Scenario *sc);
-bool	try_view(const Scenario *view, const char *what);
+Scenario *min_unpack_current(void);
+uint32_t min_n_ifaces_of(const Scenario *sc);
+bool	min_try_view(const Scenario *view, const char *what);
 
 /* The passes: true if one made the scenario smaller. */
-bool	pass_ops(void);		/* minimize_ops.c */
-bool	pass_switches(void);	/* minimize_ops.c */
-bool	pass_topology(void);	/* minimize_topology.c */
-bool	pass_scalars(void);	/* minimize_scalars.c */
+bool	min_pass_ops(void);		/* minimize_ops.c */
+bool	min_pass_switches(void);	/* minimize_ops.c */
+bool	min_pass_topology(void);	/* minimize_topology.c */
+bool	min_pass_scalars(void);		/* minimize_scalars.c */
 
 #endif /* !_REPRO_MINIMIZE_INT_H_ */

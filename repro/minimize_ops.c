@@ -17,37 +17,37 @@
 static bool
 ops_without(size_t from, size_t n)
 {
-	Scenario v = *M.sc;
+	Scenario v = *min_state.sc;
 	char what[64];
 	size_t i, k = 0;
 	Switch **sws = NULL, *swv = NULL;
 	Op **ops;
 	bool ok;
 
-	ops = calloc(M.sc->n_ops + 1, sizeof(*ops));
+	ops = calloc(min_state.sc->n_ops + 1, sizeof(*ops));
 	if (ops == NULL)
 		return (false);
-	for (i = 0; i < M.sc->n_ops; i++)
+	for (i = 0; i < min_state.sc->n_ops; i++)
 		if (i < from || i >= from + n)
-			ops[k++] = M.sc->ops[i];
+			ops[k++] = min_state.sc->ops[i];
 	v.ops = ops;
 	v.n_ops = k;
 	/* Switches keep naming the same ops and actors. */
-	if (M.sc->n_switches > 0) {
-		sws = calloc(M.sc->n_switches, sizeof(*sws));
-		swv = calloc(M.sc->n_switches, sizeof(*swv));
+	if (min_state.sc->n_switches > 0) {
+		sws = calloc(min_state.sc->n_switches, sizeof(*sws));
+		swv = calloc(min_state.sc->n_switches, sizeof(*swv));
 		if (sws == NULL || swv == NULL) {
 			free(sws);
 			free(swv);
 			free(ops);
 			return (false);
 		}
-		for (i = 0, k = 0; i < M.sc->n_switches; i++) {
-			uint32_t op = M.sc->switches[i]->op;
+		for (i = 0, k = 0; i < min_state.sc->n_switches; i++) {
+			uint32_t op = min_state.sc->switches[i]->op;
 
 			if (op >= from && op < from + n)
 				continue;
-			swv[k] = *M.sc->switches[i];
+			swv[k] = *min_state.sc->switches[i];
 			if (op >= from + n)
 				swv[k].op = op - (uint32_t)n;
 			sws[k] = &swv[k];
@@ -61,7 +61,7 @@ ops_without(size_t from, size_t n)
 	else
 		snprintf(what, sizeof(what), "removed ops #%zu-#%zu", from,
 		    from + n - 1);
-	ok = try_view(&v, what);
+	ok = min_try_view(&v, what);
 	free(ops);
 	free(sws);
 	free(swv);
@@ -69,16 +69,16 @@ ops_without(size_t from, size_t n)
 }
 
 bool
-pass_ops(void)
+min_pass_ops(void)
 {
 	size_t n = 2, len, chunk, start, cnt, i;
 	bool any = false, reduced;
 
-	progress("operations: %zu (ddmin)", M.sc->n_ops);
+	min_progress("operations: %zu (ddmin)", min_state.sc->n_ops);
 	/* A crash in setup or teardown may need no operation at all. */
-	if (M.sc->n_ops > 0 && ops_without(0, M.sc->n_ops))
+	if (min_state.sc->n_ops > 0 && ops_without(0, min_state.sc->n_ops))
 		return (true);
-	while ((len = M.sc->n_ops) >= 2 && !M.out_of_tries) {
+	while ((len = min_state.sc->n_ops) >= 2 && !min_state.out_of_tries) {
 		if (n > len)
 			n = len;
 		chunk = (len + n - 1) / n;
@@ -100,8 +100,8 @@ pass_ops(void)
 		n = n * 2 < len ? n * 2 : len;
 	}
 	/* ddmin ends at single ops; once more, last to first. */
-	for (i = M.sc->n_ops; i-- > 0 && !M.out_of_tries;)
-		if (i < M.sc->n_ops && ops_without(i, 1))
+	for (i = min_state.sc->n_ops; i-- > 0 && !min_state.out_of_tries;)
+		if (i < min_state.sc->n_ops && ops_without(i, 1))
 			any = true;
 	return (any);
 }
@@ -112,26 +112,26 @@ pass_ops(void)
 static bool
 switch_without(size_t i)
 {
-	Scenario v = *M.sc;
+	Scenario v = *min_state.sc;
 	Switch **sws;
 	size_t j, k = 0;
 	char what[64];
 	bool ok;
 
-	sws = calloc(M.sc->n_switches + 1, sizeof(*sws));
+	sws = calloc(min_state.sc->n_switches + 1, sizeof(*sws));
 	if (sws == NULL)
 		return (false);
-	if (i < M.sc->n_switches)
-		for (j = 0; j < M.sc->n_switches; j++)
+	if (i < min_state.sc->n_switches)
+		for (j = 0; j < min_state.sc->n_switches; j++)
 			if (j != i)
-				sws[k++] = M.sc->switches[j];
+				sws[k++] = min_state.sc->switches[j];
 	v.switches = sws;
 	v.n_switches = k;
-	if (i < M.sc->n_switches)
+	if (i < min_state.sc->n_switches)
 		snprintf(what, sizeof(what), "removed switch %zu", i);
 	else
 		snprintf(what, sizeof(what), "removed every switch");
-	ok = try_view(&v, what);
+	ok = min_try_view(&v, what);
 	free(sws);
 	return (ok);
 }
@@ -140,44 +140,46 @@ switch_without(size_t i)
 static bool
 switch_point(size_t i, uint32_t p)
 {
-	Scenario v = *M.sc;
+	Scenario v = *min_state.sc;
 	Switch **sws, one;
 	char what[64];
 	bool ok;
 
-	sws = calloc(M.sc->n_switches, sizeof(*sws));
+	sws = calloc(min_state.sc->n_switches, sizeof(*sws));
 	if (sws == NULL)
 		return (false);
-	memcpy(sws, M.sc->switches, M.sc->n_switches * sizeof(*sws));
-	one = *M.sc->switches[i];
+	memcpy(sws, min_state.sc->switches,
+	    min_state.sc->n_switches * sizeof(*sws));
+	one = *min_state.sc->switches[i];
 	one.point = p;
 	one.has_point = 1;
 	sws[i] = &one;
 	v.switches = sws;
 	snprintf(what, sizeof(what), "switch %zu at point %u", i, p);
-	ok = try_view(&v, what);
+	ok = min_try_view(&v, what);
 	free(sws);
 	return (ok);
 }
 
 bool
-pass_switches(void)
+min_pass_switches(void)
 {
 	uint32_t lo, hi, mid;
 	bool any = false;
 	size_t i;
 
-	if (!M.threaded || M.sc->n_switches == 0)
+	if (!min_state.threaded || min_state.sc->n_switches == 0)
 		return (false);
-	progress("schedule: %zu switches", M.sc->n_switches);
-	if (switch_without(M.sc->n_switches))
+	min_progress("schedule: %zu switches", min_state.sc->n_switches);
+	if (switch_without(min_state.sc->n_switches))
 		return (true);
-	for (i = M.sc->n_switches; i-- > 0 && !M.out_of_tries;)
-		if (i < M.sc->n_switches && switch_without(i))
+	for (i = min_state.sc->n_switches; i-- > 0 && !min_state.out_of_tries;)
+		if (i < min_state.sc->n_switches && switch_without(i))
 			any = true;
 	/* Earliest point that still gives the bucket (bisect, then 0). */
-	for (i = 0; i < M.sc->n_switches && !M.out_of_tries; i++) {
-		hi = M.sc->switches[i]->point;
+	for (i = 0; i < min_state.sc->n_switches && !min_state.out_of_tries;
+	    i++) {
+		hi = min_state.sc->switches[i]->point;
 		if (hi == 0)
 			continue;
 		if (switch_point(i, 0)) {
@@ -185,7 +187,7 @@ pass_switches(void)
 			continue;
 		}
 		lo = 0;
-		while (hi - lo > 1 && !M.out_of_tries) {
+		while (hi - lo > 1 && !min_state.out_of_tries) {
 			mid = lo + (hi - lo) / 2;
 			if (switch_point(i, mid)) {
 				hi = mid;

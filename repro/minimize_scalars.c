@@ -253,7 +253,7 @@ try_slot(size_t k, uint32_t val)
 	size_t n;
 	bool ok;
 
-	copy = unpack_current();
+	copy = min_unpack_current();
 	n = slots_of(copy, slots_buf);
 	if (k >= n) {
 		scenario__free_unpacked(copy, NULL);
@@ -264,7 +264,7 @@ try_slot(size_t k, uint32_t val)
 	*s->has = val != s->dflt;
 	snprintf(desc, sizeof(desc), "%s of %s %zu -> %u", s->name,
 	    s->owner, s->where, val);
-	ok = try_view(copy, desc);
+	ok = min_try_view(copy, desc);
 	scenario__free_unpacked(copy, NULL);
 	return (ok);
 }
@@ -278,7 +278,7 @@ bisect_slot(size_t k, uint32_t lo, uint32_t v)
 
 	if (try_slot(k, lo))
 		return (true);
-	while (good - bad > 1 && !M.out_of_tries) {
+	while (good - bad > 1 && !min_state.out_of_tries) {
 		mid = bad + (good - bad) / 2;
 		if (try_slot(k, mid)) {
 			good = mid;
@@ -290,7 +290,7 @@ bisect_slot(size_t k, uint32_t lo, uint32_t v)
 }
 
 bool
-pass_scalars(void)
+min_pass_scalars(void)
 {
 	Scenario *copy, v;
 	size_t k, n, i;
@@ -298,24 +298,24 @@ pass_scalars(void)
 	uint32_t val;
 
 	/* All threads to 0 in one candidate first. */
-	for (i = 0; i < M.sc->n_ops; i++)
-		if (M.sc->ops[i]->thread != 0)
+	for (i = 0; i < min_state.sc->n_ops; i++)
+		if (min_state.sc->ops[i]->thread != 0)
 			threads = true;
 	if (threads) {
-		copy = unpack_current();
+		copy = min_unpack_current();
 		for (i = 0; i < copy->n_ops; i++) {
 			copy->ops[i]->thread = 0;
 			copy->ops[i]->has_thread = 0;
 		}
 		v = *copy;
-		if (try_view(&v, "every op on thread 0"))
+		if (min_try_view(&v, "every op on thread 0"))
 			any = true;
 		scenario__free_unpacked(copy, NULL);
 	}
-	progress("values");
-	n = slots_of(M.sc, slots_buf);
-	for (k = 0; k < n && !M.out_of_tries; k++) {
-		if (slots_of(M.sc, slots_buf) <= k)
+	min_progress("values");
+	n = slots_of(min_state.sc, slots_buf);
+	for (k = 0; k < n && !min_state.out_of_tries; k++) {
+		if (slots_of(min_state.sc, slots_buf) <= k)
 			break;
 		val = *slots_buf[k].v;
 		switch (slots_buf[k].how) {

@@ -198,7 +198,7 @@ try_topology_edit(int what, size_t i)
 	char desc[80];
 	bool ok;
 
-	copy = unpack_current();
+	copy = min_unpack_current();
 	v = *copy;
 	tv = *copy->topology;
 	v.topology = &tv;
@@ -237,46 +237,52 @@ try_topology_edit(int what, size_t i)
 		v.topology = NULL;
 		break;
 	}
-	ok = (what > 2 || arr != NULL) && try_view(&v, desc);
+	ok = (what > 2 || arr != NULL) && min_try_view(&v, desc);
 	free(arr);
 	scenario__free_unpacked(copy, NULL);
 	return (ok);
 }
 
 bool
-pass_topology(void)
+min_pass_topology(void)
 {
 	const Topology *t;
 	bool any = false;
 	size_t i;
 
-	if (M.sc->has_schedule) {
-		Scenario v = *M.sc;
+	if (min_state.sc->has_schedule) {
+		Scenario v = *min_state.sc;
 
 		/* Only the threaded mode reads it. */
 		v.has_schedule = 0;
 		v.schedule.len = 0;
 		v.schedule.data = NULL;
-		if (try_view(&v, "removed the schedule bytes"))
+		if (min_try_view(&v, "removed the schedule bytes"))
 			any = true;
 	}
-	if (M.sc->topology == NULL)
+	if (min_state.sc->topology == NULL)
 		return (any);
-	progress("topology: %u interfaces, %zu addresses, %zu routes",
-	    n_ifaces_of(M.sc), M.sc->topology->n_addrs,
-	    M.sc->topology->n_routes);
-	for (i = M.sc->topology->n_ifaces; i-- > 0 && !M.out_of_tries;)
-		if (i < M.sc->topology->n_ifaces && try_topology_edit(0, i))
+	min_progress("topology: %u interfaces, %zu addresses, %zu routes",
+	    min_n_ifaces_of(min_state.sc), min_state.sc->topology->n_addrs,
+	    min_state.sc->topology->n_routes);
+	for (i = min_state.sc->topology->n_ifaces; i-- > 0 &&
+	    !min_state.out_of_tries;)
+		if (i < min_state.sc->topology->n_ifaces &&
+		    try_topology_edit(0, i))
 			any = true;
-	for (i = M.sc->topology->n_addrs; i-- > 0 && !M.out_of_tries;)
-		if (i < M.sc->topology->n_addrs && try_topology_edit(1, i))
+	for (i = min_state.sc->topology->n_addrs; i-- > 0 &&
+	    !min_state.out_of_tries;)
+		if (i < min_state.sc->topology->n_addrs &&
+		    try_topology_edit(1, i))
 			any = true;
-	for (i = M.sc->topology->n_routes; i-- > 0 && !M.out_of_tries;)
-		if (i < M.sc->topology->n_routes && try_topology_edit(2, i))
+	for (i = min_state.sc->topology->n_routes; i-- > 0 &&
+	    !min_state.out_of_tries;)
+		if (i < min_state.sc->topology->n_routes &&
+		    try_topology_edit(2, i))
 			any = true;
-	if (M.sc->topology->forwarding && try_topology_edit(3, 0))
+	if (min_state.sc->topology->forwarding && try_topology_edit(3, 0))
 		any = true;
-	t = M.sc->topology;
+	t = min_state.sc->topology;
 	if (t->n_ifaces == 0 && t->n_addrs == 0 && t->n_routes == 0 &&
 	    !t->forwarding && try_topology_edit(4, 0))
 		any = true;

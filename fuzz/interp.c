@@ -771,15 +771,68 @@ interp_ops_run(const struct interp *ip)
 	return (__atomic_load_n(&ip->ops_run, __ATOMIC_RELAXED));
 }
 
+const struct interp_limits *
+interp_limits_of(const struct interp *ip)
+{
+	return (&ip->lim);
+}
+
+void
+interp_iface_params(const Iface *d, struct interp_iface_params *p)
+{
+	const Nic *n;
+
+	memset(p, 0, sizeof(*p));
+	switch (d->kind_case) {
+	case IFACE__KIND_LOOPBACK:
+	case IFACE__KIND_EPAIR:
+	case IFACE__KIND_LAGG:
+		break;
+	case IFACE__KIND_VLAN:
+		p->vid = clamp_u32(d->vlan->vid, 1, 4094);
+		break;
+	case IFACE__KIND_CXGBE:
+		p->etids = clamp_u32(d->cxgbe->n_etids, 1,
+		    INTERP_CXGBE_ETIDS_MAX);
+		p->classes = clamp_u32(d->cxgbe->n_classes, 1,
+		    INTERP_CXGBE_CLASSES_MAX);
+		p->credits = clamp_u32(d->cxgbe->tx_credits,
+		    CXGBE_CREDITS_MIN, INTERP_CXGBE_CREDITS_MAX);
+		p->backlog = clamp_u32(d->cxgbe->max_backlog, 1,
+		    INTERP_CXGBE_BACKLOG_MAX);
+		break;
+	case IFACE__KIND_MLX5:
+		p->workers = clamp_u32(d->mlx5->workers, 1,
+		    INTERP_MLX5_WORKERS_MAX);
+		p->rl_per_worker = clamp_u32(d->mlx5->channels_per_worker, 1,
+		    INTERP_MLX5_RL_PER_WORKER_MAX);
+		p->channels = clamp_u32(d->mlx5->tx_channels, 1,
+		    INTERP_MLX5_CHANNELS_MAX);
+		p->sq_size = clamp_u32(d->mlx5->sq_size, 1,
+		    INTERP_MLX5_SQ_MAX);
+		break;
+	default:
+		/* A Nic, or an unset kind: a default Nic. */
+		n = d->kind_case == IFACE__KIND_NIC ? d->nic : NULL;
+		p->mtu = n != NULL ? clamp_u32(n->mtu, INTERP_MTU_MIN,
+		    INTERP_MTU_MAX) : 1500;
+		p->ring = n != NULL ? clamp_u32(n->ring_size, 1,
+		    INTERP_NIC_RING_MAX) : NIC_RING_DEFAULT;
+		break;
+	}
+}
+
 static void
 setup_iface(struct interp *ip, const Iface *d)
 {
+	struct interp_iface_params pa;
 	struct interp_iface *ifc, *p;
 	struct ifnet *ifp, *a, *b;
 	char ebuf[16];
 	int error, flags;
 	uint32_t i;
 
+	interp_iface_params(d, &pa);
 	switch (d->kind_case) {
 	case IFACE__KIND_LOOPBACK:
 		ifp = loop_attach(ip->n_kind[IK_LOOP]);
@@ -808,7 +861,7 @@ setup_iface(struct interp *ip, const Iface *d)
 		break;
 	case IFACE__KIND_VLAN: {
 		const Vlan *v = d->vlan;
-		uint16_t vid = (uint16_t)clamp_u32(v->vid, 1, 4094);
+		uint16_t vid = (uint16_t)pa.vid;
 
 		p = NULL;
 		if (v->has_parent && ip->n_ifaces > 0) {
@@ -861,17 +914,12 @@ setup_iface(struct interp *ip, const Iface *d)
 		break;
 	}
 	case IFACE__KIND_CXGBE: {
-		const Cxgbe *c = d->cxgbe;
 		struct cxgbe_params cp;
 
-		cp.n_etids = (int)clamp_u32(c->n_etids, 1,
-		    INTERP_CXGBE_ETIDS_MAX);
-		cp.n_classes = (int)clamp_u32(c->n_classes, 1,
-		    INTERP_CXGBE_CLASSES_MAX);
-		cp.tx_credits = (int)clamp_u32(c->tx_credits,
-		    CXGBE_CREDITS_MIN, INTERP_CXGBE_CREDITS_MAX);
-		cp.max_backlog = (int)clamp_u32(c->max_backlog, 1,
-		    INTERP_CXGBE_BACKLOG_MAX);
+		cp.n_etids = (int)pa.etids;
+		cp.n_classes = (int)pa.classes;
+		cp.tx_credits = (int)pa.credits;
+		cp.max_backlog = (int)pa.backlog;
 		ifp = cxgbe_attach(ip->n_kind[IK_CXGBE], &cp);
 		ifc = iface_add(ip, IK_CXGBE, ifp);
 		ip->n_kind[IK_CXGBE]++;
@@ -882,17 +930,13 @@ setup_iface(struct interp *ip, const Iface *d)
 		break;
 	}
 	case IFACE__KIND_MLX5: {
-		const Mlx5 *m = d->mlx5;
 		struct mlx5e_params mp;
 
-		mp.n_workers = (int)clamp_u32(m->workers, 1,
-		    INTERP_MLX5_WORKERS_MAX);
-		mp.channels_per_worker = (int)clamp_u32(m->channels_per_worker,
-		    1, INTERP_MLX5_RL_PER_WORKER_MAX);
-		mp.n_channels = (int)clamp_u32(m->tx_channels, 1,
-		    INTERP_MLX5_CHANNELS_MAX);
-		mp.sq_size = (int)clamp_u32(m->sq_size, 1, INTERP_MLX5_SQ_MAX);
-		mp.packet_pacing = m->packet_pacing != 0;
+		mp.n_workers = (int)pa.workers;
+		mp.channels_per_worker = (int)pa.rl_per_worker;
+		mp.n_channels = (int)pa.channels;
+		mp.sq_size = (int)pa.sq_size;
+		mp.packet_pacing = d->mlx5->packet_pacing != 0;
 		ifp = mlx5e_attach(ip->n_kind[IK_MLX5], &mp);
 		ifc = iface_add(ip, IK_MLX5, ifp);
 		ifc->n_workers = mp.n_workers;
@@ -907,10 +951,8 @@ setup_iface(struct interp *ip, const Iface *d)
 	default: {
 		/* A Nic, or an unset kind: a default Nic. */
 		const Nic *n = d->kind_case == IFACE__KIND_NIC ? d->nic : NULL;
-		u_long mtu = n != NULL ? clamp_u32(n->mtu, INTERP_MTU_MIN,
-		    INTERP_MTU_MAX) : 1500;
-		int ring = n != NULL ? (int)clamp_u32(n->ring_size, 1,
-		    INTERP_NIC_RING_MAX) : NIC_RING_DEFAULT;
+		u_long mtu = pa.mtu;
+		int ring = (int)pa.ring;
 
 		flags = 0;
 		if (n != NULL && n->txrtlmt)
@@ -1050,6 +1092,30 @@ static uint32_t
 clamp_size(struct interp *ip, uint32_t size)
 {
 	return (MIN(size, ip->lim.max_send_size));
+}
+
+/* One for the send, one per KiB it may segment or fragment into. */
+uint32_t
+interp_send_packets(uint32_t size)
+{
+	return (1 + size / 1024);
+}
+
+/* At most the send size, and what fits the IP header's length field. */
+uint32_t
+interp_receive_size(const Receive *o, const struct interp_limits *lim)
+{
+	uint32_t size = MIN(o->size, lim->max_send_size);
+
+	if (af_of(o->af) == AF_INET)
+		return (MIN(size, IP_MAXPACKET - (uint32_t)sizeof(struct ip)));
+	return (MIN(size, IPV6_MAXPACKET));
+}
+
+uint32_t
+interp_taskqueue_rounds(const TaskqueueRun *t)
+{
+	return (clamp_u32(t->rounds, 1, INTERP_TASKQUEUE_ROUNDS_MAX));
 }
 
 static void
@@ -1224,7 +1290,7 @@ op_sock(struct interp *ip, const Op *op, struct interp_opctx *c)
 	case OP__OP_SEND:
 		size = clamp_size(ip, op->send->size);
 		ctx_printf(c, " size=%u", size);
-		if (!packet_budget(ip, 1 + size / 1024)) {
+		if (!packet_budget(ip, interp_send_packets(size))) {
 			c->skip = "packet budget";
 			error = SKIP;
 			break;
@@ -1281,14 +1347,10 @@ op_receive(struct interp *ip, const Receive *o, struct interp_opctx *c)
 	struct interp_iface *ifc;
 	struct epoch_tracker et;
 	struct mbuf *m;
-	uint32_t size = clamp_size(ip, o->size);
+	uint32_t size = interp_receive_size(o, &ip->lim);
 	uint8_t proto = o->proto == L4__TCP ? IPPROTO_TCP : IPPROTO_UDP;
 	int af = af_of(o->af);
 
-	if (af == AF_INET)
-		size = MIN(size, IP_MAXPACKET - (uint32_t)sizeof(struct ip));
-	else
-		size = MIN(size, 65535u);
 	ifc = iface_any(ip, o->iface);
 	ctx_printf(c, "receive %s dst=%u size=%u %s", af_name(o->af),
 	    o->dst % INTERP_NDST, size, proto == IPPROTO_TCP ? "tcp" : "udp");
@@ -1538,7 +1600,7 @@ op_other(struct interp *ip, const Op *op, struct interp_opctx *c)
 		ctx_printf(c, " done=%d", error);
 		return (0);
 	case OP__OP_TASKQUEUE:
-		n = clamp_u32(op->taskqueue->rounds, 1, 16);
+		n = interp_taskqueue_rounds(op->taskqueue);
 		ctx_printf(c, "taskqueue rounds=%u", n);
 		error = 0;
 		while (n-- > 0)

@@ -28,6 +28,9 @@
 #include <stdio.h>
 
 typedef struct Scenario Scenario;
+typedef struct Iface Iface;
+typedef struct Receive Receive;
+typedef struct TaskqueueRun TaskqueueRun;
 
 struct interp_limits {
 	uint32_t	max_ops;		/* operations in one input */
@@ -90,6 +93,11 @@ extern const struct interp_limits interp_default_limits;
 #define	INTERP_CXGBE_CLASSES_MAX 4
 #define	INTERP_CXGBE_CREDITS_MAX 1024
 #define	INTERP_CXGBE_BACKLOG_MAX 64
+/*
+ * TaskqueueRun: a round runs only the tasks pending at its start, so a
+ * chain of tasks that queue the next one needs a round per link.
+ */
+#define	INTERP_TASKQUEUE_ROUNDS_MAX 16
 
 /*
  * net.inet.ip.ttl and net.inet6.ip6.hlim for every scenario.  The world
@@ -151,6 +159,36 @@ void	interp_set_op_hook(void (*fn)(void *, int, int), void *arg);
 
 /* The number of operations that ran (for summaries). */
 uint32_t interp_ops_run(const struct interp *ip);
+
+/*
+ * What the interpreter makes of a scenario's values, in one place so that
+ * sndtag-cprog (repro/cprog_*.c) writes the same calls.
+ *
+ * An interface's parameters: d's values clamped to the ranges above; only
+ * those of d's kind are set (an unset kind is a default Nic).
+ */
+struct interp_iface_params {
+	uint32_t	mtu;		/* Nic */
+	uint32_t	ring;		/* Nic; NIC_RING_DEFAULT: unset kind */
+	uint32_t	vid;		/* Vlan */
+	uint32_t	etids;		/* Cxgbe */
+	uint32_t	classes;
+	uint32_t	credits;
+	uint32_t	backlog;
+	uint32_t	workers;	/* Mlx5 */
+	uint32_t	rl_per_worker;
+	uint32_t	channels;
+	uint32_t	sq_size;
+};
+void	interp_iface_params(const Iface *d, struct interp_iface_params *p);
+/* The limits an interpreter runs with (max_sockets within its ceiling). */
+const struct interp_limits *interp_limits_of(const struct interp *ip);
+/* Packet budget units of a send of size (clamped) bytes. */
+uint32_t interp_send_packets(uint32_t size);
+/* A received packet's size in bytes. */
+uint32_t interp_receive_size(const Receive *o,
+	    const struct interp_limits *lim);
+uint32_t interp_taskqueue_rounds(const TaskqueueRun *t);
 
 /*
  * Clamp a scenario in place so every value is in the range the

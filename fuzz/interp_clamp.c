@@ -314,7 +314,8 @@ interp_clamp(Scenario *sc, const struct interp_limits *lim)
 			    INTERP_MLX5_WORKERS_MAX - 1);
 			break;
 		case OP__OP_TASKQUEUE:
-			clampv(&k, &op->taskqueue->rounds, 1, 16);
+			clampv(&k, &op->taskqueue->rounds, 1,
+			    INTERP_TASKQUEUE_ROUNDS_MAX);
 			break;
 		case OP__OP_TAG_MODIFY:
 			clampref(&k, &op->tag_modify->sock, n_sock);

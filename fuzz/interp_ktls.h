@@ -2,7 +2,7 @@
  * Harness: the kernel-TLS and pacing-user operations (TlsEnable, TlsSend,
  * Pacing in fuzz/scenario.proto).  Their meaning lives here once: the
  * interpreter (fuzz/interp.c) runs them through interp_ktls_run, the C
- * reproducer generator (repro/cprog.c) and the clamp (interp_clamp.c)
+ * reproducer generator (repro/cprog_sock.c) and the clamp (interp_clamp.c)
  * take the same resolved arguments and trace text from interp_ktls_args
  * and interp_ktls_detail.
  */

@@ -295,8 +295,18 @@ add_executable(sndtag-bucket ${SNDTAG_REPRO_DIR}/bucket.c)
 target_link_libraries(sndtag-bucket PRIVATE sndtag_crashrun)
 set_target_properties(sndtag-bucket PROPERTIES
     RUNTIME_OUTPUT_DIRECTORY ${SNDTAG_REPRO_OUT})
+add_library(sndtag_minimize_obj OBJECT
+    ${SNDTAG_REPRO_DIR}/minimize.c
+    ${SNDTAG_REPRO_DIR}/minimize_ops.c
+    ${SNDTAG_REPRO_DIR}/minimize_scalars.c
+    ${SNDTAG_REPRO_DIR}/minimize_topology.c)
+add_library(sndtag_cprog_obj OBJECT
+    ${SNDTAG_REPRO_DIR}/cprog.c
+    ${SNDTAG_REPRO_DIR}/cprog_ops.c
+    ${SNDTAG_REPRO_DIR}/cprog_setup.c
+    ${SNDTAG_REPRO_DIR}/cprog_sock.c
+    ${SNDTAG_REPRO_DIR}/cprog_text.c)
 foreach(tool minimize cprog)
-  add_library(sndtag_${tool}_obj OBJECT ${SNDTAG_REPRO_DIR}/${tool}.c)
   target_link_libraries(sndtag_${tool}_obj PRIVATE
       sndtag_scenario_io sndtag_interp sndtag_crashrun)
 endforeach()
@@ -503,6 +513,23 @@ if(SNDTAG_BUILD_TESTS)
           -DSCENARIO=${seed}
           -P ${_rt}/cprog_accounting.cmake)
       set_tests_properties(cprog_seed_${name} cprog_accounting_${name}
+          PROPERTIES LABELS "cprog" TIMEOUT 120)
+    endforeach()
+    # Fuzzed inputs whose interfaces exceed the interpreter's bounds: the
+    # program attaches them as clamped by the interpreter itself.
+    file(GLOB _clamped CONFIGURE_DEPENDS ${_rt}/cprog_clamped/*.txt)
+    foreach(scenario ${_clamped})
+      get_filename_component(name ${scenario} NAME_WE)
+      sndtag_cprog_program(clamped_${name} ${scenario} sndtag-cprog
+          sndtag_core)
+      add_test(NAME cprog_clamped_${name} COMMAND cprog_clamped_${name})
+      add_test(NAME cprog_accounting_clamped_${name} COMMAND ${CMAKE_COMMAND}
+          -DPROGRAM=$<TARGET_FILE:cprog_clamped_${name}>
+          -DREPLAY=$<TARGET_FILE:sndtag-replay>
+          -DSCENARIO=${scenario}
+          -P ${_rt}/cprog_accounting.cmake)
+      set_tests_properties(cprog_clamped_${name}
+          cprog_accounting_clamped_${name}
           PROPERTIES LABELS "cprog" TIMEOUT 120)
     endforeach()
     file(GLOB _variant_repros CONFIGURE_DEPENDS

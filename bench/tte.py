@@ -646,7 +646,9 @@ def parse_args(argv):
         "success rates, median and interquartile times to reach, trigger and "
         "detect, buckets, Mann-Whitney U tests and survival plots.",
         epilog="configurations: %s (default: %s).  Historic variants run the "
-        "libFuzzer/AFL++ configurations, race variants the sweep.  Full run: "
+        "libFuzzer/AFL++ configurations, race variants (those with a "
+        "corpora/races scenario: only threads expose them) the sweep and "
+        "fuzz_threads.  Full run: "
         "tools/sndtag bench tte --trials 5 --time 300" % (
             ", ".join(CONFIGS), ",".join(DEFAULT_CONFIGS)))
     ap.add_argument("--variants", default=",".join(names),

@@ -94,16 +94,16 @@ foreach(v ${_sndtag_cores})
   endif()
   if(COMMAND sndtag_add_fuzzer AND (ondemand STREQUAL "" OR NOT SNDTAG_SUBTREE))
     sndtag_add_fuzzer(fuzz_scenario${sfx} ${SNDTAG_FUZZ_DIR}/fuzz_scenario.c
-        ${SNDTAG_FUZZ_DIR}/asan_options.c
+        ${SNDTAG_FUZZ_DIR}/sanitizer_options.c
         ${ondemand}
         LIBS sndtag_interp ${core} sndtag_scenario_hooks sndtag_pbmutate)
     sndtag_add_fuzzer(fuzz_raw${sfx} ${SNDTAG_FUZZ_DIR}/fuzz_raw.c
-        ${SNDTAG_FUZZ_DIR}/asan_options.c
+        ${SNDTAG_FUZZ_DIR}/sanitizer_options.c
         ${ondemand}
         LIBS sndtag_interp ${core})
     # The threaded target (docs/SWEEPS.md, "Fuzzing schedules").
     sndtag_add_fuzzer(fuzz_threads${sfx} ${SNDTAG_FUZZ_DIR}/fuzz_threads.c
-        ${SNDTAG_FUZZ_DIR}/asan_options.c
+        ${SNDTAG_FUZZ_DIR}/sanitizer_options.c
         ${ondemand}
         LIBS sndtag_interp ${core} sndtag_scenario_hooks sndtag_pbmutate
             Threads::Threads)
@@ -254,9 +254,9 @@ if(SNDTAG_BUILD_TESTS)
 endif()
 
 # Throughput benchmark (tools/bench.c): exec/s per seed or over a corpus,
-# with the fuzz targets' ASan defaults (fuzz/asan_options.c).
+# with the fuzz targets' sanitizer defaults (fuzz/sanitizer_options.c).
 add_executable(sndtag-bench ${CMAKE_SOURCE_DIR}/tools/bench.c
-    ${SNDTAG_FUZZ_DIR}/asan_options.c)
+    ${SNDTAG_FUZZ_DIR}/sanitizer_options.c)
 target_link_libraries(sndtag-bench PRIVATE
     sndtag_scenario_io sndtag_interp sndtag_core)
 set_target_properties(sndtag-bench PROPERTIES
@@ -451,6 +451,18 @@ if(SNDTAG_BUILD_TESTS)
     set_tests_properties(threads_replay10_race_lagg_epoch
         threads_clean_race_lagg_epoch threads_minimize
         PROPERTIES LABELS "threads" TIMEOUT 300
+        ENVIRONMENT "TSAN_OPTIONS=halt_on_error=1:history_size=4")
+  endif()
+  # A panic on a model thread reaches libFuzzer's crash handler on that
+  # thread: the input must be written (fuzz/sanitizer_options.c).
+  if(TARGET fuzz_threads_passthru AND SNDTAG_BUILD_FUZZERS AND
+      SNDTAG_ENGINE STREQUAL "libfuzzer")
+    add_test(NAME threads_fuzz_panic
+        COMMAND ${_thr}_check.sh panic $<TARGET_FILE:fuzz_threads_passthru>
+            ${SNDTAG_CORPORA_OUT}/fuzz_threads/fail_alloc.bin
+            ${_rt_out}/threads_fuzz_panic "tag ifp mismatch")
+    set_tests_properties(threads_fuzz_panic PROPERTIES
+        LABELS "threads" TIMEOUT 300
         ENVIRONMENT "TSAN_OPTIONS=halt_on_error=1:history_size=4")
   endif()
   if(TARGET fuzz_threads AND SNDTAG_BUILD_FUZZERS)

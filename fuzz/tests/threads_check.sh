@@ -9,6 +9,11 @@
 #   threads_check.sh fuzz FUZZER SEEDS WORK RUNS
 #	fuzz_threads from the seeds for RUNS executions from a fresh
 #	corpus: exits 0 (no report on this core)
+#   threads_check.sh panic FUZZER SEED WORK EXPECT
+#	fuzz_threads on a variant whose SEED panics on a model thread:
+#	libFuzzer writes the crash input and exits with its own status
+#	(77), and the report is the panic EXPECT, not one about libFuzzer's
+#	crash handler (which once exited 66 or hung before the write)
 set -u
 mode=$1
 shift
@@ -48,6 +53,24 @@ fuzz)
 	rc=$?
 	tail -8 log
 	exit $rc
+	;;
+panic)
+	bin=$1 seed=$2 work=$3 expect=$4
+	rm -rf "$work"
+	mkdir -p "$work/corpus" "$work/crashes" || exit 1
+	cp "$seed" "$work/corpus/" || exit 1
+	cd "$work" || exit 1
+	# The handler used to hang: a hard limit, and SIGKILL after it.
+	timeout -s KILL 120 "$bin" -max_total_time=60 -seed=1 -max_len=8192 \
+	    -artifact_prefix=crashes/ corpus > log 2>&1
+	rc=$?
+	grep -E '^panic: |SUMMARY|Test unit written' log
+	[ "$rc" -eq 77 ] || { echo "exit status $rc, not libFuzzer's 77"; tail -20 log; exit 1; }
+	grep -q "^panic: .*$expect" log || { echo "no panic '$expect'"; exit 1; }
+	grep -q 'signal-unsafe' log && { echo "a report about the crash handler"; exit 1; }
+	n=$(find crashes -name 'crash-*' -size +0 | wc -l)
+	[ "$n" -eq 1 ] || { echo "$n crash files, not 1"; exit 1; }
+	echo "ok: the panic's input is in $(ls crashes)"
 	;;
 *)
 	echo "threads_check.sh: unknown mode '$mode'" >&2

@@ -121,6 +121,25 @@ keepgoing)
 	"$sndtag" corpus check --corpus "$work/pc" || fail "a persistent entry is not whole"
 	echo "ok: the campaign keeps going"
 	;;
+restart)
+	# One worker is one plain libFuzzer process: on a variant that
+	# crashes within seconds the campaign restarts it on the grown
+	# corpus until the budget ends, and files every crash.
+	out=$("$sndtag" fuzz --variant noref --time 20 --no-corpus --out "$work/c" -- -seed=1 2>&1)
+	echo "$out"
+	echo "$out" | grep -Eq '^  time: +(2[0-9]|[3-9][0-9])s \(of 20s requested; time budget reached\)' ||
+	    fail "the campaign did not run its budget"
+	echo "$out" | grep -Eq 'restarted [1-9][0-9]* time\(s\) after a crash' || fail "no restart reported"
+	grep -q -- '-fork=' "$work/c/fuzz-all.log" && fail "one worker ran fork mode"
+	m=$(ls "$work"/c/crashes/*/meta 2>/dev/null | head -1)
+	[ -n "$m" ] || fail "no crash bucket"
+	c=$(sed -n 's/^count: //p' "$m")
+	[ "${c:-0}" -ge 2 ] || fail "only ${c:-0} report(s): it stopped at the first crash"
+	ls crash-* 2>/dev/null && fail "crash files written in the working directory"
+	n=$(echo "$out" | sed -n 's/^  libFuzzer: *\([0-9]*\) executions.*/\1/p')
+	[ "${n:-0}" -gt 0 ] || fail "no executions counted"
+	echo "ok: one worker restarts after crashes"
+	;;
 *)
 	fail "unknown case '$case_'";;
 esac

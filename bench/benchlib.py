@@ -248,8 +248,14 @@ class Pool:
                         still.append(j)
                 running = still
         finally:
-            for j in running:
-                j.kill()
+            # A second ^C must not cut this short: it would leave trials
+            # running in their own sessions, out of the terminal's reach.
+            old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            try:
+                for j in running:
+                    j.kill()
+            finally:
+                signal.signal(signal.SIGINT, old)
 
 
 def spawn(cmd, log, env=None, cwd=None):

@@ -58,17 +58,6 @@ extern struct malloc_type M_MLX5EN[1] __attribute__((weak));
 extern struct malloc_type M_RTABLE[1] __attribute__((weak));
 extern struct malloc_type M_EPAIR[1] __attribute__((weak));
 
-enum iface_kind {
-	IK_NIC = 0,
-	IK_LOOP,
-	IK_EPAIR,
-	IK_VLAN,
-	IK_LAGG,
-	IK_CXGBE,
-	IK_MLX5,
-	IK_N
-};
-
 static const char *const iface_kind_name[IK_N] = {
 	"nic", "lo", "epair", "vlan", "lagg", "cxgbe", "mlx5"
 };
@@ -1718,9 +1707,10 @@ expect_view_fill(struct interp *ip, const Op *op, struct expect_view *v)
 		v->so[s] = file_live(&ip->files[s]) ? ip->files[s].so : NULL;
 	v->nso = (int)s;
 	for (k = 0; k < ip->n_ifaces && v->nifp < EXPECT_MAX_IFPS; k++)
-		if (ip->ifaces[k].state == IS_LIVE)
+		if (ip->ifaces[k].state == IS_LIVE) {
+			v->kind[v->nifp] = ip->ifaces[k].kind;
 			v->ifp[v->nifp++] = ip->ifaces[k].ifp;
-		else if (ip->ifaces[k].state == IS_DEAD)
+		} else if (ip->ifaces[k].state == IS_DEAD)
 			v->ndead++;
 }
 

@@ -27,6 +27,18 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* An interface's driver, as the scenario created it. */
+enum iface_kind {
+	IK_NIC = 0,
+	IK_LOOP,
+	IK_EPAIR,
+	IK_VLAN,
+	IK_LAGG,
+	IK_CXGBE,
+	IK_MLX5,
+	IK_N
+};
+
 typedef struct Scenario Scenario;
 typedef struct Iface Iface;
 typedef struct Receive Receive;

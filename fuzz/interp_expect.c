@@ -53,6 +53,7 @@
 #include <string.h>
 
 #include "scenario.pb-c.h"
+#include "fuzz/interp.h"
 #include "fuzz/interp_expect.h"
 #include "fuzz/interp_expect_int.h"
 #include "netinet/in_pcb.h"
@@ -207,10 +208,15 @@ driver_rate(struct m_snd_tag *mst, uint64_t *rate)
 	return (true);
 }
 
-static bool
-is_loopback(const struct ifnet *ifp)
+int
+expect_ifp_kind(const struct expect_view *v, const struct ifnet *ifp)
 {
-	return (strncmp(ifp->if_xname, "lo", 2) == 0);
+	int i;
+
+	for (i = 0; i < v->nifp; i++)
+		if (v->ifp[i] == ifp)
+			return (v->kind[i]);
+	return (IK_N);
 }
 
 void
@@ -275,7 +281,7 @@ expect_send(const struct expect_view *v, struct expect_sock *es)
 	/* The route the packets took, now: the op changed no route. */
 	ifp = in_pcbroute_ifp(inp);
 	paces = ifp != NULL && (if_getcapenable(ifp) & IFCAP_TXRTLMT) != 0;
-	loop = ifp != NULL && is_loopback(ifp);
+	loop = ifp != NULL && expect_ifp_kind(v, ifp) == IK_LOOP;
 	xname = ifp != NULL ? ifp->if_xname : "(none)";
 	if (ifp != NULL)
 		if_rele(ifp);
@@ -334,7 +340,7 @@ expect_queues(const struct expect_view *v)
 	int i, j, k;
 
 	for (i = 0; i < v->nifp; i++) {
-		if (strncmp(v->ifp[i]->if_xname, "mce", 3) != 0 ||
+		if (v->kind[i] != IK_MLX5 ||
 		    (priv = v->ifp[i]->if_softc) == NULL)
 			continue;
 		for (j = 0; priv->rl_workers != NULL &&
@@ -395,7 +401,7 @@ expect_queues_cxgbe(const struct expect_view *v)
 	int i, e, k;
 
 	for (i = 0; i < v->nifp; i++) {
-		if (strncmp(v->ifp[i]->if_xname, "cxl", 3) != 0 ||
+		if (v->kind[i] != IK_CXGBE ||
 		    (sc = v->ifp[i]->if_softc) == NULL)
 			continue;
 		for (k = 0; k < sc->txq.count; k++) {

@@ -41,6 +41,7 @@ struct expect_view {
 	struct socket	*so[EXPECT_MAX_SOCKS];	/* open slots, else NULL */
 	int		 nso;
 	struct ifnet	*ifp[EXPECT_MAX_IFPS];	/* live interfaces */
+	int		 kind[EXPECT_MAX_IFPS];	/* their drivers: IK_* (interp.h) */
 	int		 nifp;
 	int		 ndead;		/* interfaces detached so far */
 };

@@ -7,6 +7,10 @@
 #define	_FUZZ_INTERP_EXPECT_INT_H_
 
 struct expect_view;
+struct ifnet;
+
+/* The driver (IK_*, interp.h) of a live interface of the view; IK_N if none. */
+int	expect_ifp_kind(const struct expect_view *v, const struct ifnet *ifp);
 
 void	expect_wire_reset(void);
 void	expect_wire_begin(const struct expect_view *v);

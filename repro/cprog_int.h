@@ -14,8 +14,6 @@
 #include "scenario.pb-c.h"
 #include "fuzz/interp.h"
 
-enum { IK_NIC, IK_LOOP, IK_EPAIR, IK_VLAN, IK_LAGG, IK_CXGBE, IK_MLX5, IK_N };
-
 #define	ST_NONE		0	/* creation failed */
 #define	ST_LIVE		1
 #define	ST_DEAD		2

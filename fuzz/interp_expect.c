@@ -588,9 +588,14 @@ expect_cap_begin(const struct expect_view *v)
 	struct m_snd_tag *mst;
 	struct inpcb *inp;
 	bool sends;
-	int s;
+	int n, s;
 
-	memset(ecap, 0, sizeof(ecap));
+	/*
+	 * expect_cap_end reads the end view's slots: these, and the one an
+	 * open may add (the view stops at the slots used so far).
+	 */
+	n = v->nso + 1 < EXPECT_MAX_SOCKS ? v->nso + 1 : EXPECT_MAX_SOCKS;
+	memset(ecap, 0, sizeof(ecap[0]) * (size_t)n);
 	/*
 	 * The route is (b)'s, and (b) looks only at a send op's own socket:
 	 * other ops skip the lookup (it was a fifth of an execution).

@@ -853,6 +853,11 @@ fi
 	fi
 	if [ -n "$afl_bin" ]; then
 		set -- $(afl_sum)
+		# plot_data's rate is the last interval's; the summary gives
+		# AFL++'s own average (fuzzer_stats), summed over instances.
+		f=$(for d in $(afl_dirs); do sed -n 's/^execs_per_sec *: *//p' "$d/fuzzer_stats" 2>/dev/null; done |
+		    awk '{ s += $1; n++ } END { if (n) printf("%.0f", s) }')
+		[ -z "$f" ] || set -- "$1" "$f" "${@:3}"
 		printf '  AFL++:       %s executions, %s exec/s (%s instance(s)), %s edges (map %s), corpus %s (%s)\n' \
 		    "$1" "$2" "$afl_jobs" "$3" "$5" "$4" "${out#$ROOT/}/afl/main/queue"
 	fi

@@ -508,6 +508,45 @@ plot %s
     return made, errs
 
 
+def finished(trials):
+    """The results of those trials that have one on disk."""
+    results = []
+    for t in trials:
+        try:
+            with open(os.path.join(t.dir, "result.json")) as f:
+                results.append(json.load(f))
+        except (OSError, ValueError):
+            pass
+    return results
+
+
+def resumable(a, argv):
+    """run.json of the interrupted run in OUT, if its budget matches."""
+    path = os.path.join(a.raw, "run.json")
+    try:
+        with open(path) as f:
+            run = json.load(f)
+        old = parse_args(run["argv"])
+    except (OSError, ValueError, KeyError, SystemExit):
+        bl.die(PROG, "--resume: no readable run.json in %s; run without --resume"
+               % os.path.relpath(a.raw, os.getcwd()))
+    for opt in ("time", "seed_base", "sweep_preset"):
+        if getattr(old, opt) != getattr(a, opt):
+            bl.die(PROG, "--resume: the run in %s used --%s %s; resume it with the same "
+                   "value or give another --out" % (
+                       os.path.relpath(a.out, os.getcwd()), opt.replace("_", "-"),
+                       getattr(old, opt)))
+    return run
+
+
+def commit_line(run):
+    c = run.get("commit")
+    more = [r["commit"] for r in run.get("resumed", []) if r.get("commit") != c]
+    if c and more:
+        c += " (resumed at %s)" % ", ".join(more)
+    return c
+
+
 def git_commit():
     p = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
                        capture_output=True, text=True)
@@ -667,6 +706,9 @@ def parse_args(argv):
                     help="build the race sweeps use (tsan)")
     ap.add_argument("--no-build", action="store_true",
                     help="do not build missing binaries")
+    ap.add_argument("--resume", action="store_true",
+                    help="keep the trials that already have a result in OUT/raw and run "
+                    "only the others (after an interrupted run, with the same options)")
     ap.add_argument("--report-only", action="store_true",
                     help="run nothing: rewrite the report from the trials already in "
                     "OUT/raw (after an interrupted run, or a change to the report)")
@@ -683,6 +725,8 @@ def parse_args(argv):
         bl.die(PROG, "--trials and --time must be at least 1")
     if a.jobs < 1:
         bl.die(PROG, "--jobs must be at least 1")
+    if a.resume and a.report_only:
+        bl.die(PROG, "--resume runs trials and --report-only runs none; give one of them")
     if a.jobs > bl.ncores():
         bl.note(PROG, "--jobs %d is more than the %d cores; using %d" % (
             a.jobs, bl.ncores(), bl.ncores()))
@@ -715,13 +759,7 @@ def main(argv):
     if not shutil.which("gnuplot"):
         bl.die(PROG, "gnuplot not found; run 'sudo tools/sndtag deps'")
     if a.report_only:
-        results = []
-        for t in trials:
-            try:
-                with open(os.path.join(t.dir, "result.json")) as f:
-                    results.append(json.load(f))
-            except (OSError, ValueError):
-                pass
+        results = finished(trials)
         if not results:
             bl.die(PROG, "no finished trial of this selection in %s; run without --report-only"
                    % os.path.relpath(a.raw, os.getcwd()))
@@ -732,26 +770,43 @@ def main(argv):
                 run = json.load(f)
             argv0, started = run["argv"], datetime.datetime.utcfromtimestamp(run["started"])
             wall, jobs = run.get("wall"), run.get("jobs")
-            machine, commit = run.get("machine"), run.get("commit")
+            machine, commit = run.get("machine"), commit_line(run)
         except (OSError, ValueError, KeyError):
             argv0, started, wall, jobs = argv, datetime.datetime.utcnow(), 0, None
             machine = commit = None
         report(a, results, argv0, started, skipped, wall, jobs, machine, commit)
         return 0
     os.makedirs(a.raw, exist_ok=True)
+    results, run = [], None
+    if a.resume:
+        run = resumable(a, argv)
+        results = finished(trials)
+        have = {(r["variant"], r["config"], r["trial"]) for r in results}
+        if "wall" not in run:
+            # Stopped before it could say: its wall time ran to its last result.
+            ends = [os.path.getmtime(os.path.join(t.dir, "result.json"))
+                    for t in trials if (t.variant, t.config, t.k) in have]
+            run["wall"] = max(ends, default=run["started"]) - run["started"]
+        trials = [t for t in trials if (t.variant, t.config, t.k) not in have]
+        bl.note(PROG, "resuming: %d trial(s) kept from %s, %d to run" % (
+            len(results), os.path.relpath(a.raw, os.getcwd()), len(trials)))
     ensure_builds(a, trials)
     # Trial k of every pair before trial k+1 of any: a stopped run still
     # has comparable trials.
     trials.sort(key=lambda t: (t.k, t.variant, list(CONFIGS).index(t.config)))
-    started = datetime.datetime.utcnow()
     t0 = time.monotonic()
-    total = len(trials)
-    run = dict(argv=argv, started=time.time(), jobs=a.jobs, commit=git_commit())
+    total = len(trials) + len(results)
+    if run is None:
+        run = dict(argv=argv, started=time.time(), jobs=a.jobs, commit=git_commit())
+    else:
+        # A resumed run says so: its trials may come from two commits.
+        run.setdefault("resumed", []).append(dict(started=time.time(), commit=git_commit()))
+    started = datetime.datetime.utcfromtimestamp(run["started"])
+    wall0 = run.get("wall", 0.0)
     bl.write_json(os.path.join(a.raw, "run.json"), run)
     bl.note(PROG, "%d trial(s): %d variant(s) x config(s) %s x %d trial(s), %d s each, "
             "%d job(s); output %s" % (total, len(a.variants), ",".join(a.configs), a.trials,
                                       a.time, a.jobs, os.path.relpath(a.out, os.getcwd())))
-    results = []
     state = {"last": time.monotonic()}
 
     def on_start(t):
@@ -768,6 +823,9 @@ def main(argv):
         else:
             what = "%s: %s" % (r["status"], r["note"])
         bl.note(PROG, "[%s] %d/%d done: %s: %s" % (clock(t0), len(results), total, t.name, what))
+        # Kept current, so that an interrupted run can be resumed with its wall time.
+        run["wall"] = wall0 + time.monotonic() - t0
+        bl.write_json(os.path.join(a.raw, "run.json"), run)
 
     def on_tick(running):
         bl.note(PROG, "[%s] %d/%d done; running %s" % (
@@ -775,11 +833,11 @@ def main(argv):
             ", ".join("%s (%.0f s)" % (t.name, t.elapsed()) for t in running)))
 
     bl.Pool(a.jobs).run(trials, on_start, on_done, on_tick)
-    run["wall"] = time.monotonic() - t0
+    run["wall"] = wall0 + time.monotonic() - t0
     run["machine"] = bl.machine_line()
     bl.write_json(os.path.join(a.raw, "run.json"), run)
-    report(a, results, argv, started, skipped, run["wall"], a.jobs, run["machine"],
-           run["commit"])
+    report(a, results, run["argv"], started, skipped, run["wall"], a.jobs, run["machine"],
+           commit_line(run))
     return 0
 
 

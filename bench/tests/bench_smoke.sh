@@ -20,6 +20,22 @@ tte)
 	grep -Eq '^noref,lf-struct-seeds,0,1,4,(found|censored),' "$out/trials.csv" || fail "trial row"
 	[ -s "$out/survival-noref.png" ] || fail "no survival plot"
 	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["rows"][0]["n"] == 1' "$out/summary.json" || fail "summary.json"
+	# --resume keeps the finished trial (its result untouched) and runs
+	# only the missing one; another budget is refused.
+	cp "$out/raw/noref/lf-struct-seeds/t0/result.json" "$out.kept"
+	if python3 "$ROOT/bench/tte.py" --variants noref,rcvif --configs lf-struct-seeds \
+	    --trials 1 --time 5 --jobs 1 --no-build --build "$build" --out "$out" --resume \
+	    > /dev/null 2> "$out.stderr"; then fail "--resume with another --time ran"; fi
+	grep -q 'used --time 4' "$out.stderr" || fail "no one-line reason for refusing --resume"
+	python3 "$ROOT/bench/tte.py" --variants noref,rcvif --configs lf-struct-seeds \
+	    --trials 1 --time 4 --jobs 1 --no-build --build "$build" --out "$out" --resume \
+	    > "$out.stdout" 2> "$out.stderr"
+	grep -q 'resuming: 1 trial(s) kept' "$out.stderr" || fail "resume did not keep the trial"
+	cmp -s "$out.kept" "$out/raw/noref/lf-struct-seeds/t0/result.json" || fail "resume reran a finished trial"
+	[ "$(wc -l < "$out/trials.csv")" -eq 3 ] || fail "trials.csv after resume: two trials expected"
+	grep -Eq '^rcvif,lf-struct-seeds,0,1,4,(found|censored),' "$out/trials.csv" || fail "resumed trial row"
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["resumed"]) == 1 and d["wall"] > 0' \
+	    "$out/raw/run.json" || fail "run.json does not record the resume"
 	;;
 mutants)
 	python3 "$ROOT/bench/mutants.py" --files net/if_lagg.c --max 2 --time 4 --jobs 1 \

@@ -23,6 +23,7 @@
 #ifndef _FUZZ_INTERP_H_
 #define	_FUZZ_INTERP_H_
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -201,6 +202,28 @@ uint32_t interp_send_packets(uint32_t size);
 uint32_t interp_receive_size(const Receive *o,
 	    const struct interp_limits *lim);
 uint32_t interp_taskqueue_rounds(const TaskqueueRun *t);
+
+/*
+ * Addresses, prefixes, socket slots and trace names (interp_names.c).
+ * af and prefix are the scenario's enums (AF__V4/AF__V6, PrefixKind).
+ */
+/* 198.18.d.1 (source: 198.19.0.2), host order, masked to plen bits. */
+uint32_t interp_addr4(uint32_t d, int plen, bool source);
+/* 2001:db8:0:d::1 (source: 2001:db8:ffff::2), masked to plen bits. */
+void	interp_addr6(uint8_t a[16], uint32_t d, int plen, bool source);
+int	interp_plen(int af, int prefix);
+const char *interp_prefix_name(int prefix);
+const char *interp_af_name(int af);
+const char *interp_lagg_proto_name(uint32_t proto);
+const char *interp_iface_kind_name(int kind);
+const char *interp_malloc_kind_name(int k);
+/*
+ * The slot a socket reference names: the first of ref % n, ref % n + 1,
+ * ... (wrapping) for which take(arg, slot) is true (the slot is open, and
+ * the caller got hold of it); -1 if none.
+ */
+int	interp_sock_resolve(uint32_t ref, uint32_t n,
+	    bool (*take)(void *arg, uint32_t slot), void *arg);
 
 /*
  * Clamp a scenario in place so every value is in the range the

@@ -32,6 +32,9 @@ target_link_libraries(sndtag_scenario_hooks PUBLIC
 # before whichever core a binary uses.
 add_library(sndtag_interp STATIC
     ${SNDTAG_FUZZ_DIR}/interp.c
+    ${SNDTAG_FUZZ_DIR}/interp_names.c
+    ${SNDTAG_FUZZ_DIR}/interp_ops.c
+    ${SNDTAG_FUZZ_DIR}/interp_setup.c
     ${SNDTAG_FUZZ_DIR}/decode_arena.c
     ${SNDTAG_FUZZ_DIR}/interp_feedback.c
     ${SNDTAG_FUZZ_DIR}/interp_expect.c

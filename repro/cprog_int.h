@@ -100,10 +100,6 @@ void	cprog_emit_decls(FILE *fp);
 /* cprog_setup.c: values and names as the program spells them; setup. */
 void	cprog_fmt_in4(char *buf, size_t len, uint32_t d, int plen, bool source);
 void	cprog_fmt_in6(char *buf, size_t len, uint32_t d, int plen, bool source);
-int	cprog_plen_of(int af, int prefix);
-const char *cprog_prefix_name(int prefix);
-const char *cprog_af_name(int af);
-const char *cprog_lagg_proto_name(uint32_t proto);
 const char *cprog_lagg_proto_sym(uint32_t proto);
 const char *cprog_detach_fn(int kind);
 void	cprog_emit_setup(FILE *b);

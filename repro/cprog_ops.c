@@ -137,11 +137,11 @@ op_route(struct opctx *c, int which, const Route *r)
 	static const char *const names[] = { "route_add", "route_change",
 	    "route_delete" };
 	struct sh_iface *f = NULL;
-	int plen = cprog_plen_of(r->af, (int)r->prefix);
+	int plen = interp_plen(r->af, (int)r->prefix);
 	char a[96];
 
-	cprog_tx(c, "%s %s dst=%u %s", names[which], cprog_af_name(r->af),
-	    r->dst % INTERP_NDST, cprog_prefix_name((int)r->prefix));
+	cprog_tx(c, "%s %s dst=%u %s", names[which], interp_af_name(r->af),
+	    r->dst % INTERP_NDST, interp_prefix_name((int)r->prefix));
 	if (which != 2) {
 		f = op_iface_any(c, "iface", r->iface);
 		if (f == NULL)
@@ -208,20 +208,6 @@ detach_shadow(struct sh_iface *f)
 		    (cprog_gen.ifaces[i].parent == me ||
 		    (f->peer >= 0 && cprog_gen.ifaces[i].parent == f->peer)))
 			cprog_gen.ifaces[i].parent = -1;
-}
-
-static const char *
-malloc_kind_name(int k)
-{
-	static const char *const names[] = {
-		"any", "mbuf", "cluster", "socket", "pcb", "ifnet", "vlan",
-		"lagg", "nic", "cxgbe", "mlx5", "route", "devbuf", "temp",
-		"epair"
-	};
-
-	if (k < 0 || (size_t)k >= sizeof(names) / sizeof(names[0]))
-		return ("any");
-	return (names[k]);
 }
 
 /* The C name of a FailAlloc type; NULL for "any"; "" if not built. */
@@ -345,7 +331,7 @@ op_other(struct opctx *c, const Op *op)
 		break;
 	case OP__OP_LAGG_PROTO:
 		cprog_tx(c, "lagg_proto proto=%s",
-		    cprog_lagg_proto_name(op->lagg_proto->proto));
+		    interp_lagg_proto_name(op->lagg_proto->proto));
 		f = op_iface_kind(c, IK_LAGG, op->lagg_proto->lagg);
 		if (f == NULL)
 			break;
@@ -458,7 +444,7 @@ op_other(struct opctx *c, const Op *op)
 		const char *sym;
 
 		cprog_tx(c, "fail_alloc nth=%u type=%s", fa->nth,
-		    malloc_kind_name((int)fa->type));
+		    interp_malloc_kind_name((int)fa->type));
 		if (fa->nth == 0) {
 			cprog_cx(c, "malloc_fail_disarm();");
 			break;

@@ -15,32 +15,20 @@
 #include "harness/world.h"
 #include "net/if_lagg.h"
 
-static const char *const kind_name[IK_N] = {
-	"nic", "lo", "epair", "vlan", "lagg", "cxgbe", "mlx5"
-};
-
 /* ---- values and names ----------------------------------------------- */
 
-/* 198.18.d.1 (mask to plen for a route's prefix) as in4(...). */
+/* interp_addr4's address (a route's prefix: masked) as in4(...). */
 void
 cprog_fmt_in4(char *buf, size_t len, uint32_t d, int plen, bool source)
 {
-	uint32_t a;
+	uint32_t a = interp_addr4(d, plen, source);
 
-	if (source)
-		a = (198u << 24) | (19u << 16) | 2;
-	else
-		a = (198u << 24) | (18u << 16) | ((d % INTERP_NDST) << 8) | 1;
-	if (plen == 0)
-		a = 0;
-	else if (plen < 32)
-		a &= 0xffffffffu << (32 - plen);
 	snprintf(buf, len, "in4(%u, %u, %u, %u)", a >> 24, (a >> 16) & 0xff,
 	    (a >> 8) & 0xff, a & 0xff);
 	cprog_gen.nd.in4 = true;
 }
 
-/* 2001:db8:0:d::1 (or the source 2001:db8:ffff::2) as in6(...). */
+/* interp_addr6's address as in6(...), eight 16-bit words. */
 void
 cprog_fmt_in6(char *buf, size_t len, uint32_t d, int plen, bool source)
 {
@@ -48,79 +36,17 @@ cprog_fmt_in6(char *buf, size_t len, uint32_t d, int plen, bool source)
 	size_t o = 0;
 	int i;
 
-	memset(b, 0, sizeof(b));
-	b[0] = 0x20;
-	b[1] = 0x01;
-	b[2] = 0x0d;
-	b[3] = 0xb8;
-	if (source) {
-		b[4] = b[5] = 0xff;
-		b[15] = 2;
-	} else {
-		b[7] = (uint8_t)(d % INTERP_NDST);
-		b[15] = 1;
-	}
-	for (i = 0; i < 16; i++) {
-		if (plen >= (i + 1) * 8)
-			continue;
-		if (plen <= i * 8)
-			b[i] = 0;
-		else
-			b[i] &= (uint8_t)(0xff << (8 - (plen - i * 8)));
-	}
+	interp_addr6(b, d, plen, source);
 	o += (size_t)snprintf(buf + o, len - o, "in6(");
 	for (i = 0; i < 8 && o < len; i++) {
 		unsigned w = (unsigned)b[2 * i] << 8 | b[2 * i + 1];
 
 		o += (size_t)snprintf(buf + o, len - o, w == 0 ? "%s0" :
 		    "%s0x%x", i == 0 ? "" : ", ", w);
-		if (w == 0)
-			continue;
 	}
 	if (o < len)
 		snprintf(buf + o, len - o, ")");
 	cprog_gen.nd.in6 = true;
-}
-
-int
-cprog_plen_of(int af, int prefix)
-{
-	switch (prefix) {
-	case PREFIX_KIND__PREFIX_HOST:
-		return (af == AF__V6 ? 128 : 32);
-	case PREFIX_KIND__PREFIX_DEFAULT:
-		return (0);
-	default:
-		return (af == AF__V6 ? 64 : 24);
-	}
-}
-
-const char *
-cprog_prefix_name(int prefix)
-{
-	switch (prefix) {
-	case PREFIX_KIND__PREFIX_HOST:
-		return ("host");
-	case PREFIX_KIND__PREFIX_DEFAULT:
-		return ("default");
-	default:
-		return ("net");
-	}
-}
-
-const char *
-cprog_af_name(int af)
-{
-	return (af == AF__V6 ? "v6" : "v4");
-}
-
-const char *
-cprog_lagg_proto_name(uint32_t proto)
-{
-	static const char *const names[LAGG_PROTO_MAX] = { "none",
-	    "roundrobin", "failover", "loadbalance", "lacp", "broadcast" };
-
-	return (names[proto % LAGG_PROTO_MAX]);
 }
 
 const char *
@@ -189,7 +115,7 @@ iface_add(int kind, bool ok)
 	f->peer = -1;
 	f->parent = -1;
 	f->state = ok ? ST_LIVE : ST_NONE;
-	snprintf(f->name, sizeof(f->name), "%s%d", kind_name[kind],
+	snprintf(f->name, sizeof(f->name), "%s%d", interp_iface_kind_name(kind),
 	    f->kind_index);
 	return (f);
 }
@@ -299,7 +225,7 @@ setup_iface(FILE *b, const Iface *d)
 
 		snprintf(expect, sizeof(expect), "iface lagg%d proto=%s "
 		    "use_flowid=%d", cprog_gen.n_kind[IK_LAGG],
-		    cprog_lagg_proto_name(proto), lg->use_flowid ? 1 : 0);
+		    interp_lagg_proto_name(proto), lg->use_flowid ? 1 : 0);
 		l = setup_line(expect);
 		f = iface_add(IK_LAGG, setup_ok(l));
 		cprog_gen.n_kind[IK_LAGG]++;
@@ -461,14 +387,14 @@ cprog_emit_setup(FILE *b)
 		    (uint32_t)cprog_gen.n_ifaces] : NULL;
 		if (f == NULL || f->state != ST_LIVE) {
 			snprintf(expect, sizeof(expect), "addr %s dst=%u -> "
-			    "skip", cprog_af_name(ad->af),
+			    "skip", interp_af_name(ad->af),
 			    ad->dst % INTERP_NDST);
 			l = setup_line(expect);
 			cprog_comment(b, "\t", expect);
 			continue;
 		}
 		snprintf(expect, sizeof(expect), "addr %s dst=%u iface=%s -> ",
-		    cprog_af_name(ad->af), ad->dst % INTERP_NDST, f->name);
+		    interp_af_name(ad->af), ad->dst % INTERP_NDST, f->name);
 		l = setup_line(expect);
 		cprog_comment(b, "\t", l != NULL ? l : expect);
 		if (ad->af == AF__V6) {
@@ -484,21 +410,21 @@ cprog_emit_setup(FILE *b)
 	}
 	for (i = 0; i < t->n_routes; i++) {
 		const Route *r = t->routes[i];
-		int plen = cprog_plen_of(r->af, (int)r->prefix);
+		int plen = interp_plen(r->af, (int)r->prefix);
 
 		cprog_out(b, "\n");
 		f = cprog_gen.n_ifaces > 0 ? &cprog_gen.ifaces[r->iface %
 		    (uint32_t)cprog_gen.n_ifaces] : NULL;
 		if (f == NULL || f->state != ST_LIVE) {
 			snprintf(expect, sizeof(expect), "route %s dst=%u -> "
-			    "skip", cprog_af_name(r->af), r->dst % INTERP_NDST);
+			    "skip", interp_af_name(r->af), r->dst % INTERP_NDST);
 			l = setup_line(expect);
 			cprog_comment(b, "\t", expect);
 			continue;
 		}
 		snprintf(expect, sizeof(expect), "route %s dst=%u %s iface=%s "
-		    "-> ", cprog_af_name(r->af), r->dst % INTERP_NDST,
-		    cprog_prefix_name((int)r->prefix), f->name);
+		    "-> ", interp_af_name(r->af), r->dst % INTERP_NDST,
+		    interp_prefix_name((int)r->prefix), f->name);
 		l = setup_line(expect);
 		cprog_comment(b, "\t", l != NULL ? l : expect);
 		if (r->af == AF__V6) {

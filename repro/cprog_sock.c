@@ -12,18 +12,18 @@
 #include "fuzz/interp_ktls.h"
 #include "repro/cprog_int.h"
 
-/* Slot ref % max_sockets, or the next open one after it; -1: none. */
+static bool
+sock_open(void *arg, uint32_t s)
+{
+	return (cprog_gen.socks[s].live);
+}
+
+/* The slot the interpreter resolved the reference to; -1: none. */
 static int
 sock_get(uint32_t ref)
 {
-	uint32_t n = cprog_gen.lim.max_sockets, i, s;
-
-	for (i = 0; i < n; i++) {
-		s = (ref + i) % n;
-		if (cprog_gen.socks[s].live)
-			return ((int)s);
-	}
-	return (-1);
+	return (interp_sock_resolve(ref, cprog_gen.lim.max_sockets, sock_open,
+	    NULL));
 }
 
 static bool
@@ -79,7 +79,7 @@ cprog_op_open(struct opctx *c, const SockOpen *o)
 	char sa[160];
 	uint32_t s;
 
-	cprog_tx(c, "open %s %s", cprog_af_name(o->af), udp ? "udp" : "tcp");
+	cprog_tx(c, "open %s %s", interp_af_name(o->af), udp ? "udp" : "tcp");
 	if (o->has_dst)
 		cprog_tx(c, " dst=%u", o->dst % INTERP_NDST);
 	for (s = 0; s < cprog_gen.lim.max_sockets; s++)
@@ -279,7 +279,7 @@ cprog_op_receive(struct opctx *c, const Receive *o)
 	struct sh_iface *f;
 	char s4[96], d4[96];
 
-	cprog_tx(c, "receive %s dst=%u size=%u %s", cprog_af_name(o->af),
+	cprog_tx(c, "receive %s dst=%u size=%u %s", interp_af_name(o->af),
 	    o->dst % INTERP_NDST, size, tcp ? "tcp" : "udp");
 	f = cprog_iface_any(o->iface);
 	if (f == NULL || f->state != ST_LIVE) {

@@ -556,9 +556,84 @@ pbmsg_strip_unknown(ProtobufCMessage *m)
 	(void)pbmsg_walk(m, PBMSG_MAX_DEPTH, strip_one, NULL);
 }
 
+/*
+ * A message type's sub-message fields as walk visits them: a oneof is one
+ * entry (at its first member's place) whose set member is found by its
+ * case, not by testing every member (Op has thirty-odd), and fields of
+ * other types are left out.  Built once per type and thread; the walk is
+ * most of what a mutation of a long scenario costs.
+ */
+#define	WALK_PLANS	64		/* message types, a power of two */
+
+enum { WE_ONE, WE_REPEATED, WE_ONEOF };
+
+struct walk_entry {
+	const ProtobufCFieldDescriptor *f;	/* WE_ONEOF: first member */
+	int		 kind;
+};
+
+struct walk_plan {
+	const ProtobufCMessageDescriptor *d;
+	unsigned	 n;
+	struct walk_entry e[];
+};
+
+static _Thread_local struct walk_plan *walk_plans[WALK_PLANS];
+
+static struct walk_plan *
+walk_plan_make(const ProtobufCMessageDescriptor *d)
+{
+	const ProtobufCFieldDescriptor *f;
+	struct walk_plan *p;
+	unsigned k;
+
+	p = malloc(sizeof(*p) + d->n_fields * sizeof(p->e[0]));
+	if (p == NULL)
+		return (NULL);
+	p->d = d;
+	p->n = 0;
+	for (k = 0; k < d->n_fields; k++) {
+		f = &d->fields[k];
+		if (pbmsg_is_oneof(f)) {
+			if (pbmsg_oneof_first(d, f))
+				p->e[p->n++] = (struct walk_entry){ f,
+				    WE_ONEOF };
+			continue;
+		}
+		if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+			continue;
+		p->e[p->n++] = (struct walk_entry){ f, pbmsg_is_repeated(f) ?
+		    WE_REPEATED : WE_ONE };
+	}
+	return (p);
+}
+
+/* NULL when out of memory (the caller walks without a plan). */
+static const struct walk_plan *
+walk_plan(const ProtobufCMessageDescriptor *d)
+{
+	uintptr_t h = (uintptr_t)d >> 4;
+	unsigned i, slot;
+
+	for (i = 0; i < WALK_PLANS; i++) {
+		slot = (unsigned)(h + i) & (WALK_PLANS - 1);
+		if (walk_plans[slot] == NULL) {
+			walk_plans[slot] = walk_plan_make(d);
+			return (walk_plans[slot]);
+		}
+		if (walk_plans[slot]->d == d)
+			return (walk_plans[slot]);
+	}
+	return (NULL);
+}
+
+static int walk(ProtobufCMessage *m, int depth, int max_depth,
+    pbmsg_visit_fn *fn, void *arg);
+
+/* Without a plan: every field, every oneof member tested. */
 static int
-walk(ProtobufCMessage *m, int depth, int max_depth, pbmsg_visit_fn *fn,
-    void *arg)
+walk_fields(ProtobufCMessage *m, int depth, int max_depth,
+    pbmsg_visit_fn *fn, void *arg)
 {
 	const ProtobufCMessageDescriptor *d = m->descriptor;
 	const ProtobufCFieldDescriptor *f;
@@ -567,9 +642,6 @@ walk(ProtobufCMessage *m, int depth, int max_depth, pbmsg_visit_fn *fn,
 	unsigned k;
 	int rv;
 
-	rv = fn(m, depth, arg);
-	if (rv != 0 || (max_depth >= 0 && depth >= max_depth))
-		return (rv);
 	for (k = 0; k < d->n_fields; k++) {
 		f = &d->fields[k];
 		if (f->type != PROTOBUF_C_TYPE_MESSAGE)
@@ -589,6 +661,58 @@ walk(ProtobufCMessage *m, int depth, int max_depth, pbmsg_visit_fn *fn,
 		if (pbmsg_is_oneof(f) &&
 		    *(uint32_t *)PBMSG_MEMBER(m, f->quantifier_offset) != f->id)
 			continue;
+		sub = *(ProtobufCMessage **)PBMSG_MEMBER(m, f->offset);
+		if (sub == NULL || sub == f->default_value)
+			continue;
+		rv = walk(sub, depth + 1, max_depth, fn, arg);
+		if (rv != 0)
+			return (rv);
+	}
+	return (0);
+}
+
+static int
+walk(ProtobufCMessage *m, int depth, int max_depth, pbmsg_visit_fn *fn,
+    void *arg)
+{
+	const struct walk_plan *p;
+	const ProtobufCFieldDescriptor *f;
+	ProtobufCMessage *sub, **subs;
+	size_t n, i;
+	unsigned k;
+	int rv;
+
+	rv = fn(m, depth, arg);
+	if (rv != 0 || (max_depth >= 0 && depth >= max_depth))
+		return (rv);
+	if ((p = walk_plan(m->descriptor)) == NULL)
+		return (walk_fields(m, depth, max_depth, fn, arg));
+	for (k = 0; k < p->n; k++) {
+		f = p->e[k].f;
+		switch (p->e[k].kind) {
+		case WE_REPEATED:
+			n = *(size_t *)PBMSG_MEMBER(m, f->quantifier_offset);
+			subs = *(ProtobufCMessage ***)PBMSG_MEMBER(m,
+			    f->offset);
+			for (i = 0; i < n; i++) {
+				if (subs[i] == NULL)
+					continue;
+				rv = walk(subs[i], depth + 1, max_depth, fn,
+				    arg);
+				if (rv != 0)
+					return (rv);
+			}
+			continue;
+		case WE_ONEOF:
+			f = protobuf_c_message_descriptor_get_field(
+			    m->descriptor,
+			    *(uint32_t *)PBMSG_MEMBER(m, f->quantifier_offset));
+			if (f == NULL || f->type != PROTOBUF_C_TYPE_MESSAGE)
+				continue;
+			break;
+		default:
+			break;
+		}
 		sub = *(ProtobufCMessage **)PBMSG_MEMBER(m, f->offset);
 		if (sub == NULL || sub == f->default_value)
 			continue;

@@ -563,7 +563,7 @@ pbmsg_strip_unknown(ProtobufCMessage *m)
  * other types are left out.  Built once per type and thread; the walk is
  * most of what a mutation of a long scenario costs.
  */
-#define	WALK_PLANS	64		/* message types, a power of two */
+#define	WALK_PLANS	256		/* message types, a power of two */
 
 enum { WE_ONE, WE_REPEATED, WE_ONEOF };
 
@@ -608,7 +608,7 @@ walk_plan_make(const ProtobufCMessageDescriptor *d)
 	return (p);
 }
 
-/* NULL when out of memory (the caller walks without a plan). */
+/* NULL: out of memory, or more message types than WALK_PLANS. */
 static const struct walk_plan *
 walk_plan(const ProtobufCMessageDescriptor *d)
 {
@@ -627,50 +627,6 @@ walk_plan(const ProtobufCMessageDescriptor *d)
 	return (NULL);
 }
 
-static int walk(ProtobufCMessage *m, int depth, int max_depth,
-    pbmsg_visit_fn *fn, void *arg);
-
-/* Without a plan: every field, every oneof member tested. */
-static int
-walk_fields(ProtobufCMessage *m, int depth, int max_depth,
-    pbmsg_visit_fn *fn, void *arg)
-{
-	const ProtobufCMessageDescriptor *d = m->descriptor;
-	const ProtobufCFieldDescriptor *f;
-	ProtobufCMessage *sub;
-	size_t n, i;
-	unsigned k;
-	int rv;
-
-	for (k = 0; k < d->n_fields; k++) {
-		f = &d->fields[k];
-		if (f->type != PROTOBUF_C_TYPE_MESSAGE)
-			continue;
-		if (pbmsg_is_repeated(f)) {
-			n = pbmsg_count(m, f);
-			for (i = 0; i < n; i++) {
-				sub = *(ProtobufCMessage **)pbmsg_slot(m, f, i);
-				if (sub == NULL)
-					continue;
-				rv = walk(sub, depth + 1, max_depth, fn, arg);
-				if (rv != 0)
-					return (rv);
-			}
-			continue;
-		}
-		if (pbmsg_is_oneof(f) &&
-		    *(uint32_t *)PBMSG_MEMBER(m, f->quantifier_offset) != f->id)
-			continue;
-		sub = *(ProtobufCMessage **)PBMSG_MEMBER(m, f->offset);
-		if (sub == NULL || sub == f->default_value)
-			continue;
-		rv = walk(sub, depth + 1, max_depth, fn, arg);
-		if (rv != 0)
-			return (rv);
-	}
-	return (0);
-}
-
 static int
 walk(ProtobufCMessage *m, int depth, int max_depth, pbmsg_visit_fn *fn,
     void *arg)
@@ -686,7 +642,7 @@ walk(ProtobufCMessage *m, int depth, int max_depth, pbmsg_visit_fn *fn,
 	if (rv != 0 || (max_depth >= 0 && depth >= max_depth))
 		return (rv);
 	if ((p = walk_plan(m->descriptor)) == NULL)
-		return (walk_fields(m, depth, max_depth, fn, arg));
+		return (-1);
 	for (k = 0; k < p->n; k++) {
 		f = p->e[k].f;
 		switch (p->e[k].kind) {

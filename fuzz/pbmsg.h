@@ -122,7 +122,8 @@ void	pbmsg_remove(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 /*
  * Pre-order walk over m and its sub-messages (set singular fields,
  * selected oneof members, repeated elements), at most 'max_depth' levels
- * below m.  fn returns non-zero to stop; the walk returns that value.
+ * below m.  fn returns non-zero to stop; the walk returns that value,
+ * or -1 if it could not allocate its per-type plan (it stops there).
  */
 typedef int	pbmsg_visit_fn(ProtobufCMessage *m, int depth, void *arg);
 int	pbmsg_walk(ProtobufCMessage *m, int max_depth, pbmsg_visit_fn *fn,

@@ -3,7 +3,7 @@
  * route prefixes, socket slots and the names the trace prints.  The
  * interpreter and sndtag-cprog both call these, so a reproducer's
  * addresses and slots are the run's by construction, not by a second
- * copy of the rules.  No core code here.
+ * copy of the rules.  No core code here, only a core header's constant.
  */
 #include "fuzz/interp.h"
 
@@ -11,7 +11,7 @@
 
 #include "scenario.pb-c.h"
 
-#define	NAMES_LAGG_PROTOS	6	/* LAGG_PROTO_MAX (net/if_lagg.h) */
+#include "net/if_lagg.h"
 
 /*
  * Destination d is 198.18.d.1; the source of received packets is
@@ -97,10 +97,10 @@ interp_af_name(int af)
 const char *
 interp_lagg_proto_name(uint32_t proto)
 {
-	static const char *const names[NAMES_LAGG_PROTOS] = { "none",
+	static const char *const names[LAGG_PROTO_MAX] = { "none",
 	    "roundrobin", "failover", "loadbalance", "lacp", "broadcast" };
 
-	return (names[proto % NAMES_LAGG_PROTOS]);
+	return (names[proto % LAGG_PROTO_MAX]);
 }
 
 const char *

@@ -27,6 +27,11 @@ struct rtentry {
 };
 
 static struct rtentry *rt_table[RT_MAX];
+/*
+ * Slots [0, rt_nslots) may be in use (a high-water mark since the last
+ * reset, raised under rt_mtx): a lookup per packet scans only those.
+ */
+static int rt_nslots;
 static struct mtx rt_mtx;
 static pthread_once_t rt_init_once = PTHREAD_ONCE_INIT;
 
@@ -52,6 +57,12 @@ static inline void
 rt_slot_store(int i, struct rtentry *rt)
 {
 	__atomic_store_n(&rt_table[i], rt, __ATOMIC_RELEASE);
+}
+
+static inline int
+rt_slots(void)
+{
+	return (__atomic_load_n(&rt_nslots, __ATOMIC_ACQUIRE));
 }
 
 static int
@@ -137,7 +148,7 @@ rt_find_exact(int af, const uint8_t key[16], int plen)
 	struct rtentry *rt;
 	int i;
 
-	for (i = 0; i < RT_MAX; i++) {
+	for (i = 0; i < rt_nslots; i++) {
 		rt = rt_table[i];
 		if (rt != NULL && rt->rt_af == af && rt->rt_plen == plen &&
 		    memcmp(rt->rt_dst, key, 16) == 0)
@@ -208,7 +219,7 @@ rt_add(int af, const void *dst, int plen, struct ifnet *ifp)
 		error = EEXIST;
 		goto out;
 	}
-	for (i = 0; i < RT_MAX; i++)
+	for (i = 0; i < rt_nslots; i++)
 		if (rt_table[i] == NULL)
 			break;
 	if (i == RT_MAX) {
@@ -221,6 +232,9 @@ rt_add(int af, const void *dst, int plen, struct ifnet *ifp)
 		goto out;
 	}
 	rt_slot_store(i, rt);
+	/* After the slot: a reader that sees the new bound sees the entry. */
+	if (i == rt_nslots)
+		__atomic_store_n(&rt_nslots, i + 1, __ATOMIC_RELEASE);
 out:
 	mtx_unlock(&rt_mtx);
 	return (error);
@@ -287,14 +301,15 @@ rt_lookup(int af, const void *dst)
 {
 	struct rtentry *rt, *best;
 	uint8_t addr[16];
-	int i;
+	int i, n;
 
 	NET_EPOCH_ASSERT();
 	if (rt_addrlen(af) == 0 || dst == NULL)
 		return (NULL);
 	rt_addrbytes(af, dst, addr);
 	best = NULL;
-	for (i = 0; i < RT_MAX; i++) {
+	n = rt_slots();
+	for (i = 0; i < n; i++) {
 		rt = rt_slot_load(i);
 		if (rt == NULL || !rt_matches(rt, af, addr))
 			continue;
@@ -314,7 +329,7 @@ rt_flush_ifp(struct ifnet *ifp)
 	rt_init();
 	n = 0;
 	mtx_lock(&rt_mtx);
-	for (i = 0; i < RT_MAX; i++) {
+	for (i = 0; i < rt_nslots; i++) {
 		rt = rt_table[i];
 		if (rt != NULL && rt->rt_ifp == ifp) {
 			rt_slot_store(i, NULL);
@@ -334,7 +349,7 @@ rt_count(void)
 	rt_init();
 	n = 0;
 	mtx_lock(&rt_mtx);
-	for (i = 0; i < RT_MAX; i++)
+	for (i = 0; i < rt_nslots; i++)
 		if (rt_table[i] != NULL)
 			n++;
 	mtx_unlock(&rt_mtx);
@@ -353,7 +368,7 @@ rt_reset(void)
 
 	rt_init();
 	mtx_lock(&rt_mtx);
-	for (i = 0; i < RT_MAX; i++) {
+	for (i = 0; i < rt_nslots; i++) {
 		rt = rt_table[i];
 		if (rt == NULL)
 			continue;
@@ -361,5 +376,6 @@ rt_reset(void)
 		if_rele(rt->rt_ifp);
 		free(rt, M_RTABLE);
 	}
+	__atomic_store_n(&rt_nslots, 0, __ATOMIC_RELEASE);
 	mtx_unlock(&rt_mtx);
 }

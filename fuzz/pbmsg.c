@@ -557,81 +557,93 @@ pbmsg_strip_unknown(ProtobufCMessage *m)
 }
 
 /*
- * A message type's sub-message fields as walk visits them: a oneof is one
- * entry (at its first member's place) whose set member is found by its
- * case, not by testing every member (Op has thirty-odd), and fields of
- * other types are left out.  Built once per type and thread; the walk is
- * most of what a mutation of a long scenario costs.
+ * The per-type plans (pbmsg.h): the walk is most of what a mutation of a
+ * long scenario costs, and an Op has thirty-odd oneof members.
  */
-#define	WALK_PLANS	256		/* message types, a power of two */
+#define	PBMSG_PLANS	256		/* message types, a power of two */
 
-enum { WE_ONE, WE_REPEATED, WE_ONEOF };
+static _Thread_local struct pbmsg_plan *pbmsg_plans[PBMSG_PLANS];
 
-struct walk_entry {
-	const ProtobufCFieldDescriptor *f;	/* WE_ONEOF: first member */
-	int		 kind;
-};
-
-struct walk_plan {
-	const ProtobufCMessageDescriptor *d;
-	unsigned	 n;
-	struct walk_entry e[];
-};
-
-static _Thread_local struct walk_plan *walk_plans[WALK_PLANS];
-
-static struct walk_plan *
-walk_plan_make(const ProtobufCMessageDescriptor *d)
+static bool
+plan_holds_msg(const ProtobufCMessageDescriptor *d,
+    const ProtobufCFieldDescriptor *f)
 {
-	const ProtobufCFieldDescriptor *f;
-	struct walk_plan *p;
 	unsigned k;
 
-	p = malloc(sizeof(*p) + d->n_fields * sizeof(p->e[0]));
+	if (!pbmsg_is_oneof(f))
+		return (f->type == PROTOBUF_C_TYPE_MESSAGE);
+	for (k = 0; k < d->n_fields; k++)
+		if (pbmsg_same_oneof(&d->fields[k], f) &&
+		    d->fields[k].type == PROTOBUF_C_TYPE_MESSAGE)
+			return (true);
+	return (false);
+}
+
+static struct pbmsg_plan *
+plan_make(const ProtobufCMessageDescriptor *d)
+{
+	const ProtobufCFieldDescriptor *f;
+	struct pbmsg_plan_entry e;
+	struct pbmsg_plan *p;
+	unsigned k;
+
+	p = malloc(sizeof(*p) + 2 * (size_t)d->n_fields * sizeof(p->all[0]));
 	if (p == NULL)
 		return (NULL);
 	p->d = d;
-	p->n = 0;
+	p->nmsg = p->nall = 0;
+	p->msg = p->all + d->n_fields;
 	for (k = 0; k < d->n_fields; k++) {
 		f = &d->fields[k];
 		if (pbmsg_is_oneof(f)) {
-			if (pbmsg_oneof_first(d, f))
-				p->e[p->n++] = (struct walk_entry){ f,
-				    WE_ONEOF };
-			continue;
-		}
-		if (f->type != PROTOBUF_C_TYPE_MESSAGE)
-			continue;
-		p->e[p->n++] = (struct walk_entry){ f, pbmsg_is_repeated(f) ?
-		    WE_REPEATED : WE_ONE };
+			if (!pbmsg_oneof_first(d, f))
+				continue;
+			e = (struct pbmsg_plan_entry){ f, PBMSG_PE_ONEOF };
+		} else
+			e = (struct pbmsg_plan_entry){ f, pbmsg_is_repeated(f) ?
+			    PBMSG_PE_REPEATED : PBMSG_PE_SINGLE };
+		p->all[p->nall++] = e;
+		if (plan_holds_msg(d, f))
+			p->msg[p->nmsg++] = e;
 	}
 	return (p);
 }
 
-/* NULL: out of memory, or more message types than WALK_PLANS. */
-static const struct walk_plan *
-walk_plan(const ProtobufCMessageDescriptor *d)
+const struct pbmsg_plan *
+pbmsg_plan(const ProtobufCMessageDescriptor *d)
 {
 	uintptr_t h = (uintptr_t)d >> 4;
 	unsigned i, slot;
 
-	for (i = 0; i < WALK_PLANS; i++) {
-		slot = (unsigned)(h + i) & (WALK_PLANS - 1);
-		if (walk_plans[slot] == NULL) {
-			walk_plans[slot] = walk_plan_make(d);
-			return (walk_plans[slot]);
+	for (i = 0; i < PBMSG_PLANS; i++) {
+		slot = (unsigned)(h + i) & (PBMSG_PLANS - 1);
+		if (pbmsg_plans[slot] == NULL) {
+			pbmsg_plans[slot] = plan_make(d);
+			return (pbmsg_plans[slot]);
 		}
-		if (walk_plans[slot]->d == d)
-			return (walk_plans[slot]);
+		if (pbmsg_plans[slot]->d == d)
+			return (pbmsg_plans[slot]);
 	}
 	return (NULL);
+}
+
+const ProtobufCFieldDescriptor *
+pbmsg_plan_active(const ProtobufCMessage *m, const struct pbmsg_plan_entry *e)
+{
+	uint32_t which;
+
+	which = *(const uint32_t *)PBMSG_MEMBER(m, e->f->quantifier_offset);
+	if (which == 0)
+		return (NULL);
+	return (protobuf_c_message_descriptor_get_field(m->descriptor,
+	    which));
 }
 
 static int
 walk(ProtobufCMessage *m, int depth, int max_depth, pbmsg_visit_fn *fn,
     void *arg)
 {
-	const struct walk_plan *p;
+	const struct pbmsg_plan *p;
 	const ProtobufCFieldDescriptor *f;
 	ProtobufCMessage *sub, **subs;
 	size_t n, i;
@@ -641,12 +653,12 @@ walk(ProtobufCMessage *m, int depth, int max_depth, pbmsg_visit_fn *fn,
 	rv = fn(m, depth, arg);
 	if (rv != 0 || (max_depth >= 0 && depth >= max_depth))
 		return (rv);
-	if ((p = walk_plan(m->descriptor)) == NULL)
+	if ((p = pbmsg_plan(m->descriptor)) == NULL)
 		return (-1);
-	for (k = 0; k < p->n; k++) {
-		f = p->e[k].f;
-		switch (p->e[k].kind) {
-		case WE_REPEATED:
+	for (k = 0; k < p->nmsg; k++) {
+		f = p->msg[k].f;
+		switch (p->msg[k].kind) {
+		case PBMSG_PE_REPEATED:
 			n = *(size_t *)PBMSG_MEMBER(m, f->quantifier_offset);
 			subs = *(ProtobufCMessage ***)PBMSG_MEMBER(m,
 			    f->offset);
@@ -659,10 +671,8 @@ walk(ProtobufCMessage *m, int depth, int max_depth, pbmsg_visit_fn *fn,
 					return (rv);
 			}
 			continue;
-		case WE_ONEOF:
-			f = protobuf_c_message_descriptor_get_field(
-			    m->descriptor,
-			    *(uint32_t *)PBMSG_MEMBER(m, f->quantifier_offset));
+		case PBMSG_PE_ONEOF:
+			f = pbmsg_plan_active(m, &p->msg[k]);
 			if (f == NULL || f->type != PROTOBUF_C_TYPE_MESSAGE)
 				continue;
 			break;

@@ -119,31 +119,38 @@ offer(struct pick *pk, int kind, ProtobufCMessage *m,
 static int
 visit_sites(ProtobufCMessage *m, int depth, void *arg)
 {
-	const ProtobufCMessageDescriptor *d = m->descriptor;
+	const struct pbmsg_plan *p;
+	const struct pbmsg_plan_entry *e;
 	const ProtobufCFieldDescriptor *f;
 	struct pick *pk = arg;
 	size_t n, i;
 	unsigned k;
 
-	for (k = 0; k < d->n_fields; k++) {
-		f = &d->fields[k];
-		if (pbmsg_is_repeated(f)) {
+	if ((p = pbmsg_plan(m->descriptor)) == NULL)
+		return (-1);
+	for (k = 0; k < p->nall; k++) {
+		e = &p->all[k];
+		f = e->f;
+		switch (e->kind) {
+		case PBMSG_PE_REPEATED:
 			offer(pk, K_REP, m, f, 0, depth);
 			if (f->type == PROTOBUF_C_TYPE_MESSAGE)
-				continue;
+				break;
 			n = pbmsg_count(m, f);
 			for (i = 0; i < n; i++)
 				offer(pk, K_VALUE, m, f, i, depth);
-		} else if (pbmsg_is_oneof(f)) {
-			if (pbmsg_oneof_first(d, f))
-				offer(pk, K_ONEOF, m, f, 0, depth);
-			if (f->type != PROTOBUF_C_TYPE_MESSAGE &&
-			    pbmsg_oneof_active(m, f) == f)
+			break;
+		case PBMSG_PE_ONEOF:
+			offer(pk, K_ONEOF, m, f, 0, depth);
+			f = pbmsg_plan_active(m, e);
+			if (f != NULL && f->type != PROTOBUF_C_TYPE_MESSAGE)
 				offer(pk, K_VALUE, m, f, 0, depth);
-		} else if (f->type == PROTOBUF_C_TYPE_MESSAGE)
-			offer(pk, K_SUBMSG, m, f, 0, depth);
-		else
-			offer(pk, K_VALUE, m, f, 0, depth);
+			break;
+		default:
+			offer(pk, f->type == PROTOBUF_C_TYPE_MESSAGE ?
+			    K_SUBMSG : K_VALUE, m, f, 0, depth);
+			break;
+		}
 	}
 	return (0);
 }

@@ -615,6 +615,47 @@ cross_once(struct mctx *c, ProtobufCMessage *m, const ProtobufCMessage *other)
 /* Decode, fit, pack */
 
 /*
+ * The message fit() packed last, with its bytes.  libFuzzer mutates its
+ * last output again (up to -mutate_depth times per corpus input), so
+ * decode takes the message back instead of unpacking what was just
+ * packed.  Only for exactly those bytes, which unpack to the same
+ * message (no unknown fields; set oneofs and has_ flags pack as they
+ * are), so a mutation never depends on whether it hit.
+ */
+static struct {
+	const ProtobufCMessageDescriptor *d;
+	ProtobufCMessage	*m;		/* in pbmsg's pool */
+	uint8_t			*buf;		/* malloc */
+	size_t			 len;
+} chain;
+
+static void
+chain_drop(void)
+{
+
+	pbmsg_free(chain.m);
+	free(chain.buf);
+	chain.m = NULL;
+	chain.buf = NULL;
+	chain.len = 0;
+}
+
+static ProtobufCMessage *
+chain_take(const ProtobufCMessageDescriptor *d, const uint8_t *data,
+    size_t size)
+{
+	ProtobufCMessage *m;
+
+	if (chain.m == NULL || chain.d != d || size == 0 ||
+	    size != chain.len || memcmp(chain.buf, data, size) != 0)
+		return (NULL);
+	m = chain.m;
+	chain.m = NULL;
+	pbm_stats.reused++;
+	return (m);
+}
+
+/*
  * Unpack; an empty input or one that does not decode becomes a minimal
  * message, built up by hooks->generate when c is given and there is one.
  */
@@ -624,6 +665,8 @@ decode(struct mctx *c, const ProtobufCMessageDescriptor *d,
 {
 	ProtobufCMessage *m = NULL;
 
+	if ((m = chain_take(d, data, size)) != NULL)
+		return (m);
 	if (size > 0)
 		m = protobuf_c_message_unpack(d, pbmsg_allocator(), size,
 		    data);
@@ -722,8 +765,11 @@ shrink_step(ProtobufCMessage *m, size_t size, size_t max)
 	return (false);
 }
 
-/* Repair, shrink to max, pack into a new buffer; consumes m. */
-static uint8_t *
+/*
+ * Repair, shrink to max, pack; consumes m.  The bytes stay in the chain
+ * (with m) until the next fit or pbmutate_forget().
+ */
+static const uint8_t *
 fit(const ProtobufCMessageDescriptor *d, ProtobufCMessage *m,
     const struct pbmutate_hooks *h, size_t max, size_t *lenp)
 {
@@ -754,8 +800,18 @@ fit(const ProtobufCMessageDescriptor *d, ProtobufCMessage *m,
 			return (NULL);
 		}
 	}
-	buf = pbmsg_pack(m, lenp);
-	pbmsg_free(m);
+	/* size is m's packed size already: pack without measuring again. */
+	buf = malloc(size == 0 ? 1 : size);
+	if (buf == NULL) {
+		pbmsg_free(m);
+		return (NULL);
+	}
+	*lenp = protobuf_c_message_pack(m, buf);
+	chain_drop();
+	chain.d = d;
+	chain.m = m;
+	chain.buf = buf;
+	chain.len = *lenp;
 	return (buf);
 }
 
@@ -805,7 +861,7 @@ mutate_bytes(const ProtobufCMessageDescriptor *d, uint8_t *data,
 	ProtobufCMessage *m;
 	struct mctx c;
 	unsigned rounds, i, attempt;
-	uint8_t *buf;
+	const uint8_t *buf;
 	size_t len = 0;
 
 	ctx_init(&c, seed, hooks);
@@ -841,14 +897,12 @@ mutate_bytes(const ProtobufCMessageDescriptor *d, uint8_t *data,
 		if (attempt + 1 < RETRIES && len == size &&
 		    (len == 0 || memcmp(buf, data, len) == 0)) {
 			pbm_stats.unchanged++;
-			free(buf);
 			continue;
 		}
 		if (len > size)
 			pbm_stats.grew++;
 		if (len > 0)
 			memcpy(data, buf, len);
-		free(buf);
 		save_desc(&c);
 		return (len);
 	}
@@ -864,7 +918,7 @@ crossover_bytes(const ProtobufCMessageDescriptor *d, const uint8_t *data1,
 {
 	ProtobufCMessage *m1, *m2;
 	struct mctx c;
-	uint8_t *buf;
+	const uint8_t *buf;
 	size_t len;
 
 	ctx_init(&c, seed, hooks);
@@ -885,7 +939,6 @@ crossover_bytes(const ProtobufCMessageDescriptor *d, const uint8_t *data1,
 	buf = fit(d, m1, hooks, max_out, &len);
 	if (len > 0)
 		memcpy(out, buf, len);
-	free(buf);
 	save_desc(&c);
 	return (len);
 }
@@ -905,6 +958,15 @@ pbmutate_mutate(const ProtobufCMessageDescriptor *d, uint8_t *data,
 	n = mutate_bytes(d, data, size, max_size, seed, hooks);
 	pbmsg_pool_exit();
 	return (n);
+}
+
+void
+pbmutate_forget(void)
+{
+
+	pbmsg_pool_enter();
+	chain_drop();
+	pbmsg_pool_exit();
 }
 
 size_t

@@ -125,6 +125,7 @@ struct pbmutate_stats {
 	uint64_t	grew;		/* outputs longer than the input */
 	uint64_t	domain_values;	/* scalars from hooks->values */
 	uint64_t	byte_mutations;	/* scalars through mutate_bytes */
+	uint64_t	reused;		/* inputs taken from the chain */
 };
 const struct pbmutate_stats *pbmutate_get_stats(void);
 
@@ -144,6 +145,13 @@ size_t	pbmutate_crossover(const ProtobufCMessageDescriptor *d,
 	    const uint8_t *data1, size_t size1, const uint8_t *data2,
 	    size_t size2, uint8_t *out, size_t max_out, uint32_t seed,
 	    const struct pbmutate_hooks *hooks);
+
+/*
+ * Drop the message the last mutation packed, which the next one takes
+ * back instead of unpacking the same bytes (a cache: dropping it never
+ * changes a mutation).
+ */
+void	pbmutate_forget(void);
 
 /*
  * In-place forms over a decoded message (no packing, no size limit, no

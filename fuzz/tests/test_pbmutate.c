@@ -614,6 +614,66 @@ test_domain_hooks(void)
 	CHECK(pbmutate_get_stats()->generated >= hk_generated);
 }
 
+/*
+ * The chain (the last packed message, taken back when the next call gets
+ * its bytes) is a cache: a run that feeds every output back in gives the
+ * same outputs as one that drops it before every call, and it is used.
+ */
+static void
+chain_run(const ProtobufCMessageDescriptor *d, bool forget, uint32_t *h,
+    unsigned n)
+{
+	static uint8_t buf[BUFSZ], other[BUFSZ];
+	size_t len = 0, olen = 0;
+	unsigned k;
+
+	pbmutate_forget();
+	for (k = 0; k < n; k++) {
+		if (forget)
+			pbmutate_forget();
+		if (k % 3 == 2 && olen > 0)
+			len = pbmutate_crossover(d, buf, len, other, olen, buf,
+			    2048, k, NULL);
+		else
+			len = pbmutate_mutate(d, buf, len, 2048, k, NULL);
+		if (k % 7 == 0) {
+			memcpy(other, buf, len);
+			olen = len;
+		}
+		h[k] = hash(buf, len) ^ (uint32_t)len;
+	}
+}
+
+static void
+test_chain_is_a_cache(void)
+{
+	const ProtobufCMessageDescriptor *ds[2] = { node_d,
+	    &pbtest2__root2__descriptor };
+	static uint32_t ha[2000], hb[2000];
+	uint64_t before, kept, dropped;
+	unsigned i, k;
+
+	for (i = 0; i < 2; i++) {
+		before = pbmutate_get_stats()->reused;
+		chain_run(ds[i], false, ha, 2000);
+		kept = pbmutate_get_stats()->reused - before;
+		before = pbmutate_get_stats()->reused;
+		/* Still taken within a call: a retry of an unchanged input. */
+		chain_run(ds[i], true, hb, 2000);
+		dropped = pbmutate_get_stats()->reused - before;
+		fprintf(stderr, "   %s: %ju inputs from the chain, %ju when "
+		    "dropped before each call\n", ds[i]->short_name,
+		    (uintmax_t)kept, (uintmax_t)dropped);
+		CHECK(kept > dropped + 1000);
+		for (k = 0; k < 2000; k++)
+			if (ha[k] != hb[k]) {
+				fprintf(stderr, "%s: step %u differs\n",
+				    ds[i]->short_name, k);
+				CHECK(0);
+			}
+	}
+}
+
 int
 main(void)
 {
@@ -630,6 +690,7 @@ main(void)
 	RUN(test_proto2);
 	RUN(test_message_api);
 	RUN(test_domain_hooks);
+	RUN(test_chain_is_a_cache);
 	fprintf(stderr, "test_pbmutate: all passed\n");
 	return (0);
 }

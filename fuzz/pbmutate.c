@@ -684,6 +684,75 @@ decode(struct mctx *c, const ProtobufCMessageDescriptor *d,
 	return (m);
 }
 
+/*
+ * Crossover partners, decoded.  libFuzzer takes the second input from its
+ * corpus, so the same few thousand inputs were unpacked again and again.
+ * An entry is decode()'s result for exactly its bytes (hashed, then
+ * compared) and is only read (cross_once leaves 'other' unchanged), so a
+ * hit hands the crossover the message a miss would build.  Inputs up to
+ * PARTNER_MAX bytes; one entry per slot, the newest wins.
+ */
+#define	PARTNERS	4096		/* a power of two */
+#define	PARTNER_MAX	2048
+
+static struct partner {
+	const ProtobufCMessageDescriptor *d;
+	ProtobufCMessage	*m;		/* in pbmsg's pool */
+	uint8_t			*bytes;		/* malloc */
+	size_t			 len;
+	uint64_t		 h;
+} partners[PARTNERS];
+
+static void
+partners_drop(void)
+{
+	struct partner *p;
+
+	for (p = partners; p < partners + PARTNERS; p++) {
+		if (p->m == NULL)
+			continue;
+		pbmsg_free(p->m);
+		free(p->bytes);
+		memset(p, 0, sizeof(*p));
+	}
+}
+
+/* The decoded partner, owned by the cache; NULL: decode it yourself. */
+static const ProtobufCMessage *
+partner_get(const ProtobufCMessageDescriptor *d, const uint8_t *data,
+    size_t size)
+{
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+	struct partner *p;
+	ProtobufCMessage *m;
+	uint8_t *copy;
+	size_t i;
+
+	if (size == 0 || size > PARTNER_MAX)
+		return (NULL);
+	for (i = 0; i < size; i++)
+		h = (h ^ data[i]) * UINT64_C(0x100000001b3);
+	p = &partners[h & (PARTNERS - 1)];
+	if (p->m != NULL && p->d == d && p->h == h && p->len == size &&
+	    memcmp(p->bytes, data, size) == 0) {
+		pbm_stats.partner_hits++;
+		return (p->m);
+	}
+	if ((copy = malloc(size)) == NULL)
+		return (NULL);
+	if ((m = decode(NULL, d, data, size)) == NULL) {
+		free(copy);
+		return (NULL);
+	}
+	memcpy(copy, data, size);
+	if (p->m != NULL) {
+		pbmsg_free(p->m);
+		free(p->bytes);
+	}
+	*p = (struct partner){ d, m, copy, size, h };
+	return (m);
+}
+
 static void
 repair(const struct pbmutate_hooks *h, ProtobufCMessage *m)
 {
@@ -917,6 +986,7 @@ crossover_bytes(const ProtobufCMessageDescriptor *d, const uint8_t *data1,
     size_t max_out, uint32_t seed, const struct pbmutate_hooks *hooks)
 {
 	ProtobufCMessage *m1, *m2;
+	const ProtobufCMessage *other;
 	struct mctx c;
 	const uint8_t *buf;
 	size_t len;
@@ -924,16 +994,18 @@ crossover_bytes(const ProtobufCMessageDescriptor *d, const uint8_t *data1,
 	ctx_init(&c, seed, hooks);
 	pbm_stats.calls++;
 	m1 = decode(&c, d, data1, size1);
-	m2 = decode(NULL, d, data2, size2);
-	if (m1 == NULL || m2 == NULL) {
+	m2 = NULL;
+	if ((other = partner_get(d, data2, size2)) == NULL)
+		other = m2 = decode(NULL, d, data2, size2);
+	if (m1 == NULL || other == NULL) {
 		pbmsg_free(m1);
 		pbmsg_free(m2);
 		return (0);
 	}
 	c.root = m1;
-	cross_once(&c, m1, m2);
+	cross_once(&c, m1, other);
 	if (rchance(&c, 1, 3))
-		cross_once(&c, m1, m2);
+		cross_once(&c, m1, other);
 	c.root = NULL;
 	pbmsg_free(m2);
 	buf = fit(d, m1, hooks, max_out, &len);
@@ -966,6 +1038,7 @@ pbmutate_forget(void)
 
 	pbmsg_pool_enter();
 	chain_drop();
+	partners_drop();
 	pbmsg_pool_exit();
 }
 

@@ -126,6 +126,7 @@ struct pbmutate_stats {
 	uint64_t	domain_values;	/* scalars from hooks->values */
 	uint64_t	byte_mutations;	/* scalars through mutate_bytes */
 	uint64_t	reused;		/* inputs taken from the chain */
+	uint64_t	partner_hits;	/* crossover partners already decoded */
 };
 const struct pbmutate_stats *pbmutate_get_stats(void);
 
@@ -147,9 +148,9 @@ size_t	pbmutate_crossover(const ProtobufCMessageDescriptor *d,
 	    const struct pbmutate_hooks *hooks);
 
 /*
- * Drop the message the last mutation packed, which the next one takes
- * back instead of unpacking the same bytes (a cache: dropping it never
- * changes a mutation).
+ * Drop the mutator's caches: the message the last mutation packed, which
+ * the next one takes back instead of unpacking the same bytes, and the
+ * decoded crossover partners.  Dropping them never changes a mutation.
  */
 void	pbmutate_forget(void);
 

@@ -615,9 +615,10 @@ test_domain_hooks(void)
 }
 
 /*
- * The chain (the last packed message, taken back when the next call gets
- * its bytes) is a cache: a run that feeds every output back in gives the
- * same outputs as one that drops it before every call, and it is used.
+ * The mutator's caches (the last packed message, taken back when the next
+ * call gets its bytes; decoded crossover partners) are caches: a run that
+ * feeds every output back in gives the same outputs as one that drops
+ * them before every call, and they are used.
  */
 static void
 chain_run(const ProtobufCMessageDescriptor *d, bool forget, uint32_t *h,
@@ -650,21 +651,28 @@ test_chain_is_a_cache(void)
 	const ProtobufCMessageDescriptor *ds[2] = { node_d,
 	    &pbtest2__root2__descriptor };
 	static uint32_t ha[2000], hb[2000];
-	uint64_t before, kept, dropped;
+	const struct pbmutate_stats *st = pbmutate_get_stats();
+	uint64_t before, pbefore, kept, dropped, pkept, pdropped;
 	unsigned i, k;
 
 	for (i = 0; i < 2; i++) {
-		before = pbmutate_get_stats()->reused;
+		before = st->reused;
+		pbefore = st->partner_hits;
 		chain_run(ds[i], false, ha, 2000);
-		kept = pbmutate_get_stats()->reused - before;
-		before = pbmutate_get_stats()->reused;
+		kept = st->reused - before;
+		pkept = st->partner_hits - pbefore;
+		before = st->reused;
+		pbefore = st->partner_hits;
 		/* Still taken within a call: a retry of an unchanged input. */
 		chain_run(ds[i], true, hb, 2000);
-		dropped = pbmutate_get_stats()->reused - before;
-		fprintf(stderr, "   %s: %ju inputs from the chain, %ju when "
-		    "dropped before each call\n", ds[i]->short_name,
-		    (uintmax_t)kept, (uintmax_t)dropped);
+		dropped = st->reused - before;
+		pdropped = st->partner_hits - pbefore;
+		fprintf(stderr, "   %s: %ju inputs from the chain and %ju "
+		    "partners from the cache; %ju and %ju when dropped before "
+		    "each call\n", ds[i]->short_name, (uintmax_t)kept,
+		    (uintmax_t)pkept, (uintmax_t)dropped, (uintmax_t)pdropped);
 		CHECK(kept > dropped + 1000);
+		CHECK(pkept > 300 && pdropped == 0);
 		for (k = 0; k < 2000; k++)
 			if (ha[k] != hb[k]) {
 				fprintf(stderr, "%s: step %u differs\n",

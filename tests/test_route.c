@@ -134,6 +134,43 @@ test_table_full(void)
 }
 
 /*
+ * Lookups scan the slots up to the highest one used since the last
+ * reset: a route behind a hole is still found, a hole is filled without
+ * hiding the slots after it, and a reset starts the table afresh.
+ */
+static void
+test_holes(void)
+{
+	struct ifnet *a = t_ifnet("a"), *b = t_ifnet("b");
+	struct in_addr p10 = v4(10, 0, 0, 0), p11 = v4(11, 0, 0, 0);
+	struct in_addr p12 = v4(12, 0, 0, 0), p13 = v4(13, 0, 0, 0);
+	struct in_addr p14 = v4(14, 0, 0, 0);
+
+	CHECK_EQ(rt_add(AF_INET, &p10, 8, a), 0);
+	CHECK_EQ(rt_add(AF_INET, &p11, 8, b), 0);
+	CHECK_EQ(rt_add(AF_INET, &p12, 8, a), 0);
+	CHECK_EQ(rt_delete(AF_INET, &p11, 8), 0);
+	CHECK(lookup4(v4(12, 1, 2, 3)) == a);
+	CHECK(lookup4(v4(11, 1, 2, 3)) == NULL);
+	CHECK_EQ(rt_add(AF_INET, &p13, 8, b), 0);	/* into the hole */
+	CHECK(lookup4(v4(13, 1, 2, 3)) == b);
+	CHECK(lookup4(v4(12, 1, 2, 3)) == a);
+	CHECK_EQ(rt_delete(AF_INET, &p12, 8), 0);
+	CHECK_EQ(rt_add(AF_INET, &p12, 8, b), 0);
+	CHECK(lookup4(v4(12, 1, 2, 3)) == b);
+	CHECK_EQ(rt_count(), 3);
+	rt_reset();
+	CHECK_EQ(rt_count(), 0);
+	CHECK(lookup4(v4(10, 1, 2, 3)) == NULL);
+	CHECK_EQ(rt_add(AF_INET, &p14, 8, b), 0);
+	CHECK(lookup4(v4(14, 1, 2, 3)) == b);
+	CHECK(lookup4(v4(12, 1, 2, 3)) == NULL);
+	t_ifnet_destroy(a);
+	t_ifnet_destroy(b);
+	CHECK_EQ(rt_count(), 0);
+}
+
+/*
  * A reader inside the epoch keeps using the ifnet it looked up while the
  * route moves; the old ifnet's route reference goes after it leaves.
  */
@@ -313,6 +350,7 @@ main(void)
 	RUN(test_longest_prefix_match);
 	RUN(test_bad_arguments);
 	RUN(test_table_full);
+	RUN(test_holes);
 	RUN(test_change_defers_release);
 	RUN(test_detach_flushes);
 	RUN(test_lookup_needs_epoch);

@@ -100,19 +100,15 @@ pbmsg_oneof_first(const ProtobufCMessageDescriptor *d,
 const ProtobufCFieldDescriptor *
 pbmsg_oneof_active(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 {
-	const ProtobufCMessageDescriptor *d = m->descriptor;
+	const ProtobufCFieldDescriptor *a;
 	uint32_t which;
-	unsigned i;
 
 	which = *(const uint32_t *)PBMSG_MEMBER(m, f->quantifier_offset);
 	if (which == 0)
 		return (NULL);
-	for (i = 0; i < d->n_fields; i++) {
-		if (pbmsg_same_oneof(&d->fields[i], f) &&
-		    d->fields[i].id == which)
-			return (&d->fields[i]);
-	}
-	return (NULL);
+	/* By number (a binary search), not by testing every member. */
+	a = protobuf_c_message_descriptor_get_field(m->descriptor, which);
+	return (a != NULL && pbmsg_same_oneof(a, f) ? a : NULL);
 }
 
 size_t
@@ -627,18 +623,6 @@ pbmsg_plan(const ProtobufCMessageDescriptor *d)
 	return (NULL);
 }
 
-const ProtobufCFieldDescriptor *
-pbmsg_plan_active(const ProtobufCMessage *m, const struct pbmsg_plan_entry *e)
-{
-	uint32_t which;
-
-	which = *(const uint32_t *)PBMSG_MEMBER(m, e->f->quantifier_offset);
-	if (which == 0)
-		return (NULL);
-	return (protobuf_c_message_descriptor_get_field(m->descriptor,
-	    which));
-}
-
 static int
 walk(ProtobufCMessage *m, int depth, int max_depth, pbmsg_visit_fn *fn,
     void *arg)
@@ -672,7 +656,7 @@ walk(ProtobufCMessage *m, int depth, int max_depth, pbmsg_visit_fn *fn,
 			}
 			continue;
 		case PBMSG_PE_ONEOF:
-			f = pbmsg_plan_active(m, &p->msg[k]);
+			f = pbmsg_oneof_active(m, f);
 			if (f == NULL || f->type != PROTOBUF_C_TYPE_MESSAGE)
 				continue;
 			break;

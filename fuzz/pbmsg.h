@@ -132,11 +132,10 @@ int	pbmsg_walk(ProtobufCMessage *m, int max_depth, pbmsg_visit_fn *fn,
 /*
  * A message type's fields as the walkers see them, built once per type
  * and thread: a oneof is one entry (PBMSG_PE_ONEOF, at its first member's
- * place, f its first member) whose selected member is found by its case
- * (pbmsg_plan_active), not by testing every member.  'all' holds every
- * field so; its first 'nmsg' entries, in the same order, are those that
- * can hold a sub-message (message fields, and oneofs with a message
- * member).  NULL if it cannot be allocated.
+ * place, f its first member) whose selected member pbmsg_oneof_active
+ * finds by its case.  all[] holds every field so; msg[], in the same
+ * order, only those that can hold a sub-message (message fields, and
+ * oneofs with a message member).  NULL if it cannot be allocated.
  */
 enum { PBMSG_PE_SINGLE, PBMSG_PE_REPEATED, PBMSG_PE_ONEOF };
 
@@ -154,9 +153,6 @@ struct pbmsg_plan {
 };
 
 const struct pbmsg_plan *pbmsg_plan(const ProtobufCMessageDescriptor *d);
-/* The selected member of the oneof of plan entry e, or NULL. */
-const ProtobufCFieldDescriptor *pbmsg_plan_active(const ProtobufCMessage *m,
-	    const struct pbmsg_plan_entry *e);
 
 /* Packed bytes of m in a malloc'd buffer (NULL on failure; *len set). */
 uint8_t	*pbmsg_pack(const ProtobufCMessage *m, size_t *len);

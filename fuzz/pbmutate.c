@@ -142,7 +142,7 @@ visit_sites(ProtobufCMessage *m, int depth, void *arg)
 			break;
 		case PBMSG_PE_ONEOF:
 			offer(pk, K_ONEOF, m, f, 0, depth);
-			f = pbmsg_plan_active(m, e);
+			f = pbmsg_oneof_active(m, f);
 			if (f != NULL && f->type != PROTOBUF_C_TYPE_MESSAGE)
 				offer(pk, K_VALUE, m, f, 0, depth);
 			break;

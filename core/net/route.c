@@ -26,13 +26,6 @@ struct rtentry {
 	struct epoch_context rt_epoch_ctx;
 };
 
-static struct rtentry *rt_table[RT_MAX];
-/*
- * Slots [0, rt_nslots) may be in use (a high-water mark since the last
- * reset, raised under rt_mtx): a lookup per packet scans only those.
- */
-static int rt_nslots;
-
 /*
  * The table is the harness's stand-in for FreeBSD's radix tree: how many
  * slots a walk visits is not the model's behaviour.  Counted per
@@ -41,6 +34,13 @@ static int rt_nslots;
  * instrumented; what they find is, in their callers.
  */
 #define	RT_NO_SANCOV	__attribute__((no_sanitize("coverage")))
+
+static struct rtentry *rt_table[RT_MAX];
+/*
+ * Slots [0, rt_nslots) may be in use (a high-water mark since the last
+ * reset, raised under rt_mtx): a lookup per packet scans only those.
+ */
+static int rt_nslots;
 static struct mtx rt_mtx;
 static pthread_once_t rt_init_once = PTHREAD_ONCE_INIT;
 

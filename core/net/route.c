@@ -31,9 +31,11 @@ struct rtentry {
  * slots a walk visits is not the model's behaviour.  Counted per
  * iteration by the fuzzer's coverage it would make the number of routes
  * an input ever added look like new coverage, so the walks are not
- * instrumented; what they find is, in their callers.
+ * instrumented; what they find is, in their callers.  Not inlined either:
+ * inlined into an instrumented caller, a walk is instrumented as its
+ * caller's code (rt_best was, inside rt_lookup).
  */
-#define	RT_NO_SANCOV	__attribute__((no_sanitize("coverage")))
+#define	RT_NO_SANCOV	__attribute__((no_sanitize("coverage"), __noinline__))
 
 static struct rtentry *rt_table[RT_MAX];
 /*

@@ -1,6 +1,8 @@
 /* Locks and WITNESS: order, recursion, held-on-return, upgrade; refcount. */
 #include <pthread.h>
 #include <sched.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "tests/testlib.h"
 #include "shim/lock.h"
@@ -489,6 +491,52 @@ test_mutual_exclusion_across_threads(void)
 	rw_destroy(&s.rw);
 }
 
+/*
+ * A release that wakes a sleeping waiter hands it the lock, and the
+ * waiter may free the lock at once: the release must not touch the lock
+ * after that (ASan sees a use after free, TSan a race with free()).
+ */
+struct handoff {
+	struct mtx	*m;
+	int		 started;
+};
+
+static void *
+freer_main(void *arg)
+{
+	struct handoff *h = arg;
+
+	__atomic_store_n(&h->started, 1, __ATOMIC_SEQ_CST);
+	mtx_lock(h->m);		/* sleeps: the main thread holds it */
+	mtx_unlock(h->m);
+	mtx_destroy(h->m);
+	free(h->m);
+	return (NULL);
+}
+
+static void
+test_sleeper_frees_lock(void)
+{
+	struct handoff h;
+	pthread_t td;
+	int i;
+
+	witness_reset();
+	for (i = 0; i < 20; i++) {
+		h.m = malloc(sizeof(*h.m));
+		CHECK(h.m != NULL);
+		mtx_init(h.m, "handoff mtx", NULL, MTX_DEF);
+		h.started = 0;
+		mtx_lock(h.m);
+		CHECK_EQ(pthread_create(&td, NULL, freer_main, &h), 0);
+		while (!__atomic_load_n(&h.started, __ATOMIC_SEQ_CST))
+			sched_yield();
+		usleep(2000);	/* long enough to be asleep on the lock */
+		mtx_unlock(h.m);
+		CHECK_EQ(pthread_join(td, NULL), 0);
+	}
+}
+
 static void
 test_held_names(void)
 {
@@ -638,6 +686,7 @@ main(void)
 	RUN(test_try_upgrade);
 	RUN(test_upgrade_needs_read_lock);
 	RUN(test_mutual_exclusion_across_threads);
+	RUN(test_sleeper_frees_lock);
 	RUN(test_held_names);
 	RUN(test_sched_seam);
 	RUN(test_refcount);

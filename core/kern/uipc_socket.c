@@ -8,6 +8,8 @@
  * a running send; the socket memory itself stays until soclose_all() so
  * a call on a closed socket is rejected cleanly (EBADF).
  */
+#include <pthread.h>
+
 #include "sys/socketvar.h"
 #include "sys/ktls.h"
 #include "netinet/ip.h"

@@ -6,6 +6,8 @@
  * inp write lock.  The output fast path holds at least the read lock and
  * upgrades it (try only) when it has to change the tag.
  */
+#include <pthread.h>
+
 #include "netinet/in_pcb.h"
 #include "sys/socketvar.h"
 #include "shim/refcount.h"

@@ -1,16 +1,21 @@
 /*
  * Userspace shim: mutex(9), rwlock(9), sx(9) and a small WITNESS.
  *
- * Each lock is a state machine {exclusive owner, reader count} guarded by
- * the lock's own pthread mutex; waiters sleep on its condition variable,
- * or, under the controlled scheduler, hand the CPU to the scheduler with
- * sched_block() and are woken by sched_wake() on every release.
+ * Each lock is a state machine {exclusively owned, reader count} in one
+ * atomic word; waiters sleep on the word (futex), or, under the controlled
+ * scheduler, hand the CPU to the scheduler with sched_block() and are
+ * woken by sched_wake() on every release.
  *
  * WITNESS state is per thread (the stack of held locks, thread-local) plus
  * one global table of lock orders keyed by lock type name.  The table is
  * touched only from SHIM_NO_TSAN code under a shim_spin, so witness adds
  * no happens-before edge between model threads (see shim/spin.h).
  */
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <limits.h>
+#include <unistd.h>
+
 #include "shim/lock.h"
 #include "shim/epoch.h"
 #include "shim/spin.h"
@@ -159,6 +164,9 @@ witness_checkorder(struct lock_object *lo)
 {
 	struct lock_object *a;
 
+	/* Nothing held, no order to record (most acquisitions). */
+	if (witness_nheld == 0)
+		return;
 	a = witness_order_check(lo);
 	if (a != NULL)
 		panic("witness: lock order reversal: %s -> %s "
@@ -308,8 +316,42 @@ witness_live_locks(void)
 }
 
 /*
- * The lock state machine.
+ * The lock state machine: one atomic word, LS_XOWNED or a reader count,
+ * plus LS_WAITERS while a thread sleeps on it (futex; only without the
+ * controlled scheduler).  Every change is a sequentially consistent
+ * read-modify-write, so each operation on a lock is ordered after every
+ * earlier one on the same lock (for TSan, a happens-before edge).  A
+ * release that finds LS_WAITERS clears it and wakes every sleeper; those
+ * that still cannot go set it again.  The waiter flag lives in the word
+ * itself because the word is the last thing a release may touch: the
+ * next owner may free the lock at once (the wakeup only names its
+ * address).
  */
+#define	LS_XOWNED	0x40000000
+#define	LS_WAITERS	0x20000000
+#define	LS_READERS(s)	((s) & ~(LS_XOWNED | LS_WAITERS))
+
+static int
+lock_state(const struct lock_object *lo)
+{
+	return (__atomic_load_n(&lo->lo_state, __ATOMIC_SEQ_CST));
+}
+
+static bool
+lock_free_for(int s, bool excl)
+{
+	if ((s & LS_XOWNED) != 0)
+		return (false);
+	return (!excl || LS_READERS(s) == 0);
+}
+
+static bool
+lock_cas(struct lock_object *lo, int s, int n)
+{
+	return (__atomic_compare_exchange_n(&lo->lo_state, &s, n, false,
+	    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
+}
+
 static void
 lock_init(struct lock_object *lo, const char *name, const char *type,
     u_int flags)
@@ -320,8 +362,6 @@ lock_init(struct lock_object *lo, const char *name, const char *type,
 	lo->lo_name = name;
 	lo->lo_type = type != NULL ? type : name;
 	lo->lo_flags = flags | LO_INITIALIZED;
-	pthread_mutex_init(&lo->lo_mtx, NULL);
-	pthread_cond_init(&lo->lo_cv, NULL);
 	__atomic_fetch_add(&witness_live, 1, __ATOMIC_RELAXED);
 }
 
@@ -336,85 +376,91 @@ lock_check_init(const struct lock_object *lo, const char *op)
 static void
 lock_destroy(struct lock_object *lo, const char *op)
 {
-	bool busy;
-
 	lock_check_init(lo, op);
-	pthread_mutex_lock(&lo->lo_mtx);
-	busy = lo->lo_xowned || lo->lo_readers != 0;
-	pthread_mutex_unlock(&lo->lo_mtx);
-	if (busy)
+	if (lock_state(lo) != 0)
 		panic("witness: %s of %s while it is locked", op,
 		    lo->lo_name);
-	pthread_cond_destroy(&lo->lo_cv);
-	pthread_mutex_destroy(&lo->lo_mtx);
 	lo->lo_flags = 0;
 	__atomic_fetch_sub(&witness_live, 1, __ATOMIC_RELAXED);
 }
 
+/* One attempt; the waiter flag stays for the next release to see. */
 static bool
-lock_available(const struct lock_object *lo, bool excl)
+lock_take(struct lock_object *lo, int s, bool excl)
 {
-	if (excl)
-		return (!lo->lo_xowned && lo->lo_readers == 0);
-	return (!lo->lo_xowned);
-}
-
-static void
-lock_take(struct lock_object *lo, bool excl)
-{
-	if (excl) {
-		lo->lo_xowned = 1;
-		lo->lo_owner = pthread_self();
-	} else
-		lo->lo_readers++;
+	return (lock_free_for(s, excl) && lock_cas(lo, s,
+	    excl ? LS_XOWNED | (s & LS_WAITERS) : s + 1));
 }
 
 static void
 lock_wait_acquire(struct lock_object *lo, bool excl)
 {
-	pthread_mutex_lock(&lo->lo_mtx);
-	while (!lock_available(lo, excl)) {
+	int s;
+
+	for (;;) {
+		s = lock_state(lo);
+		if (lock_take(lo, s, excl))
+			return;
+		if (lock_free_for(s, excl))
+			continue;	/* lost a race; the lock is free */
 		if (sched_controlled()) {
 			/* Never block for real: the scheduler picks who runs. */
-			pthread_mutex_unlock(&lo->lo_mtx);
 			sched_block(lo, lo->lo_name);
-			pthread_mutex_lock(&lo->lo_mtx);
-		} else
-			pthread_cond_wait(&lo->lo_cv, &lo->lo_mtx);
+			continue;
+		}
+		if ((s & LS_WAITERS) == 0 &&
+		    !lock_cas(lo, s, s | LS_WAITERS))
+			continue;
+		(void)syscall(SYS_futex, &lo->lo_state, FUTEX_WAIT_PRIVATE,
+		    s | LS_WAITERS, NULL, NULL, 0);
 	}
-	lock_take(lo, excl);
-	pthread_mutex_unlock(&lo->lo_mtx);
 }
 
 static bool
 lock_try_acquire(struct lock_object *lo, bool excl)
 {
-	bool ok;
+	int s;
 
-	pthread_mutex_lock(&lo->lo_mtx);
-	ok = lock_available(lo, excl);
-	if (ok)
-		lock_take(lo, excl);
-	pthread_mutex_unlock(&lo->lo_mtx);
-	return (ok);
+	do {
+		s = lock_state(lo);
+		if (!lock_free_for(s, excl))
+			return (false);
+	} while (!lock_take(lo, s, excl));
+	return (true);
+}
+
+/* After a release that cleared LS_WAITERS: the sleepers try again. */
+static void
+lock_wake(struct lock_object *lo, int old)
+{
+	if ((old & LS_WAITERS) != 0)
+		(void)syscall(SYS_futex, &lo->lo_state, FUTEX_WAKE_PRIVATE,
+		    INT_MAX, NULL, NULL, 0);
+	sched_wake(lo);
 }
 
 static void
 lock_release(struct lock_object *lo, bool excl)
 {
-	pthread_mutex_lock(&lo->lo_mtx);
+	int n, s;
+
 	if (excl) {
-		KASSERT(lo->lo_xowned, ("witness: %s released but not "
-		    "exclusively owned", lo->lo_name));
-		lo->lo_xowned = 0;
+		s = __atomic_exchange_n(&lo->lo_state, 0, __ATOMIC_SEQ_CST);
+		KASSERT((s & LS_XOWNED) != 0, ("witness: %s released but "
+		    "not exclusively owned", lo->lo_name));
 	} else {
-		KASSERT(lo->lo_readers > 0, ("witness: %s released but has "
-		    "no readers", lo->lo_name));
-		lo->lo_readers--;
+		/* The last reader out clears the flag: writers may go. */
+		do {
+			s = lock_state(lo);
+			KASSERT(LS_READERS(s) > 0 && (s & LS_XOWNED) == 0,
+			    ("witness: %s released but has no readers",
+			    lo->lo_name));
+			n = LS_READERS(s) == 1 ? 0 : s - 1;
+		} while (!lock_cas(lo, s, n));
+		if (n != 0)
+			s &= ~LS_WAITERS;	/* nobody can go yet */
 	}
-	pthread_cond_broadcast(&lo->lo_cv);
-	pthread_mutex_unlock(&lo->lo_mtx);
-	sched_wake(lo);
+	lock_wake(lo, s);
 }
 
 /* A blocking acquire, shared by all classes. */
@@ -615,6 +661,7 @@ rw_try_upgrade(struct rwlock *rw)
 	struct lock_object *lo = &rw->lock_object;
 	struct held_lock *hl;
 	bool ok;
+	int s;
 
 	lock_check_init(lo, "rw_try_upgrade");
 	hl = witness_find(lo);
@@ -623,13 +670,9 @@ rw_try_upgrade(struct rwlock *rw)
 		    "this thread", lo->lo_name);
 	sched_point(SP_LOCK, lo, lo->lo_name);
 	/* Only the sole reader may become the writer, without waiting. */
-	pthread_mutex_lock(&lo->lo_mtx);
-	ok = hl->hl_recurse == 0 && !lo->lo_xowned && lo->lo_readers == 1;
-	if (ok) {
-		lo->lo_readers = 0;
-		lock_take(lo, true);
-	}
-	pthread_mutex_unlock(&lo->lo_mtx);
+	s = lock_state(lo);
+	ok = hl->hl_recurse == 0 && LS_READERS(s) == 1 &&
+	    lock_cas(lo, s, LS_XOWNED | (s & LS_WAITERS));
 	if (ok)
 		hl->hl_excl = true;
 	return (ok);
@@ -640,6 +683,7 @@ rw_downgrade(struct rwlock *rw)
 {
 	struct lock_object *lo = &rw->lock_object;
 	struct held_lock *hl;
+	int s;
 
 	lock_check_init(lo, "rw_downgrade");
 	hl = witness_find(lo);
@@ -648,13 +692,9 @@ rw_downgrade(struct rwlock *rw)
 		    "thread", lo->lo_name);
 	if (hl->hl_recurse != 0)
 		panic("witness: rw_downgrade of recursed %s", lo->lo_name);
-	pthread_mutex_lock(&lo->lo_mtx);
-	lo->lo_xowned = 0;
-	lo->lo_readers = 1;
-	pthread_cond_broadcast(&lo->lo_cv);
-	pthread_mutex_unlock(&lo->lo_mtx);
+	s = __atomic_exchange_n(&lo->lo_state, 1, __ATOMIC_SEQ_CST);
 	hl->hl_excl = false;
-	sched_wake(lo);
+	lock_wake(lo, s);		/* readers may come in */
 	sched_point(SP_UNLOCK, lo, lo->lo_name);
 }
 

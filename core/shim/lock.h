@@ -1,15 +1,14 @@
 /*
  * Userspace shim: mutex(9), rwlock(9), sx(9) and a small WITNESS.
  *
- * Every lock is a small state machine (exclusive owner, reader count)
- * guarded by its own pthread mutex and condition variable (lo_mtx, lo_cv),
- * so TSan sees a happens-before edge from each release to the next
- * acquire of the same lock, and rw_try_upgrade is exact.  Under the
+ * Every lock is a small state machine (exclusively owned, or a reader
+ * count) in one atomic word changed only by sequentially consistent
+ * read-modify-writes, so TSan sees a happens-before edge from each
+ * operation on a lock to the next, and rw_try_upgrade is exact.  Under the
  * controlled scheduler an acquire that would block yields to the
  * scheduler instead (sched_block; every release calls sched_wake), so
  * exactly one model thread runs at a time and a lock cycle is reported as
- * a deadlock, not a hang.  The per-class pthread fields below (mtx_lock,
- * rw_lock, sx_lock) are not used.
+ * a deadlock, not a hang.
  *
  * WITNESS (always on).  Held locks are tracked per thread; every check
  * panics with a "witness: ..." line:
@@ -40,8 +39,6 @@
 #ifndef _SHIM_LOCK_H_
 #define	_SHIM_LOCK_H_
 
-#include <pthread.h>
-
 #include "shim/systm.h"
 
 struct lock_object {
@@ -49,11 +46,7 @@ struct lock_object {
 	const char	*lo_type;	/* witness keys orders by this name */
 	u_int		 lo_flags;
 	u_int		 lo_witness;	/* index in the witness name table */
-	pthread_t	 lo_owner;	/* exclusive owner, if lo_xowned */
-	volatile int	 lo_xowned;
-	volatile int	 lo_readers;	/* shared holders (rw, sx) */
-	pthread_mutex_t	 lo_mtx;	/* guards the state above */
-	pthread_cond_t	 lo_cv;		/* waiters, without a scheduler */
+	int		 lo_state;	/* LS_*: owner or readers, waiters */
 };
 
 #define	LO_INITIALIZED	0x0001
@@ -63,7 +56,6 @@ struct lock_object {
 /* mtx(9) */
 struct mtx {
 	struct lock_object lock_object;
-	pthread_mutex_t	 mtx_lock;
 	u_int		 mtx_recurse;
 };
 
@@ -88,7 +80,6 @@ void	_mtx_assert(struct mtx *m, int what, const char *func,
 /* rwlock(9) */
 struct rwlock {
 	struct lock_object lock_object;
-	pthread_rwlock_t rw_lock;
 };
 
 void	rw_init(struct rwlock *rw, const char *name);
@@ -115,7 +106,6 @@ void	_rw_assert(struct rwlock *rw, int what, const char *func,
 /* sx(9): sleepable shared/exclusive lock. */
 struct sx {
 	struct lock_object lock_object;
-	pthread_rwlock_t sx_lock;
 };
 
 void	sx_init(struct sx *sx, const char *name);

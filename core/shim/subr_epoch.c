@@ -13,6 +13,8 @@
  * takes the stack with acquire, moves it in call order onto its own FIFO,
  * and runs that FIFO only when no reader is inside.
  */
+#include <pthread.h>
+
 #include "shim/epoch.h"
 #include "shim/lock.h"
 

@@ -9,6 +9,7 @@
  * never freed shows up in the ledger.
  */
 #include <limits.h>
+#include <pthread.h>
 
 #include "shim/taskqueue.h"
 #include "shim/lock.h"

@@ -389,11 +389,30 @@ reader_main(void *arg)
 	return (NULL);
 }
 
+struct writer {
+	struct rwlock	*rw;
+	int		 started;
+	int		 done;
+};
+
+static void *
+writer_main(void *arg)
+{
+	struct writer *w = arg;
+
+	__atomic_store_n(&w->started, 1, __ATOMIC_SEQ_CST);
+	rw_wlock(w->rw);
+	rw_wunlock(w->rw);
+	__atomic_store_n(&w->done, 1, __ATOMIC_SEQ_CST);
+	return (NULL);
+}
+
 static void
 test_try_upgrade(void)
 {
 	struct rwlock rw;
 	struct reader r = { &rw, 0, 0 };
+	struct writer w = { &rw, 0, 0 };
 	pthread_t td;
 
 	witness_reset();
@@ -420,6 +439,18 @@ test_try_upgrade(void)
 	CHECK(rw_try_upgrade(&rw));
 	rw_wunlock(&rw);
 	CHECK_EQ(witness_held_count(), 0);
+
+	/* A writer asleep on the lock is not a reader: still ours. */
+	rw_rlock(&rw);
+	w.started = 0;
+	CHECK_EQ(pthread_create(&td, NULL, writer_main, &w), 0);
+	while (!__atomic_load_n(&w.started, __ATOMIC_SEQ_CST))
+		sched_yield();
+	usleep(2000);		/* long enough to be asleep on the lock */
+	CHECK(rw_try_upgrade(&rw));
+	rw_wunlock(&rw);
+	CHECK_EQ(pthread_join(td, NULL), 0);
+	CHECK_EQ(__atomic_load_n(&w.done, __ATOMIC_SEQ_CST), 1);
 	rw_destroy(&rw);
 }
 

@@ -670,9 +670,14 @@ rw_try_upgrade(struct rwlock *rw)
 		    "this thread", lo->lo_name);
 	sched_point(SP_LOCK, lo, lo->lo_name);
 	/* Only the sole reader may become the writer, without waiting. */
-	s = lock_state(lo);
-	ok = hl->hl_recurse == 0 && LS_READERS(s) == 1 &&
-	    lock_cas(lo, s, LS_XOWNED | (s & LS_WAITERS));
+	ok = false;
+	while (hl->hl_recurse == 0 && !ok) {
+		s = lock_state(lo);
+		if (LS_READERS(s) != 1)
+			break;
+		/* A failed swap saw a waiter arrive or a reader come. */
+		ok = lock_cas(lo, s, LS_XOWNED | (s & LS_WAITERS));
+	}
 	if (ok)
 		hl->hl_excl = true;
 	return (ok);

@@ -535,18 +535,13 @@ tx_line(struct interp *ip, int s)
 
 /*
  * The oracles' view and the state feedback below read the interpreter's
- * tables around every op.  Bookkeeping, not the model: instrumented, their
- * loops (once per socket and interface) made how many of those an input
- * had look like coverage, and their comparisons fed the engine's cmp
- * tracing values no mutation should try.  What they read reaches the
- * fuzzer through interp_feedback.c's counters.  Not inlined, or they
- * would be instrumented as their caller's code.
+ * tables around every op: __no_sancov bookkeeping (their comparisons also
+ * fed the engine's cmp tracing values no mutation should try).  What they
+ * read reaches the fuzzer through interp_feedback.c's counters.
  */
-#define	INTERP_NO_SANCOV	__attribute__((no_sanitize("coverage"), \
-				    __noinline__))
 
 /* The behaviour oracles' view (interp_expect.h): open sockets, live ifnets. */
-static INTERP_NO_SANCOV void
+static __no_sancov void
 expect_view_fill(struct interp *ip, const Op *op, struct expect_view *v)
 {
 	uint32_t s, hw;
@@ -581,7 +576,7 @@ expect_view_fill(struct interp *ip, const Op *op, struct expect_view *v)
  * tag state of every open socket.  Plain reads are fine here, nothing
  * else runs; the threaded mode never calls it.
  */
-static INTERP_NO_SANCOV void
+static __no_sancov void
 op_feedback(struct interp *ip, const Op *op, int error)
 {
 	struct fb_sock st[INTERP_MAX_SOCKETS];

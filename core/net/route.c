@@ -28,14 +28,9 @@ struct rtentry {
 
 /*
  * The table is the harness's stand-in for FreeBSD's radix tree: how many
- * slots a walk visits is not the model's behaviour.  Counted per
- * iteration by the fuzzer's coverage it would make the number of routes
- * an input ever added look like new coverage, so the walks are not
- * instrumented; what they find is, in their callers.  Not inlined either:
- * inlined into an instrumented caller, a walk is instrumented as its
- * caller's code (rt_best was, inside rt_lookup).
+ * slots a walk visits is not the model's behaviour, so the walks are
+ * __no_sancov; what they find is counted, in their callers.
  */
-#define	RT_NO_SANCOV	__attribute__((no_sanitize("coverage"), __noinline__))
 
 static struct rtentry *rt_table[RT_MAX];
 /*
@@ -108,7 +103,7 @@ rt_addrbytes(int af, const void *dst, uint8_t out[16])
 		memcpy(out, ((const struct in6_addr *)dst)->s6_addr, 16);
 }
 
-static RT_NO_SANCOV void
+static __no_sancov void
 rt_mask(uint8_t a[16], int plen)
 {
 	int i;
@@ -124,7 +119,7 @@ rt_mask(uint8_t a[16], int plen)
 	}
 }
 
-static RT_NO_SANCOV bool
+static __no_sancov bool
 rt_matches(const struct rtentry *rt, int af, const uint8_t addr[16])
 {
 	uint8_t a[16];
@@ -153,7 +148,7 @@ rt_key(int af, const void *dst, int plen, uint8_t key[16])
 }
 
 /* rt_mtx held: the slot of exactly this prefix, or -1. */
-static RT_NO_SANCOV int
+static __no_sancov int
 rt_find_exact(int af, const uint8_t key[16], int plen)
 {
 	struct rtentry *rt;
@@ -169,7 +164,7 @@ rt_find_exact(int af, const uint8_t key[16], int plen)
 }
 
 /* rt_mtx held: the first free slot, or RT_MAX. */
-static RT_NO_SANCOV int
+static __no_sancov int
 rt_free_slot(void)
 {
 	int i;
@@ -317,7 +312,7 @@ rt_delete(int af, const void *dst, int plen)
 }
 
 /* Longest-prefix match over the slots in use (inside the net epoch). */
-static RT_NO_SANCOV struct rtentry *
+static __no_sancov struct rtentry *
 rt_best(int af, const uint8_t addr[16])
 {
 	struct rtentry *rt, *best;
@@ -350,7 +345,7 @@ rt_lookup(int af, const void *dst)
 }
 
 /* rt_mtx held: unpublish every route through ifp into gone[]; the count. */
-static RT_NO_SANCOV int
+static __no_sancov int
 rt_unlink_ifp(struct ifnet *ifp, struct rtentry *gone[RT_MAX])
 {
 	struct rtentry *rt;
@@ -380,7 +375,7 @@ rt_flush_ifp(struct ifnet *ifp)
 		rt_entry_retire(gone[i]);
 }
 
-RT_NO_SANCOV int
+__no_sancov int
 rt_count(void)
 {
 	int i, n;
@@ -399,7 +394,7 @@ rt_count(void)
  * Between inputs: drop every route at once.  No reader may be inside the
  * epoch (the harness calls this with the world quiesced).
  */
-RT_NO_SANCOV void
+__no_sancov void
 rt_reset(void)
 {
 	struct rtentry *rt;

@@ -34,6 +34,15 @@ typedef unsigned char	 u_char;
 #define	__unused		__attribute__((__unused__))
 #endif
 #define	__printflike(f, a)	__attribute__((__format__(__printf__, f, a)))
+/*
+ * Harness bookkeeping the fuzzer's coverage must not see (the route
+ * table's walks, the interpreter's per-op views): counted per iteration,
+ * its loops follow how many objects an input made, not what the model
+ * did.  Not inlined either: inlined into an instrumented caller it is
+ * instrumented as the caller's code.
+ */
+#define	__no_sancov	__attribute__((__no_sanitize__("coverage"), \
+			    __noinline__))
 
 #ifndef nitems
 #define	nitems(x)	(sizeof((x)) / sizeof((x)[0]))

@@ -12,6 +12,8 @@
 MALLOC_DEFINE(M_TEST1, "test1", "first test type");
 MALLOC_DEFINE(M_TEST2, "test2", "second test type");
 MALLOC_DEFINE_CACHED(M_TESTC, "testc", "cached test type");
+MALLOC_DEFINE_CACHED(M_TESTZ, "testz", "cached type for size classes");
+MALLOC_DEFINE_CACHED(M_TESTG, "testg", "cached type for generations");
 
 #if defined(__has_feature)
 #if __has_feature(thread_sanitizer)
@@ -386,16 +388,20 @@ cached_use_after_free(void)
 	free((void *)(uintptr_t)p, M_TESTC);
 	p[40] = 1;
 }
-#endif
 
-/*
- * A block waiting in the cache is poisoned like a freed one: ASan reports
- * a write to it (use-after-poison) and the process dies.
- */
+/* 70 bytes in the 128-byte class: the byte past the request is slack. */
 static void
-test_cache_use_after_free_is_reported(void)
+cached_overrun(void)
 {
-#ifdef T_ASAN
+	volatile char *p = malloc(70, M_TESTC, M_NOWAIT);
+
+	p[70] = 1;
+}
+
+/* Runs fn in a child; its stderr must name the report and fn. */
+static void
+check_child_report(void (*fn)(void), const char *report, const char *name)
+{
 	char buf[8192];
 	size_t got = 0;
 	ssize_t n;
@@ -410,7 +416,7 @@ test_cache_use_after_free_is_reported(void)
 	if (pid == 0) {
 		close(fds[0]);
 		dup2(fds[1], STDERR_FILENO);
-		cached_use_after_free();
+		fn();
 		_exit(0);
 	}
 	close(fds[1]);
@@ -423,9 +429,123 @@ test_cache_use_after_free_is_reported(void)
 	close(fds[0]);
 	waitpid(pid, &status, 0);
 	CHECK(!(WIFEXITED(status) && WEXITSTATUS(status) == 0));
-	CHECK(strstr(buf, "AddressSanitizer: use-after-poison") != NULL);
-	CHECK(strstr(buf, "cached_use_after_free") != NULL);
+	CHECK(strstr(buf, report) != NULL);
+	CHECK(strstr(buf, name) != NULL);
+}
 #endif
+
+/*
+ * A block waiting in the cache is poisoned like a freed one: ASan reports
+ * a write to it (use-after-poison) and the process dies.
+ */
+static void
+test_cache_use_after_free_is_reported(void)
+{
+#ifdef T_ASAN
+	check_child_report(cached_use_after_free,
+	    "AddressSanitizer: use-after-poison", "cached_use_after_free");
+#endif
+}
+
+/* A size-class block's bytes past the request are not the caller's. */
+static void
+test_cache_overrun_is_reported(void)
+{
+#ifdef T_ASAN
+	check_child_report(cached_overrun,
+	    "AddressSanitizer: use-after-poison", "cached_overrun");
+#endif
+}
+
+/*
+ * Blocks are cached by power-of-two class: a freed 70-byte block comes
+ * back (past the delay) for a 100-byte request, not for a 200-byte one.
+ */
+static void
+test_cache_size_class(void)
+{
+	void *p[KMALLOC_CACHE_DELAY + 1], *q, *r;
+	int i;
+
+	fresh();
+	for (i = 0; i < KMALLOC_CACHE_DELAY + 1; i++)
+		p[i] = malloc(70, M_TESTZ, M_NOWAIT);
+	for (i = 0; i < KMALLOC_CACHE_DELAY + 1; i++)
+		free(p[i], M_TESTZ);
+	r = malloc(200, M_TESTZ, M_NOWAIT);
+	q = malloc(100, M_TESTZ, M_NOWAIT | M_ZERO);
+#ifdef T_NO_CACHE
+	CHECK_EQ(malloc_cache_count(M_TESTZ), 0);
+#else
+	CHECK_EQ(malloc_cache_count(M_TESTZ), KMALLOC_CACHE_DELAY);
+	for (i = 0; i < KMALLOC_CACHE_DELAY + 1; i++)
+		CHECK(r != p[i]);
+	CHECK(q == p[0]);
+	for (i = 0; i < 100; i++)
+		CHECK_EQ(((unsigned char *)q)[i], 0);
+#endif
+	free(q, M_TESTZ);
+	free(r, M_TESTZ);
+	CHECK_EQ(M_TESTZ->ks_inuse, 0);
+}
+
+/*
+ * A block freed by an earlier input (before malloc_reset) comes back at
+ * once; one freed by this input waits out the delay.
+ */
+static void
+test_cache_next_input_reuses(void)
+{
+	void *p, *q, *r;
+
+	fresh();
+	p = malloc(50, M_TESTG, M_NOWAIT);
+	free(p, M_TESTG);
+	q = malloc(50, M_TESTG, M_NOWAIT);
+	CHECK(q != p);
+	free(q, M_TESTG);
+	fresh();
+	r = malloc(50, M_TESTG, M_NOWAIT);
+#ifdef T_NO_CACHE
+	CHECK_EQ(malloc_cache_count(M_TESTG), 0);
+#else
+	CHECK(r == p);
+	CHECK_EQ(malloc_cache_count(M_TESTG), 1);
+#endif
+	free(r, M_TESTG);
+	CHECK_EQ(M_TESTG->ks_inuse, 0);
+}
+
+/*
+ * malloc_cache_all caches every type; a block is freed the way it was
+ * allocated, whatever the switch says by then.
+ */
+static void
+test_cache_all_switch(void)
+{
+	void *exact, *zoned;
+
+	fresh();
+	CHECK_EQ(malloc_cache_count(M_TEST2), 0);
+	exact = malloc(40, M_TEST2, M_NOWAIT);
+	malloc_cache_all(true);
+	zoned = malloc(40, M_TEST2, M_NOWAIT);
+	free(exact, M_TEST2);
+	CHECK_EQ(malloc_cache_count(M_TEST2), 0);
+	malloc_cache_all(false);
+	free(zoned, M_TEST2);
+#ifdef T_NO_CACHE
+	CHECK_EQ(malloc_cache_count(M_TEST2), 0);
+#else
+	CHECK_EQ(malloc_cache_count(M_TEST2), 1);
+#endif
+	/* Off again: a plain type's block goes back to the C library. */
+	exact = malloc(40, M_TEST2, M_NOWAIT);
+	free(exact, M_TEST2);
+#ifndef T_NO_CACHE
+	CHECK_EQ(malloc_cache_count(M_TEST2), 1);
+#endif
+	CHECK_EQ(M_TEST2->ks_inuse, 0);
 }
 
 int
@@ -447,5 +567,9 @@ main(void)
 	RUN(test_cache_delays_reuse);
 	RUN(test_cache_double_free_panics);
 	RUN(test_cache_use_after_free_is_reported);
+	RUN(test_cache_overrun_is_reported);
+	RUN(test_cache_size_class);
+	RUN(test_cache_all_switch);
+	RUN(test_cache_next_input_reuses);
 	return (t_done());
 }

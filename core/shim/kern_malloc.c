@@ -32,10 +32,14 @@
 #endif
 
 /*
- * Cached types (MALLOC_DEFINE_CACHED).  A freed block is reused only when
- * KMALLOC_CACHE_DELAY younger blocks of its size wait behind it, so a
- * stale pointer stays poisoned for at least that many frees (for other
- * types ASan's quarantine plays this part); past KMALLOC_CACHE_MAX the
+ * Cached types (MALLOC_DEFINE_CACHED, or every type after
+ * malloc_cache_all).  A block of up to KMALLOC_CACHE_LARGEST bytes is
+ * allocated at its power-of-two size class, the bytes past the request
+ * poisoned so an overrun is still reported.  A freed block is reused only
+ * by a later input or when KMALLOC_CACHE_DELAY younger blocks of its
+ * class wait behind it, so a stale pointer stays poisoned for the rest
+ * of its input or at least that many frees (for other blocks ASan's
+ * quarantine plays this part); past KMALLOC_CACHE_MAX the
  * oldest goes back to the C library.  A reused block is filled as ASan
  * fills a fresh one (0xbe, the first 4 KiB) unless M_ZERO, so what an
  * input reads does not depend on what ran before it.
@@ -49,7 +53,8 @@ MALLOC_DEFINE(M_TEMP, "temp", "misc temporary data buffers");
 /* Every ifnet allocates a dozen: cached like the per-packet types. */
 MALLOC_DEFINE_CACHED(M_COUNTER, "counter", "counter(9) cells");
 
-#define	KMALLOC_MAGIC	0x6b6d616cU	/* live block */
+#define	KMALLOC_MAGIC	0x6b6d616cU	/* live block, exact size */
+#define	KMALLOC_ZONED	0x6b6d617aU	/* live block, size class */
 #define	KMALLOC_FREED	0x66726565U	/* freed block, for double frees */
 
 struct kmalloc_hdr {
@@ -57,7 +62,10 @@ struct kmalloc_hdr {
 		struct malloc_type *kh_type;	/* live */
 		struct kmalloc_hdr *kh_next;	/* waiting in a cache */
 	};
-	uint32_t	 kh_size;
+	union {
+		uint32_t kh_size;	/* live */
+		uint32_t kh_gen;	/* waiting: kmalloc_gen at its free */
+	};
 	uint32_t	 kh_magic;
 };
 CTASSERT(sizeof(struct kmalloc_hdr) == 16);
@@ -70,6 +78,8 @@ static struct malloc_type *kmalloc_fail_type;
 static uint64_t kmalloc_fail_injected;
 static uint64_t kmalloc_budget;		/* 0: unlimited */
 static uint64_t kmalloc_live_bytes;	/* all types */
+static bool kmalloc_cache_every;	/* malloc_cache_all */
+static uint32_t kmalloc_gen;		/* inputs run: malloc_reset */
 
 /*
  * First use of a type links it into the registry.  Types are never
@@ -129,73 +139,89 @@ kmalloc_fault(struct malloc_type *mtp)
 	return (false);
 }
 
-/* The oldest block of this size past the delay, or NULL. */
-static SHIM_NO_TSAN struct kmalloc_hdr *
-kmalloc_cache_get(struct malloc_type *mtp, size_t size)
+/* Size class index of a cacheable request. */
+static int
+kmalloc_class(size_t size)
 {
-	struct kmalloc_cache *kc;
+	int c = 0;
+
+	while ((size_t)KMALLOC_CACHE_MIN << c < size)
+		c++;
+	return (c);
+}
+
+static size_t
+kmalloc_class_size(int c)
+{
+	return ((size_t)KMALLOC_CACHE_MIN << c);
+}
+
+/*
+ * The oldest block of class c, if it waits behind KMALLOC_CACHE_DELAY
+ * younger ones or was freed by an earlier input (malloc_reset starts a
+ * generation), else NULL.  The second rule is what lets the caches stay
+ * at one input's worth: blocks freed by the last input serve the next,
+ * and a run allocates fresh memory only beyond what the inputs before it
+ * used (libFuzzer takes a run with more mallocs than frees for a leak and
+ * runs LeakSanitizer over the whole heap).  The head's header is cold: the
+ * next one's is fetched now, for the next call.  Headers are never
+ * poisoned, so ASan's checks here would only add the shadow's misses.
+ */
+static SHIM_NO_TSAN __attribute__((no_sanitize("address")))
+struct kmalloc_hdr *
+kmalloc_cache_get(struct malloc_type *mtp, int c)
+{
+	struct kmalloc_cache *kc = &mtp->ks_cache[c];
 	struct kmalloc_hdr *kh = NULL;
-	int i;
 
 	shim_spin_lock(&mtp->ks_cache_lock);
-	for (i = 0; i < KMALLOC_CACHE_SIZES; i++) {
-		kc = &mtp->ks_cache[i];
-		if (kc->kc_size != size)
-			continue;
-		if (kc->kc_count > KMALLOC_CACHE_DELAY) {
-			kh = kc->kc_head;
-			kc->kc_head = kh->kh_next;
-			if (kc->kc_head == NULL)
-				kc->kc_tail = NULL;
-			kc->kc_count--;
-		}
-		break;
+	if (kc->kc_count > KMALLOC_CACHE_DELAY || (kc->kc_head != NULL &&
+	    ((struct kmalloc_hdr *)kc->kc_head)->kh_gen !=
+	    __atomic_load_n(&kmalloc_gen, __ATOMIC_RELAXED))) {
+		kh = kc->kc_head;
+		kc->kc_head = kh->kh_next;
+		if (kc->kc_head == NULL)
+			kc->kc_tail = NULL;
+		else
+			__builtin_prefetch(kc->kc_head, 1);
+		kc->kc_count--;
 	}
 	shim_spin_unlock(&mtp->ks_cache_lock);
 	return (kh);
 }
 
 /*
- * Queue a freed (already poisoned) block.  Returns false when the type
- * has no slot for its size; *evict is the oldest block if the cache is
- * over its bound (the caller frees it).
+ * Queue a freed (already poisoned) block of class c; returns the oldest
+ * block if the class is over its bound (the caller frees it), else NULL.
  */
-static SHIM_NO_TSAN bool
-kmalloc_cache_put(struct malloc_type *mtp, struct kmalloc_hdr *kh,
-    struct kmalloc_hdr **evict)
+static SHIM_NO_TSAN struct kmalloc_hdr *
+kmalloc_cache_put(struct malloc_type *mtp, struct kmalloc_hdr *kh, int c)
 {
-	struct kmalloc_cache *kc = NULL;
-	int i;
+	struct kmalloc_cache *kc = &mtp->ks_cache[c];
+	struct kmalloc_hdr *evict = NULL;
 
-	*evict = NULL;
+	kh->kh_gen = __atomic_load_n(&kmalloc_gen, __ATOMIC_RELAXED);
 	shim_spin_lock(&mtp->ks_cache_lock);
-	for (i = 0; i < KMALLOC_CACHE_SIZES; i++) {
-		if (mtp->ks_cache[i].kc_size == kh->kh_size) {
-			kc = &mtp->ks_cache[i];
-			break;
-		}
-		if (mtp->ks_cache[i].kc_size == 0) {
-			kc = &mtp->ks_cache[i];
-			kc->kc_size = kh->kh_size;
-			break;
-		}
-	}
-	if (kc != NULL) {
-		kh->kh_next = NULL;
-		if (kc->kc_tail != NULL)
-			((struct kmalloc_hdr *)kc->kc_tail)->kh_next = kh;
-		else
-			kc->kc_head = kh;
-		kc->kc_tail = kh;
-		if (++kc->kc_count > KMALLOC_CACHE_MAX) {
-			*evict = kc->kc_head;
-			kc->kc_head = (*evict)->kh_next;
-			(*evict)->kh_next = NULL;
-			kc->kc_count--;
-		}
+	kh->kh_next = NULL;
+	if (kc->kc_tail != NULL)
+		((struct kmalloc_hdr *)kc->kc_tail)->kh_next = kh;
+	else
+		kc->kc_head = kh;
+	kc->kc_tail = kh;
+	if (++kc->kc_count > KMALLOC_CACHE_MAX) {
+		evict = kc->kc_head;
+		kc->kc_head = evict->kh_next;
+		evict->kh_next = NULL;
+		kc->kc_count--;
 	}
 	shim_spin_unlock(&mtp->ks_cache_lock);
-	return (kc != NULL);
+	return (evict);
+}
+
+void
+malloc_cache_all(bool on)
+{
+	__atomic_store_n(&kmalloc_cache_every, on, __ATOMIC_RELAXED);
 }
 
 uint32_t
@@ -215,6 +241,8 @@ kmalloc(size_t size, struct malloc_type *mtp, int flags)
 {
 	struct kmalloc_hdr *kh;
 	uint64_t budget, live;
+	uint32_t magic;
+	size_t alloc;
 
 	KASSERT(mtp != NULL, ("malloc: NULL malloc type"));
 	KASSERT(((flags & M_NOWAIT) != 0) != ((flags & M_WAITOK) != 0),
@@ -238,31 +266,45 @@ kmalloc(size_t size, struct malloc_type *mtp, int flags)
 	}
 
 	kh = NULL;
+	magic = KMALLOC_MAGIC;
+	alloc = sizeof(*kh) + size;
 #ifndef KMALLOC_NO_CACHE
-	if (mtp->ks_cached && (kh = kmalloc_cache_get(mtp, size)) != NULL) {
-		ASAN_UNPOISON_MEMORY_REGION(kh + 1, size);
-		if ((flags & M_ZERO) != 0)
-			memset(kh + 1, 0, size);
-		else
-			memset(kh + 1, KMALLOC_FILL_BYTE,
-			    MIN(size, KMALLOC_FILL_MAX));
+	if ((mtp->ks_cached ||
+	    __atomic_load_n(&kmalloc_cache_every, __ATOMIC_RELAXED)) &&
+	    size <= KMALLOC_CACHE_LARGEST) {
+		int c = kmalloc_class(size);
+
+		magic = KMALLOC_ZONED;
+		alloc = sizeof(*kh) + kmalloc_class_size(c);
+		if ((kh = kmalloc_cache_get(mtp, c)) != NULL) {
+			ASAN_UNPOISON_MEMORY_REGION(kh + 1, size);
+			if ((flags & M_ZERO) != 0)
+				memset(kh + 1, 0, size);
+			else
+				memset(kh + 1, KMALLOC_FILL_BYTE,
+				    MIN(size, KMALLOC_FILL_MAX));
+		}
 	}
 #endif
 	if (kh != NULL)
 		;
 	else if ((flags & M_ZERO) != 0)
-		kh = calloc(1, sizeof(*kh) + size);
+		kh = calloc(1, alloc);
 	else
-		kh = malloc(sizeof(*kh) + size);
+		kh = malloc(alloc);
 	if (kh == NULL) {
 		KASSERT((flags & M_NOWAIT) != 0, ("malloc: out of memory "
 		    "for an M_WAITOK request of %zu bytes of %s", size,
 		    mtp->ks_shortdesc));
 		return (NULL);
 	}
+	/* A class block's slack is never the caller's: overruns report. */
+	if (alloc > sizeof(*kh) + size)
+		ASAN_POISON_MEMORY_REGION((char *)(kh + 1) + size,
+		    alloc - sizeof(*kh) - size);
 	kh->kh_type = mtp;
 	kh->kh_size = (uint32_t)size;
-	kh->kh_magic = KMALLOC_MAGIC;
+	kh->kh_magic = magic;
 	__atomic_fetch_add(&mtp->ks_inuse, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&mtp->ks_bytes, size, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&mtp->ks_calls, 1, __ATOMIC_RELAXED);
@@ -274,12 +316,13 @@ void
 kfree(void *addr, struct malloc_type *mtp)
 {
 	struct kmalloc_hdr *kh;
+	bool zoned;
 
 	if (addr == NULL)
 		return;
 	KASSERT(mtp != NULL, ("malloc: free of %p with a NULL type", addr));
 	kh = (struct kmalloc_hdr *)addr - 1;
-	KASSERT(kh->kh_magic == KMALLOC_MAGIC,
+	KASSERT(kh->kh_magic == KMALLOC_MAGIC || kh->kh_magic == KMALLOC_ZONED,
 	    ("malloc: free of %p (type %s) that is not a live allocation%s",
 	    addr, mtp->ks_shortdesc,
 	    kh->kh_magic == KMALLOC_FREED ? " (freed twice)" : ""));
@@ -290,23 +333,22 @@ kfree(void *addr, struct malloc_type *mtp)
 	__atomic_fetch_sub(&mtp->ks_bytes, kh->kh_size, __ATOMIC_RELAXED);
 	__atomic_fetch_sub(&kmalloc_live_bytes, kh->kh_size,
 	    __ATOMIC_RELAXED);
+	zoned = kh->kh_magic == KMALLOC_ZONED;
 	kh->kh_magic = KMALLOC_FREED;
 #ifndef KMALLOC_NO_CACHE
-	if (mtp->ks_cached) {
+	if (zoned) {
 		struct kmalloc_hdr *old;
+		int c = kmalloc_class(kh->kh_size);
 
 		/* Poisoned before another thread can take it. */
-		ASAN_POISON_MEMORY_REGION(kh + 1, kh->kh_size);
-		if (kmalloc_cache_put(mtp, kh, &old)) {
-			if (old != NULL) {
-				ASAN_UNPOISON_MEMORY_REGION(old + 1,
-				    old->kh_size);
-				free(old);
-			}
+		ASAN_POISON_MEMORY_REGION(kh + 1, kmalloc_class_size(c));
+		if ((old = kmalloc_cache_put(mtp, kh, c)) == NULL)
 			return;
-		}
-		ASAN_UNPOISON_MEMORY_REGION(kh + 1, kh->kh_size);
+		ASAN_UNPOISON_MEMORY_REGION(old + 1, kmalloc_class_size(c));
+		kh = old;
 	}
+#else
+	(void)zoned;
 #endif
 	free(kh);
 }
@@ -372,6 +414,7 @@ malloc_reset(void)
 	struct malloc_type *mtp;
 
 	malloc_fail_disarm();
+	__atomic_fetch_add(&kmalloc_gen, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&kmalloc_fail_injected, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&kmalloc_budget, 0, __ATOMIC_RELAXED);
 	for (mtp = kmalloc_first(); mtp != NULL; mtp = kmalloc_next(mtp))

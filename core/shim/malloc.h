@@ -27,14 +27,19 @@
 #define	M_ZERO		0x0100
 
 /*
- * A zone-like cache of freed blocks of one size (kern_malloc.c), for the
- * types every packet allocates.  Freed blocks wait poisoned (ASan) in a
- * FIFO before reuse, as a UMA zone's items are checked in the kernel.
+ * A zone-like cache of freed blocks (kern_malloc.c): one FIFO per power
+ * of two from 32 to 4096 bytes, as malloc(9) draws from its malloc-32 ..
+ * malloc-4096 UMA zones, but per type.  Freed blocks wait poisoned
+ * (ASan) before reuse, as a UMA zone's items are checked in the kernel:
+ * behind KMALLOC_CACHE_DELAY younger frees of their class, or until the
+ * next input (malloc_reset), so within an input a use after free always
+ * finds poison.
  */
-#define	KMALLOC_CACHE_SIZES	2
+#define	KMALLOC_CACHE_SIZES	8	/* 32, 64, ... 4096 */
+#define	KMALLOC_CACHE_MIN	32
+#define	KMALLOC_CACHE_LARGEST	4096
 #define	KMALLOC_CACHE_DELAY	64	/* frees before a block is reused */
 struct kmalloc_cache {
-	uint32_t	 kc_size;	/* 0: slot unused */
 	uint32_t	 kc_count;	/* blocks waiting */
 	void		*kc_head;	/* oldest freed */
 	void		*kc_tail;
@@ -56,7 +61,7 @@ struct malloc_type {
 #define	MALLOC_DEFINE(type, shortdesc, longdesc)			\
 	struct malloc_type type[1] = { { .ks_shortdesc = (shortdesc) } }
 /*
- * The same, with freed blocks of up to KMALLOC_CACHE_SIZES sizes kept
+ * The same, with freed blocks of up to KMALLOC_CACHE_LARGEST bytes kept
  * for reuse (not under TSan, where reuse would order the freeing thread
  * before the allocating one).  For the per-packet types: it spares the
  * C library allocator's (and ASan's) per-call cost; a use after free is
@@ -95,12 +100,22 @@ void	malloc_foreach_live(void (*cb)(const struct malloc_type *, void *),
 
 /*
  * Between inputs: zero the call counters and the injected-failure count,
- * disarm the fault, lift the budget.  Live counts describe memory that
+ * disarm the fault, lift the budget, and start a generation: a cached
+ * block freed before it may be reused without waiting out the delay.  Live counts describe memory that
  * exists and are kept (world_fini has checked them).
  */
 void	malloc_reset(void);
 
 /* Blocks waiting in a cached type's cache (tests). */
 uint32_t malloc_cache_count(const struct malloc_type *type);
+
+/*
+ * Cache every type's blocks, not only MALLOC_DEFINE_CACHED ones: for the
+ * executables that run inputs back to back (fuzz/fuzz_init.c).
+ * Tools that replay one input leave it off, so that ASan reports a use
+ * after free with the stack that freed the block.  Blocks remember how
+ * they were allocated: switching it at any time is safe.
+ */
+void	malloc_cache_all(bool on);
 
 #endif /* !_SHIM_MALLOC_H_ */

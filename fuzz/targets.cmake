@@ -103,16 +103,16 @@ foreach(v ${_sndtag_cores})
   endif()
   if(COMMAND sndtag_add_fuzzer AND (ondemand STREQUAL "" OR NOT SNDTAG_SUBTREE))
     sndtag_add_fuzzer(fuzz_scenario${sfx} ${SNDTAG_FUZZ_DIR}/fuzz_scenario.c
-        ${SNDTAG_FUZZ_DIR}/sanitizer_options.c
+        ${SNDTAG_FUZZ_DIR}/sanitizer_options.c ${SNDTAG_FUZZ_DIR}/fuzz_init.c
         ${ondemand}
         LIBS sndtag_interp ${core} sndtag_scenario_hooks sndtag_pbmutate)
     sndtag_add_fuzzer(fuzz_raw${sfx} ${SNDTAG_FUZZ_DIR}/fuzz_raw.c
-        ${SNDTAG_FUZZ_DIR}/sanitizer_options.c
+        ${SNDTAG_FUZZ_DIR}/sanitizer_options.c ${SNDTAG_FUZZ_DIR}/fuzz_init.c
         ${ondemand}
         LIBS sndtag_interp ${core})
     # The threaded target (docs/SWEEPS.md, "Fuzzing schedules").
     sndtag_add_fuzzer(fuzz_threads${sfx} ${SNDTAG_FUZZ_DIR}/fuzz_threads.c
-        ${SNDTAG_FUZZ_DIR}/sanitizer_options.c
+        ${SNDTAG_FUZZ_DIR}/sanitizer_options.c ${SNDTAG_FUZZ_DIR}/fuzz_init.c
         ${ondemand}
         LIBS sndtag_interp ${core} sndtag_scenario_hooks sndtag_pbmutate
             Threads::Threads)
@@ -473,6 +473,33 @@ if(SNDTAG_BUILD_TESTS)
     set_tests_properties(threads_fuzz_panic PROPERTIES
         LABELS "threads" TIMEOUT 300
         ENVIRONMENT "TSAN_OPTIONS=halt_on_error=1:history_size=4")
+  endif()
+  # A fuzzing process caches freed blocks (fuzz/fuzz_init.c): the race's
+  # use after free is use-after-poison there; given the input as a file
+  # (reproduce mode, as ClusterFuzz replays a crash) it runs on ASan's
+  # allocator, and the report is heap-use-after-free with the free stack.
+  if(TARGET fuzz_threads_race_lagg_epoch AND SNDTAG_BUILD_FUZZERS AND
+      SNDTAG_ENGINE STREQUAL "libfuzzer" AND
+      SNDTAG_SANITIZER STREQUAL "address")
+    set(_lagg_bin ${_rt_out}/race_lagg_epoch_3switches.bin)
+    add_test(NAME fuzz_init_reproduce_file
+        COMMAND sh -c "\"$0\" --to-binary \"$1\" \"$2\" && \"$3\" \"$2\""
+            $<TARGET_FILE:scenario-convert>
+            ${_thr}/race_lagg_epoch_3switches.txt ${_lagg_bin}
+            $<TARGET_FILE:fuzz_threads_race_lagg_epoch>)
+    set_tests_properties(fuzz_init_reproduce_file PROPERTIES
+        LABELS "threads" TIMEOUT 300
+        PASS_REGULAR_EXPRESSION "AddressSanitizer: heap-use-after-free"
+        FAIL_REGULAR_EXPRESSION "use-after-poison")
+    add_test(NAME fuzz_init_fuzzing_dir
+        COMMAND sh -c "rm -rf \"$2.d\" && mkdir -p \"$2.d\" && \"$0\" --to-binary \"$1\" \"$2.d/in\" && \"$3\" -runs=1 \"$2.d\""
+            $<TARGET_FILE:scenario-convert>
+            ${_thr}/race_lagg_epoch_3switches.txt ${_lagg_bin}
+            $<TARGET_FILE:fuzz_threads_race_lagg_epoch>)
+    set_tests_properties(fuzz_init_fuzzing_dir PROPERTIES
+        LABELS "threads" TIMEOUT 300
+        PASS_REGULAR_EXPRESSION "AddressSanitizer: use-after-poison"
+        FAIL_REGULAR_EXPRESSION "heap-use-after-free")
   endif()
   if(TARGET fuzz_threads AND SNDTAG_BUILD_FUZZERS)
     add_test(NAME threads_fuzz_seeds

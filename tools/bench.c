@@ -33,6 +33,9 @@
 
 #define	PROG	"sndtag-bench"
 
+/* shim/malloc.h, which also renames malloc(3) for the model's code. */
+void	malloc_cache_all(bool on);
+
 struct input {
 	char		*path;
 	uint8_t		*bytes;		/* what the fuzzer would run */
@@ -426,6 +429,8 @@ main(int argc, char **argv)
 	int ch, i, j, n = 0, nd, nin = 0, nbad = 0, nrej = 0;
 	bool corpus = false, quiet = false;
 
+	/* The allocator a fuzzing process runs with (fuzz/fuzz_init.c). */
+	malloc_cache_all(true);
 	while ((ch = getopt_long(argc, argv, "s:r:t:qwh", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {

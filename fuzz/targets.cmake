@@ -481,25 +481,23 @@ if(SNDTAG_BUILD_TESTS)
   if(TARGET fuzz_threads_race_lagg_epoch AND SNDTAG_BUILD_FUZZERS AND
       SNDTAG_ENGINE STREQUAL "libfuzzer" AND
       SNDTAG_SANITIZER STREQUAL "address")
-    set(_lagg_bin ${_rt_out}/race_lagg_epoch_3switches.bin)
-    add_test(NAME fuzz_init_reproduce_file
-        COMMAND sh -c "\"$0\" --to-binary \"$1\" \"$2\" && \"$3\" \"$2\""
-            $<TARGET_FILE:scenario-convert>
-            ${_thr}/race_lagg_epoch_3switches.txt ${_lagg_bin}
-            $<TARGET_FILE:fuzz_threads_race_lagg_epoch>)
-    set_tests_properties(fuzz_init_reproduce_file PROPERTIES
-        LABELS "threads" TIMEOUT 300
-        PASS_REGULAR_EXPRESSION "AddressSanitizer: heap-use-after-free"
-        FAIL_REGULAR_EXPRESSION "use-after-poison")
-    add_test(NAME fuzz_init_fuzzing_dir
-        COMMAND sh -c "rm -rf \"$2.d\" && mkdir -p \"$2.d\" && \"$0\" --to-binary \"$1\" \"$2.d/in\" && \"$3\" -runs=1 \"$2.d\""
-            $<TARGET_FILE:scenario-convert>
-            ${_thr}/race_lagg_epoch_3switches.txt ${_lagg_bin}
-            $<TARGET_FILE:fuzz_threads_race_lagg_epoch>)
-    set_tests_properties(fuzz_init_fuzzing_dir PROPERTIES
-        LABELS "threads" TIMEOUT 300
-        PASS_REGULAR_EXPRESSION "AddressSanitizer: use-after-poison"
-        FAIL_REGULAR_EXPRESSION "heap-use-after-free")
+    # mode; the report it must give; the one it must not.
+    foreach(_m "file;heap-use-after-free;use-after-poison"
+        "dir;use-after-poison;heap-use-after-free")
+      list(GET _m 0 _mode)
+      list(GET _m 1 _want)
+      list(GET _m 2 _not)
+      add_test(NAME fuzz_init_${_mode}
+          COMMAND sh -c "rm -rf \"$2\" && mkdir -p \"$2\" && \"$0\" --to-binary \"$1\" \"$2/in\" && if [ \"$4\" = file ]; then \"$3\" \"$2/in\"; else \"$3\" -runs=1 \"$2\"; fi"
+              $<TARGET_FILE:scenario-convert>
+              ${_thr}/race_lagg_epoch_3switches.txt
+              ${_rt_out}/fuzz_init_${_mode}
+              $<TARGET_FILE:fuzz_threads_race_lagg_epoch> ${_mode})
+      set_tests_properties(fuzz_init_${_mode} PROPERTIES
+          LABELS "threads" TIMEOUT 300
+          PASS_REGULAR_EXPRESSION "AddressSanitizer: ${_want}"
+          FAIL_REGULAR_EXPRESSION "${_not}")
+    endforeach()
   endif()
   if(TARGET fuzz_threads AND SNDTAG_BUILD_FUZZERS)
     add_test(NAME threads_fuzz_seeds

@@ -69,6 +69,9 @@ struct kmalloc_hdr {
 	uint32_t	 kh_magic;
 };
 CTASSERT(sizeof(struct kmalloc_hdr) == 16);
+/* One FIFO per class: the largest class is the last slot's. */
+CTASSERT((KMALLOC_CACHE_MIN << (KMALLOC_CACHE_SIZES - 1)) ==
+    KMALLOC_CACHE_LARGEST);
 
 static struct malloc_type *kmalloc_types;	/* registry, append-only */
 static int kmalloc_types_lock;

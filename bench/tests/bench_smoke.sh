@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ctest bench_tte_smoke / bench_mutants_smoke / bench_mutants_expect_smoke:
 # a tiny configuration of each benchmark, checking the structure of what
-# it writes (never a speed).  Usage: bench_smoke.sh tte|mutants|mutants-expect|canary BUILD_DIR OUT_DIR
+# it writes (never a speed).  Usage: bench_smoke.sh tte|mutants|mutants-expect|canary|floor BUILD_DIR OUT_DIR
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 what=$1 build=$2 out=$3
@@ -103,6 +103,19 @@ canary)
 	    "$ROOT/corpora/variants/noref.txt" > /dev/null 2>&1 || fail "the correct core crashed"
 	[ -z "$(ls -A "$out/correct")" ] || fail "the correct core wrote a stamp"
 	;;
-*) fail "usage: bench_smoke.sh tte|mutants|mutants-expect|canary BUILD_DIR OUT_DIR";;
+floor)
+	# One short libFuzzer trial: a table row with a positive rate, and
+	# the report and JSON written (AFL++ is left out: ctest need not have it).
+	python3 "$ROOT/bench/floor.py" --engines libfuzzer --time 2 --trials 1 \
+	    --out "$out" > "$out.stdout"
+	cat "$out.stdout"
+	grep -q '^=== engines.* floor: an empty target, 1 trial(s) x 2 s ===$' "$out.stdout" || fail "no summary"
+	grep -Eq '^libfuzzer +[1-9][0-9]* +[1-9][0-9]*$' "$out.stdout" || fail "no libfuzzer row"
+	grep -q '^| engine | median exec/s | trials |$' "$out/report.md" || fail "report table"
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["engines"]["libfuzzer"]["median"] > 0' \
+	    "$out/floor.json" || fail "floor.json"
+	[ -z "$(find "$out" -maxdepth 1 -name 'floor-*')" ] || fail "the work folder was left behind"
+	;;
+*) fail "usage: bench_smoke.sh tte|mutants|mutants-expect|canary|floor BUILD_DIR OUT_DIR";;
 esac
 echo "ok"

@@ -114,7 +114,7 @@ floor)
 	grep -q '^| engine | median exec/s | trials |$' "$out/report.md" || fail "report table"
 	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["engines"]["libfuzzer"]["median"] > 0' \
 	    "$out/floor.json" || fail "floor.json"
-	[ -z "$(find "$out" -maxdepth 1 -name 'floor-*')" ] || fail "the work folder was left behind"
+	[ -z "$(find "$out" -mindepth 1 -maxdepth 1 -name 'floor-*')" ] || fail "the work folder was left behind"
 	;;
 *) fail "usage: bench_smoke.sh tte|mutants|mutants-expect|canary|floor BUILD_DIR OUT_DIR";;
 esac

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# ctest bench_tte_smoke / bench_mutants_smoke / bench_mutants_expect_smoke:
+# ctest bench_tte_smoke / bench_mutants_smoke / bench_mutants_expect_smoke /
+# bench_canary_stamp / bench_floor_smoke:
 # a tiny configuration of each benchmark, checking the structure of what
 # it writes (never a speed).  Usage: bench_smoke.sh tte|mutants|mutants-expect|canary|floor BUILD_DIR OUT_DIR
 set -euo pipefail

@@ -278,6 +278,13 @@ if(SNDTAG_BUILD_TESTS)
       COMMAND sndtag-bench ${CMAKE_BINARY_DIR}/no-such-corpus)
   set_tests_properties(bench_missing_path PROPERTIES
       PASS_REGULAR_EXPRESSION "sndtag-bench: .*no-such-corpus: No such file or directory \\(pass scenario files or corpus directories\\)")
+  # A file that is no scenario: the one-line error and no sanitizer
+  # report (LeakSanitizer once reported the bench's own path arrays).
+  add_test(NAME bench_not_a_scenario
+      COMMAND sndtag-bench ${CMAKE_SOURCE_DIR}/README.md)
+  set_tests_properties(bench_not_a_scenario PROPERTIES
+      PASS_REGULAR_EXPRESSION "sndtag-bench: [^\n]*README.md: not a scenario \\([^\n]*\\)\n"
+      FAIL_REGULAR_EXPRESSION "Sanitizer")
   # Corpus mode over the built seed corpus: the summary's parts.  Speed
   # is not asserted; the numbers are for people.
   add_test(NAME bench_corpus

@@ -419,14 +419,14 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct input *in, **byc;
+	struct input *in = NULL, **byc = NULL;
 	struct prof prof;
 	struct stat st;
 	double seconds = -1, sum_cost = 0, median, last_note, start;
 	char err[320], *end, **paths = NULL, **dv, **np;
 	const char *first_bad = NULL, *first_rej = NULL, *why_rej = "";
 	long min_runs = 5, top = 10, v;
-	int ch, i, j, n = 0, nd, nin = 0, nbad = 0, nrej = 0;
+	int ch, i, j, n = 0, nd, nin = 0, nbad = 0, nrej = 0, rc = 0;
 	bool corpus = false, quiet = false;
 
 	/* The allocator a fuzzing process runs with (fuzz/fuzz_init.c). */
@@ -484,7 +484,8 @@ main(int argc, char **argv)
 			fprintf(stderr, PROG ": %s: %s (pass scenario files "
 			    "or corpus directories)\n", argv[i],
 			    strerror(errno));
-			return (2);
+			rc = 2;
+			goto out;
 		}
 		if (S_ISDIR(st.st_mode)) {
 			corpus = true;
@@ -506,7 +507,8 @@ main(int argc, char **argv)
 	if (n == 0) {
 		fprintf(stderr, PROG ": the corpus is empty (no regular files "
 		    "in the directories given)\n");
-		return (2);
+		rc = 2;
+		goto out;
 	}
 	if (seconds < 0)
 		seconds = corpus ? 0.02 : 1.0;
@@ -532,7 +534,8 @@ main(int argc, char **argv)
 			if (!corpus) {
 				fprintf(stderr, PROG ": %s: not a scenario "
 				    "(%s)\n", x->path, err);
-				return (1);
+				rc = 1;
+				goto out;
 			}
 			/* A campaign never keeps one; say so, go on. */
 			if (nbad++ == 0)
@@ -545,7 +548,9 @@ main(int argc, char **argv)
 				fprintf(stderr, PROG ": %s: rejected by the "
 				    "interpreter (%s)\n", x->path,
 				    interp_reject_reason());
-				return (1);
+				free(x->bytes);
+				rc = 1;
+				goto out;
 			}
 			if (nrej++ == 0) {
 				first_rej = x->path;
@@ -581,7 +586,8 @@ main(int argc, char **argv)
 	if (nin == 0) {
 		fprintf(stderr, PROG ": no runnable scenario among the %d "
 		    "file(s)\n", n);
-		return (1);
+		rc = 1;
+		goto out;
 	}
 	qsort(byc, (size_t)nin, sizeof(*byc), cmp_cost_desc);
 	median = nin % 2 ? 1 / byc[nin / 2]->cost :
@@ -600,10 +606,12 @@ main(int argc, char **argv)
 		printf("  %10.1f %10.0f %6u  %s\n", byc[i]->cost * 1e6,
 		    1 / byc[i]->cost, byc[i]->n_ops, byc[i]->path);
 	print_cost_table(&prof);
+out:
+	/* Also on a bad input: LeakSanitizer would report these. */
 	for (i = 0; i < n; i++)
 		free(paths[i]);
 	free(paths);
 	free(byc);
 	free(in);
-	return (0);
+	return (rc);
 }

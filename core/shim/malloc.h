@@ -101,8 +101,9 @@ void	malloc_foreach_live(void (*cb)(const struct malloc_type *, void *),
 /*
  * Between inputs: zero the call counters and the injected-failure count,
  * disarm the fault, lift the budget, and start a generation: a cached
- * block freed before it may be reused without waiting out the delay.  Live counts describe memory that
- * exists and are kept (world_fini has checked them).
+ * block freed before it may be reused without waiting out the delay.
+ * Live counts describe memory that exists and are kept (world_fini has
+ * checked them).
  */
 void	malloc_reset(void);
 

@@ -363,7 +363,7 @@ mut_buf(struct mctx *c, const unsigned char *old, size_t oldlen, bool allow_nul,
 }
 
 static ProtobufCMessage *fresh(struct mctx *c,
-		    const ProtobufCMessageDescriptor *d, int depth);
+		    const ProtobufCMessageDescriptor *d, int depth, bool whole);
 
 /*
  * A new value for field f into *out (elt_size bytes), mutated from *oldp
@@ -386,7 +386,7 @@ pbm_new_value(struct mctx *c, const ProtobufCFieldDescriptor *f,
 		if (rchance(c, 1, 2) || depth >= FRESH_DEPTH)
 			m = pbmsg_new_minimal(f->descriptor);
 		else
-			m = fresh(c, f->descriptor, depth + 1);
+			m = fresh(c, f->descriptor, depth + 1, false);
 		*(ProtobufCMessage **)out = m;
 		return (m == NULL ? -1 : 0);
 	case PROTOBUF_C_TYPE_STRING:
@@ -475,7 +475,15 @@ pbm_insert_random(struct mctx *c, ProtobufCMessage *m,
 	} v;
 
 	c->cur = m->descriptor;
-	if (pbm_new_value(c, f, NULL, &v, depth) != 0)
+	/*
+	 * An element is inserted to add something: a message element gets
+	 * its oneofs chosen, not the minimal message a singular field may
+	 * get (half the inserted ops of a scenario used to be empty ones).
+	 */
+	if (f->type == PROTOBUF_C_TYPE_MESSAGE && depth < FRESH_DEPTH) {
+		if ((v.p = fresh(c, f->descriptor, depth + 1, true)) == NULL)
+			return;
+	} else if (pbm_new_value(c, f, NULL, &v, depth) != 0)
 		return;
 	if (pbmsg_insert(m, f, pos, &v) != 0) {
 		pbmsg_free_value(f, &v, true);
@@ -487,11 +495,13 @@ pbm_insert_random(struct mctx *c, ProtobufCMessage *m,
 }
 
 /*
- * A fresh message: required parts, most oneofs selected, some scalars
- * set, some sub-messages and list elements, FRESH_DEPTH levels deep.
+ * A fresh message: required parts, most oneofs selected (all when whole),
+ * some scalars set, some sub-messages and list elements, FRESH_DEPTH
+ * levels deep.
  */
 static ProtobufCMessage *
-fresh(struct mctx *c, const ProtobufCMessageDescriptor *d, int depth)
+fresh(struct mctx *c, const ProtobufCMessageDescriptor *d, int depth,
+    bool whole)
 {
 	const ProtobufCFieldDescriptor *f;
 	ProtobufCMessage *m;
@@ -504,7 +514,8 @@ fresh(struct mctx *c, const ProtobufCMessageDescriptor *d, int depth)
 	for (i = 0; i < d->n_fields; i++) {
 		f = &d->fields[i];
 		if (pbmsg_is_oneof(f)) {
-			if (!pbmsg_oneof_first(d, f) || !rchance(c, 7, 8))
+			if (!pbmsg_oneof_first(d, f) ||
+			    (!whole && !rchance(c, 7, 8)))
 				continue;
 			n = pbmsg_oneof_members(d, f, NULL, 0);
 			pbm_set_random(c, m, pbm_oneof_nth(d, f,

@@ -6,7 +6,8 @@
  *		what is past a limit and makes references canonical (modulo
  *		the live objects of their kind), so a mutated input is
  *		almost never rejected and two inputs that run the same are
- *		the same bytes.
+ *		the same bytes; the sequential target also drops ops that
+ *		name no kind.
  * values	the values the model treats specially: packet sizes at the
  *		MTU and header boundaries, pacing rates (none, unlimited, a
  *		few magnitudes), small counts and object indices, the
@@ -67,11 +68,39 @@ hchance(struct hrng *r, uint32_t num, uint32_t den)
 /* ---- repair --------------------------------------------------------- */
 
 static void
-scenario_repair(ProtobufCMessage *msg, void *arg)
+clamp_repair(ProtobufCMessage *msg, void *arg)
 {
 	if (msg->descriptor == &scenario__descriptor)
 		(void)interp_clamp((Scenario *)msg,
 		    (const struct interp_limits *)arg);
+}
+
+/*
+ * The sequential target also drops ops that name no kind.  They run as
+ * nothing, yet each one costs an op's bookkeeping, takes a share of the
+ * mutations and splits the (previous op, op) state pairs; and since an
+ * unset op packs smaller than the op it was, libFuzzer kept trading ops
+ * for holes (28% of a 40-second corpus's ops were empty).  Dropped, an
+ * unset is a deletion.  The threaded target keeps them: its switches
+ * name ops by index.
+ */
+static void
+scenario_repair(ProtobufCMessage *msg, void *arg)
+{
+	Scenario *sc;
+	size_t i, n;
+
+	clamp_repair(msg, arg);
+	if (msg->descriptor != &scenario__descriptor)
+		return;
+	sc = (Scenario *)msg;
+	for (i = n = 0; i < sc->n_ops; i++) {
+		if (sc->ops[i]->op_case == OP__OP__NOT_SET)
+			pbmsg_free(&sc->ops[i]->base);
+		else
+			sc->ops[n++] = sc->ops[i];
+	}
+	sc->n_ops = n;
 }
 
 /* ---- values --------------------------------------------------------- */
@@ -555,6 +584,159 @@ open_before(const Scenario *sc, size_t idx)
 	return (false);
 }
 
+/*
+ * Flows.  Tags belong to a socket's route: the interface the route of
+ * its destination names is where its tag lives, and a route op on a key
+ * no route has (ESRCH) or an interface op on an interface no traffic
+ * uses moves no tag.  So, as syzkaller hands a call a resource an
+ * earlier call made, a fresh route op takes the key of a route that
+ * exists before it, and an interface op often takes the interface a
+ * socket's traffic leaves by.  A route here is one of the topology or
+ * a route_add op before the op; the most specific one covering a
+ * destination is the one its traffic takes (host, then net, then
+ * default), which is how the model's lookup picks.
+ */
+struct rkey {
+	int		af;
+	uint32_t	dst;
+	int		prefix;
+	uint32_t	iface;
+};
+
+static void
+rkey_of(const Route *rt, struct rkey *k)
+{
+	k->af = (int)rt->af;
+	k->dst = rt->dst % INTERP_NDST;
+	k->prefix = (int)rt->prefix;
+	k->iface = rt->iface;
+}
+
+/* The routes that exist before ops[idx]; returns how many (<= max). */
+static size_t
+routes_before(const Scenario *sc, size_t idx, struct rkey *k, size_t max)
+{
+	const Topology *t = sc->topology;
+	size_t i, n = 0;
+
+	for (i = 0; t != NULL && i < t->n_routes && n < max; i++)
+		rkey_of(t->routes[i], &k[n++]);
+	for (i = 0; i < idx && i < sc->n_ops && n < max; i++)
+		if (sc->ops[i]->op_case == OP__OP_ROUTE_ADD)
+			rkey_of(sc->ops[i]->route_add, &k[n++]);
+	return (n);
+}
+
+static int
+prefix_rank(int prefix)
+{
+	return (prefix == PREFIX_KIND__PREFIX_HOST ? 2 :
+	    prefix == PREFIX_KIND__PREFIX_NET ? 1 : 0);
+}
+
+/*
+ * A flow: the destination of an open before ops[idx], chosen at random,
+ * and the route its traffic takes.  False when there is no open or its
+ * destination has no route.
+ */
+static bool
+flow_route(const Scenario *sc, size_t idx, struct hrng *r, struct rkey *out)
+{
+	struct rkey k[INTERP_MAX_ROUTES];
+	const SockOpen *opens[16], *o;
+	size_t i, n, nopen = 0;
+	int best = -1;
+
+	for (i = 0; i < idx && i < sc->n_ops && nopen < 16; i++)
+		if (sc->ops[i]->op_case == OP__OP_OPEN)
+			opens[nopen++] = sc->ops[i]->open;
+	if (nopen == 0)
+		return (false);
+	o = opens[hbelow(r, (uint32_t)nopen)];
+	n = routes_before(sc, idx, k, INTERP_MAX_ROUTES);
+	for (i = 0; i < n; i++) {
+		if (k[i].af != (int)o->af ||
+		    (k[i].prefix != PREFIX_KIND__PREFIX_DEFAULT &&
+		    k[i].dst != o->dst % INTERP_NDST))
+			continue;
+		if (best < 0 ||
+		    prefix_rank(k[i].prefix) > prefix_rank(k[best].prefix))
+			best = (int)i;
+	}
+	if (best < 0)
+		return (false);
+	*out = k[best];
+	out->dst = o->dst % INTERP_NDST;	/* the flow's, under a default */
+	return (true);
+}
+
+/* An interface other than 'cur' when there is one. */
+static uint32_t
+other_iface(const Topology *t, uint32_t cur, struct hrng *r)
+{
+	uint32_t n = iface_total(t);
+
+	if (n < 2)
+		return (cur);
+	return ((cur % n + 1 + hbelow(r, n - 1)) % n);
+}
+
+static void
+set_route(Route *rt, const struct rkey *k)
+{
+	rt->has_af = 1;
+	rt->af = (Af)k->af;
+	rt->has_dst = 1;
+	rt->dst = k->dst;
+	rt->has_prefix = 1;
+	rt->prefix = (PrefixKind)k->prefix;
+	rt->has_iface = 1;
+	rt->iface = k->iface;
+}
+
+/*
+ * A fresh route op: a change or delete names an existing route (a
+ * flow's, half the time), a change moves it to another interface; an
+ * add, half the time, a more specific route for a flow's destination
+ * through another interface, which re-routes the flow.
+ */
+static void
+point_route(Scenario *sc, size_t idx, Route *rt, Op__OpCase kind,
+    struct hrng *r)
+{
+	struct rkey k[INTERP_MAX_ROUTES], pick;
+	size_t n;
+
+	if (kind == OP__OP_ROUTE_ADD) {
+		if (!hchance(r, 1, 2) || !flow_route(sc, idx, r, &pick) ||
+		    pick.prefix == PREFIX_KIND__PREFIX_HOST)
+			return;
+		pick.prefix = pick.prefix == PREFIX_KIND__PREFIX_NET ?
+		    PREFIX_KIND__PREFIX_HOST : PREFIX_KIND__PREFIX_NET;
+	} else if (!hchance(r, 1, 2) || !flow_route(sc, idx, r, &pick)) {
+		n = routes_before(sc, idx, k, INTERP_MAX_ROUTES);
+		if (n == 0)
+			return;
+		pick = k[hbelow(r, (uint32_t)n)];
+	}
+	if (kind != OP__OP_ROUTE_DELETE)
+		pick.iface = other_iface(sc->topology, pick.iface, r);
+	set_route(rt, &pick);
+}
+
+/* Half the time, an interface op acts on the interface a flow uses. */
+static void
+point_iface(const Scenario *sc, size_t idx, protobuf_c_boolean *has,
+    uint32_t *iface, struct hrng *r)
+{
+	struct rkey pick;
+
+	if (hchance(r, 1, 2) && flow_route(sc, idx, r, &pick)) {
+		*has = 1;
+		*iface = pick.iface;
+	}
+}
+
 /* Give ops[idx] what it refers to. */
 static void
 satisfy_op(Scenario *sc, size_t idx, struct hrng *r)
@@ -578,8 +760,40 @@ satisfy_op(Scenario *sc, size_t idx, struct hrng *r)
 		add_iface(sc, kind, r);
 	else if (iface_total(sc->topology) == 0)
 		add_iface(sc, IFACE__KIND_NIC, r);
-	if (op->op_case == OP__OP_RECEIVE)
+	switch (op->op_case) {
+	case OP__OP_RECEIVE:
 		make_routed(sc, op->receive->af, &op->receive->dst, r);
+		break;
+	case OP__OP_ROUTE_ADD:
+		if (op->route_add != NULL)
+			point_route(sc, idx, op->route_add, op->op_case, r);
+		break;
+	case OP__OP_ROUTE_CHANGE:
+		if (op->route_change != NULL)
+			point_route(sc, idx, op->route_change, op->op_case, r);
+		break;
+	case OP__OP_ROUTE_DELETE:
+		if (op->route_delete != NULL)
+			point_route(sc, idx, op->route_delete, op->op_case, r);
+		break;
+	case OP__OP_LINK:
+		if (op->link != NULL)
+			point_iface(sc, idx, &op->link->has_iface,
+			    &op->link->iface, r);
+		break;
+	case OP__OP_DETACH:
+		if (op->detach != NULL)
+			point_iface(sc, idx, &op->detach->has_iface,
+			    &op->detach->iface, r);
+		break;
+	case OP__OP_IFCAP:
+		if (op->ifcap != NULL)
+			point_iface(sc, idx, &op->ifcap->has_iface,
+			    &op->ifcap->iface, r);
+		break;
+	default:
+		break;
+	}
 }
 
 static void
@@ -838,7 +1052,7 @@ threads_generate(ProtobufCMessage *root, uint64_t rnd, void *arg)
 }
 
 const struct pbmutate_hooks threads_mutator_hooks = {
-	.repair = scenario_repair,
+	.repair = clamp_repair,
 	.arg = NULL,
 	.max_repeated = 256,
 	.max_string = 0,

@@ -7,10 +7,11 @@
 
 #include "pbmutate.h"
 
-/* repair = interp_clamp() with the default limits. */
+/* repair = interp_clamp() with the default limits, then ops of no kind go. */
 extern const struct pbmutate_hooks scenario_mutator_hooks;
 /*
- * fuzz_threads: the same, and Switch fields (an op of the scenario or an
+ * fuzz_threads: the same (but ops of no kind stay: switches name ops by
+ * index), and Switch fields (an op of the scenario or an
  * actor, an early point, a thread that exists), new ops spread over a
  * few logical threads, generated scenarios with threads and switches.
  */

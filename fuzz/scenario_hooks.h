@@ -11,9 +11,9 @@
 extern const struct pbmutate_hooks scenario_mutator_hooks;
 /*
  * fuzz_threads: the same (but ops of no kind stay: switches name ops by
- * index), and Switch fields (an op of the scenario or an
- * actor, an early point, a thread that exists), new ops spread over a
- * few logical threads, generated scenarios with threads and switches.
+ * index), and Switch fields (an op of the scenario or an actor, an early
+ * point, a thread that exists), new ops spread over a few logical
+ * threads, generated scenarios with threads and switches.
  */
 extern const struct pbmutate_hooks threads_mutator_hooks;
 

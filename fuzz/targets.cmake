@@ -528,6 +528,17 @@ if(SNDTAG_BUILD_TESTS)
           FAIL_REGULAR_EXPRESSION "${_not}")
     endforeach()
   endif()
+  # fuzz_scenario's coverage is the model's: some core/ function covered,
+  # none of the interpreter's or the generated message code's (a target
+  # linked against the instrumented sndtag_interp would show them).
+  if(TARGET fuzz_scenario AND SNDTAG_BUILD_FUZZERS AND SNDTAG_SANCOV)
+    add_test(NAME fuzz_scenario_coverage_is_model
+        COMMAND fuzz_scenario -runs=300 -seed=1 -print_coverage=1)
+    set_tests_properties(fuzz_scenario_coverage_is_model PROPERTIES
+        LABELS "unit" TIMEOUT 120
+        PASS_REGULAR_EXPRESSION "hits: [1-9][0-9]* edges: [^\n]*/core/"
+        FAIL_REGULAR_EXPRESSION "[\n]COVERED_FUNC: [^\n]*(/fuzz/interp|/fuzz/raw_decode|scenario[.]pb-c[.]c)")
+  endif()
   if(TARGET fuzz_threads AND SNDTAG_BUILD_FUZZERS)
     add_test(NAME threads_fuzz_seeds
         COMMAND ${_thr}_check.sh fuzz $<TARGET_FILE:fuzz_threads>

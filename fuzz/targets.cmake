@@ -50,8 +50,9 @@ target_link_libraries(sndtag_interp PUBLIC
 # fuzz_scenario's copy: the same sources with no coverage at all.  Its
 # mutator writes only well-formed scenarios, so the interpreter's edges
 # said what the input was (which ops it held, how many: their hit-count
-# buckets grew with its length), not what the model did, and a quarter
-# of its edges and most of its new features per execution were those.
+# buckets grew with its length), not what the model did: more than a
+# quarter of the edges it counted, each a feature libFuzzer paid for on
+# every execution (docs/FUZZING.md, "The interpreter's edges").
 # fuzz_raw and fuzz_threads keep the instrumented one: for raw bytes the
 # interpreter's branches are how the input parses, the baseline stays as
 # it was measured, and the threaded target was not measured without.

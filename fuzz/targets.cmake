@@ -56,9 +56,15 @@ target_link_libraries(sndtag_interp PUBLIC
 # fuzz_raw and fuzz_threads keep the instrumented one: for raw bytes the
 # interpreter's branches are how the input parses, the baseline stays as
 # it was measured, and the threaded target was not measured without.
-add_library(sndtag_interp_uncov STATIC ${SNDTAG_INTERP_SOURCES})
-target_link_libraries(sndtag_interp_uncov PUBLIC
-    sndtag_includes sndtag_scenario_pb sndtag_scenario_hooks)
+# Without sancov (AFL++, release, coverage builds) the two would be the
+# same objects: one library, two names.
+if(SNDTAG_SANCOV)
+  add_library(sndtag_interp_uncov STATIC ${SNDTAG_INTERP_SOURCES})
+  target_link_libraries(sndtag_interp_uncov PUBLIC
+      sndtag_includes sndtag_scenario_pb sndtag_scenario_hooks)
+else()
+  add_library(sndtag_interp_uncov ALIAS sndtag_interp)
+endif()
 
 # Coverage is the model's, not the fuzzer's tools': the hooks run inside
 # the mutator on every mutation (clamping compares every field with its

@@ -29,6 +29,14 @@
  *	accepted (if_txstat), over each op.  mlx5 counts on completion
  *	(mlx5e_poll_tx_cq) and a lagg in its ports, so they are left out.
  *
+ * hop limit  (in_pcb.c in_pcballoc: inp_ip_ttl = net.inet.ip.ttl;
+ *	in6_selecthlim: net.inet6.ip6.hlim; ip_input.c ip_forward: RFC
+ *	1812 5.3.1): the language sets no IP_TTL or IPV6_UNICAST_HOPS, so
+ *	a locally originated packet carries the system's default; a
+ *	forwarded one was decremented on the way and is still alive:
+ *	1 <= TTL < the default (every sender of the model, received
+ *	packets included, starts at the default).
+ *
  * Forwarded packets are not held to the train and address rules: the
  * host did not build their headers (a router passes fragments as they
  * came).
@@ -107,13 +115,24 @@ wire_probe(struct mbuf *m, struct inpcb *inp, const void *ipinfo,
 {
 	const char *xname = ifp->if_xname;
 	uint32_t off;
+	int hops, def;
 
 	(void)ipinfo;
 	if (expect_test_probe != NULL)
 		expect_test_probe(m, ip, ip6);
-	if (inp == NULL)
-		return;		/* forwarded */
+	hops = ip != NULL ? ip->ip_ttl : ip6->ip6_hlim;
+	def = ip != NULL ? V_ip_defttl : V_ip6_defhlim;
+	if (inp == NULL) {	/* forwarded */
+		if (hops == 0 || hops >= def)
+			panic("hop limit: a forwarded IPv%d packet on %s "
+			    "leaves with %d (the default is %d)",
+			    ip != NULL ? 4 : 6, xname, hops, def);
+		return;
+	}
 	wire_local++;
+	if (hops != def)
+		panic("hop limit: a local IPv%d packet on %s leaves with %d, "
+		    "not the default %d", ip != NULL ? 4 : 6, xname, hops, def);
 	if (ip != NULL) {
 		if (ip->ip_src.s_addr == 0 || ip->ip_dst.s_addr == 0)
 			panic("addresses: unspecified: a local IPv4 packet "

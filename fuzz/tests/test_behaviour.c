@@ -302,6 +302,8 @@ enum sabotage {
 	SB_FRAG_M6,	/* IPv6 fragments all without "more" */
 	SB_FRAG_COUNT,	/* a fragment not counted in ips_ofragments */
 	SB_SRC6,	/* an IPv6 packet from :: */
+	SB_TTL,		/* a local UDP/IPv4 packet with TTL 0 */
+	SB_NODEC,	/* a forwarded packet keeps the TTL it came with */
 	SB_FORWARD,	/* a forwarded packet counted tagged */
 	SB_OPACKETS,	/* a nic accepts a packet and does not count it */
 	SB_SEND_CONN,	/* a connected socket's send says ENOTCONN */
@@ -595,6 +597,18 @@ sabotage_probe(struct mbuf *m, const struct ip *cip,
 		ip6 = mtod(m, struct ip6_hdr *);
 		ip6->ip6_frag_off &= ~IP6F_MORE_FRAG;
 	}
+	if (sabotage == SB_TTL && cip != NULL) {
+		/* udp_output clears the header; this one forgets ip_ttl. */
+		ip = mtod(m, struct ip *);
+		if (ip->ip_p == IPPROTO_UDP && ip->ip_ttl == V_ip_defttl)
+			ip->ip_ttl = 0;
+	}
+	if (sabotage == SB_NODEC && cip != NULL) {
+		/* Only forwarded packets are one below the default. */
+		ip = mtod(m, struct ip *);
+		if (ip->ip_ttl == V_ip_defttl - 1)
+			ip->ip_ttl = (uint8_t)V_ip_defttl;
+	}
 	if (sabotage == SB_SRC6 && cip6 != NULL) {
 		ip6 = mtod(m, struct ip6_hdr *);
 		memset(&ip6->ip6_src, 0, sizeof(ip6->ip6_src));
@@ -813,6 +827,15 @@ broken_addresses(void)
 }
 
 static void
+broken_hop_limit(void)
+{
+	sabotage = SB_TTL;
+	CHECK_PANICS(run_text, (void *)wire, "hop limit: a local IPv4");
+	sabotage = SB_NODEC;
+	CHECK_PANICS(run_text, (void *)wire, "hop limit: a forwarded IPv4");
+}
+
+static void
 broken_forwarded(void)
 {
 	sabotage = SB_FORWARD;
@@ -883,6 +906,7 @@ main(void)
 	RUN(broken_capability_alloc);
 	RUN(broken_fragments);
 	RUN(broken_addresses);
+	RUN(broken_hop_limit);
 	RUN(broken_forwarded);
 	RUN(broken_output_counted);
 	RUN(broken_send_result);

@@ -4,9 +4,10 @@
 Generates mutants of core/{kern,net,netinet,netinet6,dev} from a catalogue
 of kernel-bug patterns (bench/mutate.py), builds each out of tree (the
 mutated file compiled with the asan build's own command, swapped into a
-copy of libsndtag_core.a, fuzz_scenario relinked against it; the
-checked-out sources are never touched), runs the default campaign
-(fuzz_scenario from the seed corpus) on each, and on the correct core
+copy of libsndtag_core.a, the target (fuzz_scenario, or fuzz_threads
+with --target) relinked against it; the checked-out sources are never
+touched), runs the default campaign (the target from its seed corpus) on
+each, and on the correct core
 once, and reports the kill rate, time to kill, buckets and the survivors
 with file:line.  With --expect both every campaign runs twice, without and
 with the behavioural oracles (SNDTAG_NO_EXPECT=1 / unset), and the report
@@ -52,7 +53,7 @@ def mode_env(base, mode):
 # ---- the asan build's own commands ----------------------------------------
 
 class Toolchain:
-    def __init__(self, build):
+    def __init__(self, build, target):
         self.build = build
         with open(os.path.join(build, "compile_commands.json")) as f:
             cc = json.load(f)
@@ -65,18 +66,18 @@ class Toolchain:
             if not out.startswith("core/CMakeFiles/sndtag_core.dir/"):
                 continue
             self.compile[os.path.relpath(c["file"], ROOT)] = (argv, out)
-        p = subprocess.run(["ninja", "-C", build, "-t", "commands", "fuzz_scenario"],
+        p = subprocess.run(["ninja", "-C", build, "-t", "commands", target],
                            capture_output=True, text=True)
-        link = [l for l in p.stdout.splitlines() if " -o fuzz/fuzz_scenario " in l]
+        link = [l for l in p.stdout.splitlines() if " -o fuzz/%s " % target in l]
         if p.returncode != 0 or not link:
-            bl.die(PROG, "cannot read fuzz_scenario's link command from %s; "
-                   "run 'tools/sndtag build asan'" % build)
+            bl.die(PROG, "cannot read %s's link command from %s; "
+                   "run 'tools/sndtag build asan'" % (target, build))
         line = link[-1].strip()
         for w in (": && ", " && :"):
             line = line.replace(w, " ")
         self.link = shlex.split(line)
         if "core/libsndtag_core.a" not in self.link:
-            bl.die(PROG, "fuzz_scenario does not link core/libsndtag_core.a in %s" % build)
+            bl.die(PROG, "%s does not link core/libsndtag_core.a in %s" % (target, build))
 
     def compile_cmd(self, rel, src, obj, extra=()):
         """The build's command for core file rel, on src, into obj."""
@@ -156,7 +157,7 @@ exit 0
                                    ["-include", os.path.join(HERE, "mutant_probe.h")])),
            obj=shlex.quote(obj), lib=shlex.quote(lib),
            corelib=shlex.quote(os.path.join(tc.build, "core", "libsndtag_core.a")),
-           link=q(tc.link_cmd(lib, os.path.join(self.dir, "fuzz_scenario"), self.a.probe_o)))
+           link=q(tc.link_cmd(lib, os.path.join(self.dir, self.a.target), self.a.probe_o)))
         with open(os.path.join(self.dir, "build.sh"), "w") as f:
             f.write(script)
         self.proc = bl.spawn(["bash", os.path.join(self.dir, "build.sh")],
@@ -174,8 +175,8 @@ exit 0
 
 
 class Campaign:
-    """The default campaign on one binary: fuzz_scenario from the seed
-    corpus, the target's .dict and .options, a fixed seed; with the
+    """The default campaign on one binary: the target (--target) from
+    its seed corpus, its .dict and .options, a fixed seed; with the
     oracle set of `mode` (MODES)."""
 
     def __init__(self, a, name, bin_, dir_, mode):
@@ -198,9 +199,9 @@ class Campaign:
         cmd = [self.bin, "-seed=%d" % a.seed, "-max_total_time=%d" % a.time,
                "-print_final_stats=1",
                "-artifact_prefix=" + os.path.join(self.dir, "crashes") + "/"]
-        cmd += bl.libfuzzer_options("fuzz_scenario")
+        cmd += bl.libfuzzer_options(a.target)
         cmd += [os.path.join(self.dir, "corpus"),
-                os.path.join(a.build, "corpora", "fuzz_scenario")]
+                os.path.join(a.build, "corpora", a.target)]
         with open(os.path.join(self.dir, "cmd"), "w") as f:
             f.write(("SNDTAG_NO_EXPECT=%s " % env["SNDTAG_NO_EXPECT"]
                      if "SNDTAG_NO_EXPECT" in env else "") + " ".join(cmd) + "\n")
@@ -230,12 +231,12 @@ class Campaign:
             t = max(0.0, min(cr[0][0] - self.t0_real, wall))
             r.update(kill=round(t, 3), crash=os.path.relpath(cr[0][1], ROOT),
                      bucket=bl.bucket_of_text(log) or "(no report)")
-            # The correct core's own fuzz_scenario on the crash file: the
+            # The correct core's own target on the crash file: the
             # same harness as the mutant's (sndtag-replay refuses an empty
             # file, exit 1, and libFuzzer writes one when the state an
             # earlier input left behind crashes the next).
             if self.name != "correct" and bl.bucket_of_replay(
-                    [os.path.join(self.a.build, "fuzz", "fuzz_scenario"), "-runs=1", cr[0][1]],
+                    [os.path.join(self.a.build, "fuzz", self.a.target), "-runs=1", cr[0][1]],
                     env=mode_env(os.environ, self.mode)):
                 r.update(kill=None, note="its crash also happens on the correct core")
         elif self.proc.returncode not in (0, -15) and "stat::" not in log:
@@ -406,9 +407,9 @@ def report(a, argv, started, total_cands, muts, builds, camps, correct):
     w("Command: `tools/sndtag bench mutants %s`  \n" % " ".join(argv))
     from tte import git_commit  # one definition of the commit line
     w("Commit: %s  \nMachine: %s  \n" % (git_commit(), bl.machine_line()))
-    w("Campaign per mutant: libFuzzer `fuzz_scenario` (ASan) from the seed corpus with its "
+    w("Campaign per mutant: libFuzzer `%s` (ASan) from the seed corpus with its "
       ".dict and .options, `-seed=%d`, %d s; %d job(s) in parallel.  Wall time: %s.  \n" % (
-          a.seed, a.time, a.jobs,
+          a.target, a.seed, a.time, a.jobs,
           datetime.timedelta(seconds=int(time.time() - started.timestamp()))))
     if both:
         w("Oracles: each mutant's campaign runs twice with that seed and budget, **before** "
@@ -589,8 +590,8 @@ def parse_args(argv):
     ap = argparse.ArgumentParser(
         prog="tools/sndtag bench mutants",
         description="Mutation analysis of the correct core: mutants from a catalogue of "
-        "kernel-bug patterns (%s), each built as its own core and fuzz_scenario, each "
-        "fuzzed with the default campaign; reports the kill rate, time to kill, buckets "
+        "kernel-bug patterns (%s), each built as its own core and fuzz_scenario (or "
+        "--target), each fuzzed with the default campaign; reports the kill rate, time to kill, buckets "
         "and the surviving mutants with file:line." % ", ".join(mutate.OPERATORS),
         epilog="Full run: tools/sndtag bench mutants --time 120.  Before/after the "
         "behavioural oracles: tools/sndtag bench mutants --expect both")
@@ -613,6 +614,11 @@ def parse_args(argv):
                     help="comma list of path parts: only core files containing one")
     ap.add_argument("--out", help="output folder (default results/<date>-mutants)")
     ap.add_argument("--build", default=os.path.join(ROOT, "build", "asan"))
+    ap.add_argument("--target", choices=("fuzz_scenario", "fuzz_threads"),
+                    default="fuzz_scenario",
+                    help="the fuzz target each mutant is relinked into and fuzzed with "
+                    "(fuzz_scenario, the default campaign; fuzz_threads: the threaded target, "
+                    "for sites only concurrency reaches, e.g. a failed INP_TRY_UPGRADE)")
     ap.add_argument("--only", default="",
                     help="comma list of mutant ids of the draw (m005,m019): run only these, "
                     "e.g. the survivors of a run again after an oracle change")
@@ -659,19 +665,19 @@ def main(argv):
         bl.die(PROG, "gnuplot not found; run 'sudo tools/sndtag deps'")
     os.makedirs(a.raw, exist_ok=True)
     if not a.no_build:
-        bl.note(PROG, "building fuzz_scenario, sndtag-replay and the seeds in %s" %
-                os.path.relpath(a.build, ROOT))
+        bl.note(PROG, "building %s, sndtag-replay and the seeds in %s" %
+                (a.target, os.path.relpath(a.build, ROOT)))
         if not os.path.exists(os.path.join(a.build, "build.ninja")):
             bl.die(PROG, "%s is not configured; run 'tools/sndtag build asan'" % a.build)
         log = os.path.join(a.raw, "build.log")
         with open(log, "w") as f:
             p = subprocess.run(["cmake", "--build", a.build, "-j", str(bl.ncores()), "--target",
-                                "fuzz_scenario", "sndtag-replay", "sndtag_seed_corpora",
+                                a.target, "sndtag-replay", "sndtag_seed_corpora",
                                 "sndtag-bucket"],
                                stdout=f, stderr=subprocess.STDOUT)
         if p.returncode != 0:
             bl.die(PROG, "the asan build failed (see %s)" % log)
-    tc = Toolchain(a.build)
+    tc = Toolchain(a.build, a.target)
     a.probe_o = os.path.join(a.raw, "mutant_probe.o")
     p = subprocess.run(["clang", "-O1", "-g", "-c", os.path.join(HERE, "mutant_probe.c"),
                         "-o", a.probe_o], capture_output=True, text=True)
@@ -701,14 +707,14 @@ def main(argv):
     jobs = []
     if not a.no_correct:
         for md in modes:
-            correct[md] = Campaign(a, "correct", os.path.join(a.build, "fuzz", "fuzz_scenario"),
+            correct[md] = Campaign(a, "correct", os.path.join(a.build, "fuzz", a.target),
                                    sub(os.path.join(a.raw, "correct"), md), md)
             jobs.append(correct[md])
     for m in muts:
         if builds[m.id].status != "built":
             continue
         for md in modes:
-            camps[md][m.id] = Campaign(a, m.id, os.path.join(a.raw, m.id, "fuzz_scenario"),
+            camps[md][m.id] = Campaign(a, m.id, os.path.join(a.raw, m.id, a.target),
                                        sub(os.path.join(a.raw, m.id), md), md)
             jobs.append(camps[md][m.id])
     bl.note(PROG, "%d campaign(s) of %d s, %d job(s): about %d min" % (

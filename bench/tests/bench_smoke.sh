@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # ctest bench_tte_smoke / bench_mutants_smoke / bench_mutants_expect_smoke /
+# bench_mutants_threads_smoke /
 # bench_canary_stamp / bench_floor_smoke:
 # a tiny configuration of each benchmark, checking the structure of what
-# it writes (never a speed).  Usage: bench_smoke.sh tte|mutants|mutants-expect|canary|floor BUILD_DIR OUT_DIR
+# it writes (never a speed).  Usage: bench_smoke.sh tte|mutants|mutants-threads|mutants-expect|canary|floor BUILD_DIR OUT_DIR
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 what=$1 build=$2 out=$3
@@ -48,6 +49,19 @@ mutants)
 	grep -q '^| id | where | operator | mutation | result | detail |$' "$out/report.md" || fail "report table"
 	grep -Eq '\| (killed|survived|unreached|equivalent|discarded) \|' "$out/report.md" || fail "no result"
 	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["drawn"] == 2 and len(d["mutants"]) == 2' "$out/summary.json" || fail "summary.json"
+	;;
+mutants-threads)
+	# --target fuzz_threads: the mutant relinked into the threaded target,
+	# fuzzed from that target's seeds with its options.
+	python3 "$ROOT/bench/mutants.py" --files net/if_lagg.c --max 1 --time 4 --jobs 1 \
+	    --target fuzz_threads --no-correct --no-build --build "$build" --out "$out" > "$out.stdout"
+	cat "$out.stdout"
+	grep -Eq '^kill rate: [0-9]+/1 = ' "$out.stdout" || fail "no kill rate line"
+	grep -q '^Campaign per mutant: libFuzzer `fuzz_threads` ' "$out/report.md" || fail "report: not fuzz_threads"
+	[ -x "$out/raw/m001/fuzz_threads" ] || fail "m001 not relinked into fuzz_threads"
+	[ ! -e "$out/raw/m001/fuzz_scenario" ] || fail "m001 also relinked into fuzz_scenario"
+	grep -q "/m001/fuzz_threads .*-dict=.*fuzz_threads\.dict.* $build/corpora/fuzz_threads\$" "$out/raw/m001/cmd" ||
+	    fail "the campaign is not fuzz_threads from its seeds with its dictionary"
 	;;
 mutants-expect)
 	# --expect both: each campaign twice, SNDTAG_NO_EXPECT=1 (before) and

@@ -10,6 +10,7 @@
 
 #include "scenario.pb-c.h"
 #include "fuzz/interp.h"
+#include "fuzz/interp_feedback.h"
 #include "fuzz/scenario_hooks.h"
 #include "fuzz/pb_libfuzzer_mutator.h"
 
@@ -26,5 +27,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (tr != NULL && tr[0] == '1')
 		opts.trace = stderr;
 	/* -1 keeps inputs that are not scenarios out of the corpus. */
-	return (interp_run_bytes(data, size, &opts) < 0 ? -1 : 0);
+	if (interp_run_bytes(data, size, &opts) < 0)
+		return (-1);
+	/*
+	 * A lifecycle state no input reached before: follow it (libFuzzer's
+	 * custom mutator; under AFL++ the mutator is afl-fuzz's, and this
+	 * copy goes unused).
+	 */
+	if (fb_novel())
+		pb_follow(data, size);
+	return (0);
 }

@@ -25,7 +25,8 @@
  *				they and their mutants run clean
  *	feedback SEED.txt...	state feedback (interp_feedback.h) reports
  *				features for every seed, and not the same
- *				set for all
+ *				set for all; fb_novel says new once per
+ *				new set, never for an input run again
  *
  * Every run goes through world_init/world_fini, so one process running
  * thousands of inputs also shows that nothing survives between inputs.
@@ -809,7 +810,7 @@ t_feedback(int n, char **paths)
 	uint32_t f, lo = UINT32_MAX, hi = 0;
 	uint8_t *bin;
 	size_t len;
-	int i;
+	int i, novel = 0;
 
 	for (i = 0; i < n; i++) {
 		Scenario *sc = load(paths[i]);
@@ -823,10 +824,20 @@ t_feedback(int n, char **paths)
 		EXPECT(f > 0, "%s: no state feature", paths[i]);
 		lo = f < lo ? f : lo;
 		hi = f > hi ? f : hi;
+		/* fb_novel: new once, never for the same input again. */
+		if (fb_novel())
+			novel++;
+		else
+			EXPECT(i > 0, "%s: the first input is not novel",
+			    paths[i]);
+		EXPECT(run_bytes(bin, len) >= 0, "%s rejected", paths[i]);
+		EXPECT(!fb_novel(), "%s: novel a second time", paths[i]);
 		free(bin);
 	}
-	printf("feedback: %d seeds, %u..%u state features each\n", n, lo, hi);
+	printf("feedback: %d seeds, %u..%u state features each, %d reached "
+	    "one no earlier seed did\n", n, lo, hi, novel);
 	EXPECT(n < 2 || lo < hi, "every seed reports as many features");
+	EXPECT(n < 2 || novel >= 2, "fb_novel: one seed only");
 }
 
 int

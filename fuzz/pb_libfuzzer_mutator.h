@@ -28,6 +28,19 @@ void	pb_mutlog(const uint8_t *data, size_t in, size_t out,
 	    const char *kind);
 
 /*
+ * Inputs to follow.  A target calls pb_follow() after an input that
+ * reached something new by its own measure (the model's lifecycle
+ * states, which the engine counts like any edge and weighs no higher);
+ * then half of the next mutations start from the newest such input,
+ * 256 times each, so its descendants are explored depth first (as AFL
+ * fuzzes a new queue entry before going round the queue again), and the
+ * engine's own choice takes over when none is left.  pb_follow_take()
+ * copies that input into data and returns its size, or 0.
+ */
+void	pb_follow(const uint8_t *data, size_t size);
+size_t	pb_follow_take(uint8_t *data, size_t max_size, unsigned int seed);
+
+/*
  * The hooks with mutate_bytes = LLVMFuzzerMutate when the engine has it
  * (weak: the AFL++ driver and the standalone runner do not).
  */
@@ -74,6 +87,8 @@ LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,	\
 		pb_mutlog(data, in, out, "pre");			\
 		return (out);						\
 	}								\
+	if ((out = pb_follow_take(data, max_size, seed)) != 0)		\
+		size = out;						\
 	out = pbmutate_mutate((descriptor_ptr), data, size, max_size,	\
 	    seed, pb_libfuzzer_hooks(hooks_ptr));			\
 	pb_mutlog(data, in, out, "mut");				\

@@ -1103,3 +1103,53 @@ pb_mutlog(const uint8_t *data, size_t in, size_t out, const char *kind)
 	fprintf(mutlog, "%016jx %zu %zu %s %s\n", (uintmax_t)h, in, out, kind,
 	    last_desc[0] != '\0' ? last_desc : "-");
 }
+
+/*
+ * Inputs to follow (pb_libfuzzer_mutator.h).  Fixed buffers: pb_follow
+ * runs inside the target, where a malloc would look like a leak to
+ * libFuzzer's malloc/free accounting.
+ */
+#define	FOLLOW_DEPTH	16
+#define	FOLLOW_MAX	8192
+#define	FOLLOW_USES	256
+
+static struct {
+	uint8_t		data[FOLLOW_MAX];
+	size_t		size;
+	unsigned	uses;
+} follow[FOLLOW_DEPTH];
+static int follow_top;		/* entries in use; the newest is last */
+
+void
+pb_follow(const uint8_t *data, size_t size)
+{
+	if (size == 0 || size > FOLLOW_MAX)
+		return;
+	if (follow_top == FOLLOW_DEPTH) {
+		memmove(&follow[0], &follow[1],
+		    sizeof(follow[0]) * (FOLLOW_DEPTH - 1));
+		follow_top--;
+	}
+	memcpy(follow[follow_top].data, data, size);
+	follow[follow_top].size = size;
+	follow[follow_top].uses = FOLLOW_USES;
+	follow_top++;
+}
+
+size_t
+pb_follow_take(uint8_t *data, size_t max_size, unsigned int seed)
+{
+	size_t n;
+
+	/* Half the calls, by a bit the mutator's own use of seed ignores. */
+	if (follow_top == 0 || ((uint32_t)seed * 0x9e3779b1u) >> 31 == 0)
+		return (0);
+	n = follow[follow_top - 1].size;
+	if (n > max_size)
+		n = 0;
+	else
+		memcpy(data, follow[follow_top - 1].data, n);
+	if (--follow[follow_top - 1].uses == 0 || n == 0)
+		follow_top--;
+	return (n);
+}

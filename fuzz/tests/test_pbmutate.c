@@ -14,6 +14,7 @@
 #include "pbcheck.h"
 #include "pbmsg.h"
 #include "pbmutate.h"
+#include "pb_libfuzzer_mutator.h"
 #include "pbtest.pb-c.h"
 #include "pbtest2.pb-c.h"
 #include "pbtext.h"
@@ -682,6 +683,54 @@ test_chain_is_a_cache(void)
 	}
 }
 
+/*
+ * pb_follow: the newest followed input comes back on about half the
+ * calls, 256 times, then the one before it; one too big for the buffer
+ * is dropped, never cut.
+ */
+static void
+test_follow(void)
+{
+	static const uint8_t a[3] = { 1, 2, 3 }, b[2] = { 9, 8 };
+	uint8_t buf[16];
+	unsigned seed, got_a = 0, got_b = 0, none = 0;
+	size_t n;
+
+	CHECK_EQ(pb_follow_take(buf, sizeof(buf), 1), 0);
+	pb_follow(a, sizeof(a));
+	pb_follow(b, sizeof(b));
+	for (seed = 0; seed < 4000 && got_a == 0; seed++) {
+		n = pb_follow_take(buf, sizeof(buf), seed);
+		if (n == 0) {
+			none++;
+			continue;
+		}
+		if (n == sizeof(b)) {
+			CHECK(memcmp(buf, b, n) == 0);
+			got_b++;
+		} else {
+			CHECK_EQ(n, sizeof(a));
+			CHECK(memcmp(buf, a, n) == 0);
+			got_a++;
+		}
+	}
+	CHECK_EQ(got_b, 256);
+	CHECK_EQ(got_a, 1);
+	fprintf(stderr, "   %u calls left to the engine's input, %u taken\n",
+	    none, got_a + got_b);
+	CHECK(none > 180 && none < 340);
+	/* Drain a; then one bigger than the caller's buffer goes unused. */
+	for (; seed < 100000; seed++)
+		(void)pb_follow_take(buf, sizeof(buf), seed);
+	CHECK_EQ(pb_follow_take(buf, sizeof(buf), 1), 0);
+	pb_follow(a, sizeof(a));
+	for (seed = 0, n = 0; seed < 64 && n == 0; seed++)
+		n = pb_follow_take(buf, 2, seed);
+	CHECK_EQ(n, 0);
+	for (seed = 0; seed < 64; seed++)
+		CHECK_EQ(pb_follow_take(buf, sizeof(buf), seed), 0);
+}
+
 int
 main(void)
 {
@@ -699,6 +748,7 @@ main(void)
 	RUN(test_message_api);
 	RUN(test_domain_hooks);
 	RUN(test_chain_is_a_cache);
+	RUN(test_follow);
 	fprintf(stderr, "test_pbmutate: all passed\n");
 	return (0);
 }

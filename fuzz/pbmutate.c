@@ -1105,9 +1105,10 @@ pb_mutlog(const uint8_t *data, size_t in, size_t out, const char *kind)
 }
 
 /*
- * Inputs to follow (pb_libfuzzer_mutator.h).  Fixed buffers: pb_follow
- * runs inside the target, where a malloc would look like a leak to
- * libFuzzer's malloc/free accounting.
+ * Inputs to follow (pb_libfuzzer_mutator.h): a ring, the newest at
+ * follow_head, the oldest overwritten when it is full.  Fixed buffers:
+ * pb_follow runs inside the target, where a malloc would look like a
+ * leak to libFuzzer's malloc/free accounting.
  */
 #define	FOLLOW_DEPTH	16
 #define	FOLLOW_MAX	8192
@@ -1118,22 +1119,20 @@ static struct {
 	size_t		size;
 	unsigned	uses;
 } follow[FOLLOW_DEPTH];
-static int follow_top;		/* entries in use; the newest is last */
+static unsigned follow_head;	/* the newest */
+static unsigned follow_n;	/* entries in use */
 
 void
 pb_follow(const uint8_t *data, size_t size)
 {
 	if (size == 0 || size > FOLLOW_MAX)
 		return;
-	if (follow_top == FOLLOW_DEPTH) {
-		memmove(&follow[0], &follow[1],
-		    sizeof(follow[0]) * (FOLLOW_DEPTH - 1));
-		follow_top--;
-	}
-	memcpy(follow[follow_top].data, data, size);
-	follow[follow_top].size = size;
-	follow[follow_top].uses = FOLLOW_USES;
-	follow_top++;
+	follow_head = (follow_head + 1) % FOLLOW_DEPTH;
+	memcpy(follow[follow_head].data, data, size);
+	follow[follow_head].size = size;
+	follow[follow_head].uses = FOLLOW_USES;
+	if (follow_n < FOLLOW_DEPTH)
+		follow_n++;
 }
 
 size_t
@@ -1141,15 +1140,17 @@ pb_follow_take(uint8_t *data, size_t max_size, unsigned int seed)
 {
 	size_t n;
 
-	/* Half the calls, by a bit the mutator's own use of seed ignores. */
-	if (follow_top == 0 || ((uint32_t)seed * 0x9e3779b1u) >> 31 == 0)
+	/* Half the calls: the top bit of a multiplicative hash of seed. */
+	if (follow_n == 0 || ((uint32_t)seed * 0x9e3779b1u) >> 31 == 0)
 		return (0);
-	n = follow[follow_top - 1].size;
+	n = follow[follow_head].size;
 	if (n > max_size)
 		n = 0;
 	else
-		memcpy(data, follow[follow_top - 1].data, n);
-	if (--follow[follow_top - 1].uses == 0 || n == 0)
-		follow_top--;
+		memcpy(data, follow[follow_head].data, n);
+	if (--follow[follow_head].uses == 0 || n == 0) {
+		follow_head = (follow_head + FOLLOW_DEPTH - 1) % FOLLOW_DEPTH;
+		follow_n--;
+	}
 	return (n);
 }

@@ -686,15 +686,16 @@ test_chain_is_a_cache(void)
 /*
  * pb_follow: the newest followed input comes back on about half the
  * calls, 256 times, then the one before it; one too big for the buffer
- * is dropped, never cut.
+ * is dropped, never cut; past 16 the oldest goes.
  */
 static void
 test_follow(void)
 {
 	static const uint8_t a[3] = { 1, 2, 3 }, b[2] = { 9, 8 };
-	uint8_t buf[16];
-	unsigned seed, got_a = 0, got_b = 0, none = 0;
-	size_t n;
+	uint8_t buf[32];
+	static const uint8_t big[17] = { 0 };
+	unsigned seed, got_a = 0, got_b = 0, none = 0, got;
+	size_t n, k;
 
 	CHECK_EQ(pb_follow_take(buf, sizeof(buf), 1), 0);
 	pb_follow(a, sizeof(a));
@@ -729,6 +730,22 @@ test_follow(void)
 	CHECK_EQ(n, 0);
 	for (seed = 0; seed < 64; seed++)
 		CHECK_EQ(pb_follow_take(buf, sizeof(buf), seed), 0);
+	/* 17 followed: the 16 newest come back, newest first. */
+	for (k = 1; k <= 17; k++)
+		pb_follow(big, k);
+	for (seed = 0, k = 17, got = 0; seed < 100000; seed++) {
+		if ((n = pb_follow_take(buf, sizeof(buf), seed)) == 0)
+			continue;
+		if (n != k) {
+			CHECK_EQ(got, 256);
+			CHECK_EQ(n, k - 1);
+			k--;
+			got = 0;
+		}
+		got++;
+	}
+	CHECK_EQ(k, 2);
+	CHECK_EQ(got, 256);
 }
 
 int

@@ -1111,7 +1111,7 @@ pb_mutlog(const uint8_t *data, size_t in, size_t out, const char *kind)
  * leak to libFuzzer's malloc/free accounting.
  */
 #define	FOLLOW_DEPTH	16
-#define	FOLLOW_MAX	8192
+#define	FOLLOW_MAX	8192	/* fuzz_scenario's max_len; larger: not followed */
 #define	FOLLOW_USES	256
 
 static struct {

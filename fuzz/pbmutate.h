@@ -114,7 +114,7 @@ void	pbmutate_insert_fresh(ProtobufCMessage *root, ProtobufCMessage *m,
 
 /*
  * Counters of what the mutator did since the process started (for
- * docs/FUZZING.md's analysis; SNDTAG_MUTSTATS prints them at exit).
+ * docs/FUZZING.md's analysis; the last line of SNDTAG_MUTLOG has them).
  */
 struct pbmutate_stats {
 	uint64_t	calls;		/* pbmutate_mutate + crossover */

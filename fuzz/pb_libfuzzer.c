@@ -1,0 +1,110 @@
+/*
+ * libFuzzer glue of the structure-aware mutator (pb_libfuzzer_mutator.h):
+ * what the engine does not do for a custom mutator, kept per process.
+ * Compiled without coverage, like the mutator: none of this is the
+ * target's behaviour.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pb_libfuzzer_mutator.h"
+
+/* Mutation log (SNDTAG_MUTLOG). */
+
+static FILE *mutlog;
+static int mutlog_state;	/* 0: not looked, 1: on, -1: off */
+
+static void
+mutlog_close(void)
+{
+	const struct pbmutate_stats *st = pbmutate_get_stats();
+
+	if (mutlog == NULL)
+		return;
+	fprintf(mutlog, "# stats calls=%ju generated=%ju unchanged=%ju "
+	    "gave_up=%ju shrunk=%ju grew=%ju domain_values=%ju "
+	    "byte_mutations=%ju\n", (uintmax_t)st->calls,
+	    (uintmax_t)st->generated, (uintmax_t)st->unchanged,
+	    (uintmax_t)st->gave_up, (uintmax_t)st->shrunk,
+	    (uintmax_t)st->grew, (uintmax_t)st->domain_values,
+	    (uintmax_t)st->byte_mutations);
+	fclose(mutlog);
+	mutlog = NULL;
+}
+
+void
+pb_mutlog(const uint8_t *data, size_t in, size_t out, const char *kind)
+{
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+	const char *path;
+	size_t i;
+
+	if (mutlog_state == 0) {
+		path = getenv("SNDTAG_MUTLOG");
+		mutlog_state = -1;
+		if (path != NULL && path[0] != '\0' &&
+		    (mutlog = fopen(path, "a")) != NULL) {
+			mutlog_state = 1;
+			atexit(mutlog_close);
+		}
+	}
+	if (mutlog_state < 0)
+		return;
+	for (i = 0; i < out; i++)
+		h = (h ^ data[i]) * UINT64_C(0x100000001b3);
+	fprintf(mutlog, "%016jx %zu %zu %s %s\n", (uintmax_t)h, in, out, kind,
+	    pbmutate_last()[0] != '\0' ? pbmutate_last() : "-");
+}
+
+/*
+ * Inputs to follow (pb_libfuzzer_mutator.h): a ring, the newest at
+ * follow_head, the oldest overwritten when it is full.  Fixed buffers:
+ * pb_follow runs inside the target, where a malloc would look like a
+ * leak to libFuzzer's malloc/free accounting.
+ */
+#define	FOLLOW_DEPTH	16
+#define	FOLLOW_MAX	8192	/* fuzz_scenario's max_len; larger: not followed */
+#define	FOLLOW_USES	256
+
+static struct {
+	uint8_t		data[FOLLOW_MAX];
+	size_t		size;
+	unsigned	uses;
+} follow[FOLLOW_DEPTH];
+static unsigned follow_head;	/* the newest */
+static unsigned follow_n;	/* entries in use */
+
+void
+pb_follow(const uint8_t *data, size_t size)
+{
+	if (size == 0 || size > FOLLOW_MAX)
+		return;
+	follow_head = (follow_head + 1) % FOLLOW_DEPTH;
+	memcpy(follow[follow_head].data, data, size);
+	follow[follow_head].size = size;
+	follow[follow_head].uses = FOLLOW_USES;
+	if (follow_n < FOLLOW_DEPTH)
+		follow_n++;
+}
+
+size_t
+pb_follow_take(uint8_t *data, size_t max_size, unsigned int seed)
+{
+	size_t n;
+
+	/* Half the calls: the top bit of a multiplicative hash of seed. */
+	if (follow_n == 0 || ((uint32_t)seed * 0x9e3779b1u) >> 31 == 0)
+		return (0);
+	n = follow[follow_head].size;
+	if (n > max_size)
+		n = 0;
+	else
+		memcpy(data, follow[follow_head].data, n);
+	if (--follow[follow_head].uses == 0 || n == 0) {
+		follow_head = (follow_head + FOLLOW_DEPTH - 1) % FOLLOW_DEPTH;
+		follow_n--;
+	}
+	return (n);
+}

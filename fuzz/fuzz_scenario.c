@@ -23,6 +23,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct interp_options opts = { NULL, NULL };
 	const char *tr = getenv("SNDTAG_TRACE");
+	bool novel;
 
 	if (tr != NULL && tr[0] == '1')
 		opts.trace = stderr;
@@ -30,11 +31,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (interp_run_bytes(data, size, &opts) < 0)
 		return (-1);
 	/*
-	 * A lifecycle state no input reached before: follow it (libFuzzer's
-	 * custom mutator; under AFL++ the mutator is afl-fuzz's, and this
-	 * copy goes unused).
+	 * A lifecycle state, or an edge of the model or its bucket, no
+	 * input reached before: follow it (libFuzzer's custom mutator;
+	 * under AFL++ the mutator is afl-fuzz's, and this copy goes
+	 * unused).  Both are asked, so both record what this run reached.
 	 */
-	if (fb_novel())
+	novel = fb_novel();
+	if (pb_cov_novel())
+		novel = true;
+	if (novel)
 		pb_follow(data, size);
 	return (0);
 }

@@ -5,11 +5,74 @@
  * target's behaviour.
  */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pb_libfuzzer_mutator.h"
+
+/*
+ * Coverage novelty: whether this run put a SanitizerCoverage counter in
+ * a hit-count bucket (libFuzzer's: 1, 2, 3, 4-7, 8-15, 16-31, 32-127,
+ * 128+) no earlier run of the process reached.  Counters past COV_WATCH
+ * are not looked at (a fixed buffer: this runs inside the target).
+ */
+#define	COV_WATCH	65536
+
+extern uint8_t __start___sancov_cntrs[] __attribute__((weak));
+extern uint8_t __stop___sancov_cntrs[] __attribute__((weak));
+static uint8_t cov_seen[COV_WATCH];
+
+static uint8_t
+cov_bucket(uint8_t v)
+{
+
+	if (v <= 3)
+		return ((uint8_t)(1u << (v - 1)));
+	if (v < 8)
+		return (1u << 3);
+	if (v < 16)
+		return (1u << 4);
+	if (v < 32)
+		return (1u << 5);
+	if (v < 128)
+		return (1u << 6);
+	return (1u << 7);
+}
+
+bool
+pb_cov_novel(void)
+{
+	const uint8_t *c = __start___sancov_cntrs;
+	size_t i, j, n;
+	uint64_t w;
+	uint8_t b;
+	bool novel = false;
+
+	if (c == NULL || __stop___sancov_cntrs <= c)
+		return (false);
+	n = (size_t)(__stop___sancov_cntrs - c);
+	if (n > COV_WATCH)
+		n = COV_WATCH;
+	for (i = 0; i < n; i += 8) {
+		if (i + 8 <= n) {
+			memcpy(&w, c + i, sizeof(w));
+			if (w == 0)
+				continue;
+		}
+		for (j = i; j < n && j < i + 8; j++) {
+			if (c[j] == 0)
+				continue;
+			b = cov_bucket(c[j]);
+			if ((cov_seen[j] & b) == 0) {
+				cov_seen[j] |= b;
+				novel = true;
+			}
+		}
+	}
+	return (novel);
+}
 
 /* Mutation log (SNDTAG_MUTLOG). */
 
@@ -90,7 +153,7 @@ pb_follow(const uint8_t *data, size_t size)
 }
 
 size_t
-pb_follow_take(uint8_t *data, size_t max_size, unsigned int seed)
+pb_follow_peek(const uint8_t **datap, size_t max_size, unsigned int seed)
 {
 	size_t n;
 
@@ -101,10 +164,21 @@ pb_follow_take(uint8_t *data, size_t max_size, unsigned int seed)
 	if (n > max_size)
 		n = 0;
 	else
-		memcpy(data, follow[follow_head].data, n);
+		*datap = follow[follow_head].data;
 	if (--follow[follow_head].uses == 0 || n == 0) {
 		follow_head = (follow_head + FOLLOW_DEPTH - 1) % FOLLOW_DEPTH;
 		follow_n--;
 	}
+	return (n);
+}
+
+size_t
+pb_follow_take(uint8_t *data, size_t max_size, unsigned int seed)
+{
+	const uint8_t *p;
+	size_t n;
+
+	if ((n = pb_follow_peek(&p, max_size, seed)) != 0)
+		memcpy(data, p, n);
 	return (n);
 }

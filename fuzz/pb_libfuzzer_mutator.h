@@ -13,6 +13,7 @@
 #ifndef _FUZZ_PB_LIBFUZZER_MUTATOR_H_
 #define	_FUZZ_PB_LIBFUZZER_MUTATOR_H_
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,16 +30,28 @@ void	pb_mutlog(const uint8_t *data, size_t in, size_t out,
 
 /*
  * Inputs to follow.  A target calls pb_follow() after an input that
- * reached something new by its own measure (the model's lifecycle
- * states, which the engine counts like any edge and weighs no higher);
- * then half of the next mutations start from the newest such input,
- * 256 times each, so its descendants are explored depth first (as AFL
- * fuzzes a new queue entry before going round the queue again), and the
- * engine's own choice takes over when none is left.  pb_follow_take()
- * copies that input into data and returns its size, or 0.
+ * reached something new by its own measure (for fuzz_scenario: a
+ * lifecycle state, an edge of the model or an edge's hit-count bucket
+ * no earlier input of the process reached, i.e. what would make AFL
+ * queue it); then half of the next mutations and crossovers start from
+ * the newest such input, 256 times each, so its descendants are
+ * explored depth first (as AFL fuzzes a new queue entry, havoc and
+ * splice alike, before going round the queue again), and the engine's
+ * own choice takes over when none is left.  pb_follow_take() copies
+ * that input into data and returns its size, or 0; pb_follow_peek()
+ * points *datap at it instead (valid until the next pb_follow()).
  */
 void	pb_follow(const uint8_t *data, size_t size);
 size_t	pb_follow_take(uint8_t *data, size_t max_size, unsigned int seed);
+size_t	pb_follow_peek(const uint8_t **datap, size_t max_size,
+	    unsigned int seed);
+
+/*
+ * After a run: did it put one of the binary's SanitizerCoverage counters
+ * in a hit-count bucket (libFuzzer's) no earlier run of the process
+ * reached?  Records them.  False without SanitizerCoverage.
+ */
+bool	pb_cov_novel(void);
 
 /*
  * The hooks with mutate_bytes = LLVMFuzzerMutate when the engine has it
@@ -99,8 +112,13 @@ LLVMFuzzerCustomCrossOver(const uint8_t *data1, size_t size1,		\
     const uint8_t *data2, size_t size2, uint8_t *out, size_t max_out,	\
     unsigned int seed)							\
 {									\
+	const uint8_t *f;						\
 	size_t n;							\
 									\
+	if ((n = pb_follow_peek(&f, SIZE_MAX, seed)) != 0) {		\
+		data1 = f;						\
+		size1 = n;						\
+	}								\
 	n = pbmutate_crossover((descriptor_ptr), data1, size1, data2,	\
 	    size2, out, max_out, seed, pb_libfuzzer_hooks(hooks_ptr));	\
 	pb_mutlog(out, size1, n, "cross");				\

@@ -748,6 +748,55 @@ test_follow(void)
 	CHECK_EQ(got, 256);
 }
 
+/*
+ * pb_cov_novel: new once per counter and hit-count bucket, never for a
+ * bucket reached before.  The counters are this binary's own (when it
+ * is built with SanitizerCoverage): outside libFuzzer nobody clears
+ * them, so a counter the test has never run is poked by hand.
+ */
+extern uint8_t __start___sancov_cntrs[] __attribute__((weak));
+extern uint8_t __stop___sancov_cntrs[] __attribute__((weak));
+
+static void
+test_cov_novel(void)
+{
+	uint8_t *c = __start___sancov_cntrs;
+	size_t n, k;
+	unsigned i, spurious = 0;
+
+	if (c == NULL || __stop___sancov_cntrs <= c) {
+		fprintf(stderr, "   no SanitizerCoverage counters here\n");
+		CHECK(!pb_cov_novel());
+		return;
+	}
+	n = (size_t)(__stop___sancov_cntrs - c);
+	CHECK(pb_cov_novel());
+	/* This loop's own counters pass every bucket within 256 calls. */
+	for (i = 0; i < 600; i++)
+		(void)pb_cov_novel();
+	for (i = 0; i < 20; i++)
+		spurious += pb_cov_novel();
+	CHECK_EQ(spurious, 0);
+	/* A counter still 0 was 0 at every scan: never seen. */
+	for (k = n; k > 0 && c[k - 1] != 0; k--)
+		;
+	CHECK(k > 0);
+	k--;
+	c[k] = 1;
+	CHECK(pb_cov_novel());
+	CHECK(!pb_cov_novel());
+	c[k] = 5;			/* 4-7 */
+	CHECK(pb_cov_novel());
+	c[k] = 6;
+	CHECK(!pb_cov_novel());
+	c[k] = 200;			/* 128+ */
+	CHECK(pb_cov_novel());
+	c[k] = 1;
+	CHECK(!pb_cov_novel());
+	c[k] = 0;
+	fprintf(stderr, "   %zu counters, counter %zu poked\n", n, k);
+}
+
 int
 main(void)
 {
@@ -766,6 +815,7 @@ main(void)
 	RUN(test_domain_hooks);
 	RUN(test_chain_is_a_cache);
 	RUN(test_follow);
+	RUN(test_cov_novel);
 	fprintf(stderr, "test_pbmutate: all passed\n");
 	return (0);
 }

@@ -31,8 +31,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (interp_run_bytes(data, size, &opts) < 0)
 		return (-1);
 	/*
-	 * A lifecycle state, or an edge of the model or its bucket, no
-	 * input reached before: follow it (libFuzzer's custom mutator;
+	 * A lifecycle state, or an edge of the model, no input reached
+	 * before: follow it (libFuzzer's custom mutator;
 	 * under AFL++ the mutator is afl-fuzz's, and this copy goes
 	 * unused).  Both are asked, so both record what this run reached.
 	 */

@@ -13,9 +13,11 @@
 #include "pb_libfuzzer_mutator.h"
 
 /*
- * Coverage novelty: whether this run put a SanitizerCoverage counter in
- * a hit-count bucket (libFuzzer's: 1, 2, 3, 4-7, 8-15, 16-31, 32-127,
- * 128+) no earlier run of the process reached.  Counters past COV_WATCH
+ * Coverage novelty: whether this run hit a SanitizerCoverage counter no
+ * earlier run of the process hit.  Edges, not their hit-count buckets:
+ * a bucket is how often, and how often an edge runs grows with the
+ * input's length, so buckets would follow ever longer inputs (measured:
+ * docs/FUZZING.md, "Following new states").  Counters past COV_WATCH
  * are not looked at (a fixed buffer: this runs inside the target).
  */
 #define	COV_WATCH	65536
@@ -24,30 +26,12 @@ extern uint8_t __start___sancov_cntrs[] __attribute__((weak));
 extern uint8_t __stop___sancov_cntrs[] __attribute__((weak));
 static uint8_t cov_seen[COV_WATCH];
 
-static uint8_t
-cov_bucket(uint8_t v)
-{
-
-	if (v <= 3)
-		return ((uint8_t)(1u << (v - 1)));
-	if (v < 8)
-		return (1u << 3);
-	if (v < 16)
-		return (1u << 4);
-	if (v < 32)
-		return (1u << 5);
-	if (v < 128)
-		return (1u << 6);
-	return (1u << 7);
-}
-
 bool
 pb_cov_novel(void)
 {
 	const uint8_t *c = __start___sancov_cntrs;
 	size_t i, j, n;
 	uint64_t w;
-	uint8_t b;
 	bool novel = false;
 
 	if (c == NULL || __stop___sancov_cntrs <= c)
@@ -62,11 +46,8 @@ pb_cov_novel(void)
 				continue;
 		}
 		for (j = i; j < n && j < i + 8; j++) {
-			if (c[j] == 0)
-				continue;
-			b = cov_bucket(c[j]);
-			if ((cov_seen[j] & b) == 0) {
-				cov_seen[j] |= b;
+			if (c[j] != 0 && cov_seen[j] == 0) {
+				cov_seen[j] = 1;
 				novel = true;
 			}
 		}

@@ -31,9 +31,8 @@ void	pb_mutlog(const uint8_t *data, size_t in, size_t out,
 /*
  * Inputs to follow.  A target calls pb_follow() after an input that
  * reached something new by its own measure (for fuzz_scenario: a
- * lifecycle state, an edge of the model or an edge's hit-count bucket
- * no earlier input of the process reached, i.e. what would make AFL
- * queue it); then half of the next mutations and crossovers start from
+ * lifecycle state or an edge of the model no earlier input of the
+ * process reached); then half of the next mutations and crossovers start from
  * the newest such input, 256 times each, so its descendants are
  * explored depth first (as AFL fuzzes a new queue entry, havoc and
  * splice alike, before going round the queue again), and the engine's
@@ -47,9 +46,9 @@ size_t	pb_follow_peek(const uint8_t **datap, size_t max_size,
 	    unsigned int seed);
 
 /*
- * After a run: did it put one of the binary's SanitizerCoverage counters
- * in a hit-count bucket (libFuzzer's) no earlier run of the process
- * reached?  Records them.  False without SanitizerCoverage.
+ * After a run: did it hit one of the binary's SanitizerCoverage counters
+ * (an edge) that no earlier run of the process hit?  Records them.
+ * False without SanitizerCoverage.
  */
 bool	pb_cov_novel(void);
 

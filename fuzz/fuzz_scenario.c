@@ -32,9 +32,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return (-1);
 	/*
 	 * A lifecycle state, or an edge of the model, no input reached
-	 * before: follow it (libFuzzer's custom mutator;
-	 * under AFL++ the mutator is afl-fuzz's, and this copy goes
-	 * unused).  Both are asked, so both record what this run reached.
+	 * before: follow it (libFuzzer's custom mutator; under AFL++ the
+	 * mutator is afl-fuzz's, and this copy goes unused).  Both are
+	 * asked, so both record what this run reached.
 	 */
 	novel = fb_novel();
 	if (pb_cov_novel())

@@ -32,9 +32,9 @@ void	pb_mutlog(const uint8_t *data, size_t in, size_t out,
  * Inputs to follow.  A target calls pb_follow() after an input that
  * reached something new by its own measure (for fuzz_scenario: a
  * lifecycle state or an edge of the model no earlier input of the
- * process reached); then half of the next mutations and crossovers start from
- * the newest such input, 256 times each, so its descendants are
- * explored depth first (as AFL fuzzes a new queue entry, havoc and
+ * process reached); then half of the next mutations and crossovers
+ * start from the newest such input, 256 times each, so its descendants
+ * are explored depth first (as AFL fuzzes a new queue entry, havoc and
  * splice alike, before going round the queue again), and the engine's
  * own choice takes over when none is left.  pb_follow_take() copies
  * that input into data and returns its size, or 0; pb_follow_peek()

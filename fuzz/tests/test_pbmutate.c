@@ -749,9 +749,10 @@ test_follow(void)
 }
 
 /*
- * pb_cov_novel: new once per counter, never again whatever its count.  The counters are this binary's own (when it
- * is built with SanitizerCoverage): outside libFuzzer nobody clears
- * them, so a counter the test has never run is poked by hand.
+ * pb_cov_novel: new once per counter, never again whatever its count.
+ * The counters are this binary's own (when it is built with
+ * SanitizerCoverage): outside libFuzzer nobody clears them, so a
+ * counter the test has never run is poked by hand.
  */
 extern uint8_t __start___sancov_cntrs[] __attribute__((weak));
 extern uint8_t __stop___sancov_cntrs[] __attribute__((weak));

@@ -78,12 +78,21 @@ mutlog_close(void)
 	mutlog = NULL;
 }
 
+static uint64_t
+fnv1a(const uint8_t *data, size_t n)
+{
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ data[i]) * UINT64_C(0x100000001b3);
+	return (h);
+}
+
 void
 pb_mutlog(const uint8_t *data, size_t in, size_t out, const char *kind)
 {
-	uint64_t h = UINT64_C(0xcbf29ce484222325);
 	const char *path;
-	size_t i;
 
 	if (mutlog_state == 0) {
 		path = getenv("SNDTAG_MUTLOG");
@@ -96,10 +105,8 @@ pb_mutlog(const uint8_t *data, size_t in, size_t out, const char *kind)
 	}
 	if (mutlog_state < 0)
 		return;
-	for (i = 0; i < out; i++)
-		h = (h ^ data[i]) * UINT64_C(0x100000001b3);
-	fprintf(mutlog, "%016jx %zu %zu %s %s\n", (uintmax_t)h, in, out, kind,
-	    pbmutate_last()[0] != '\0' ? pbmutate_last() : "-");
+	fprintf(mutlog, "%016jx %zu %zu %s %s\n", (uintmax_t)fnv1a(data, out),
+	    in, out, kind, pbmutate_last()[0] != '\0' ? pbmutate_last() : "-");
 }
 
 /*
@@ -123,6 +130,9 @@ static unsigned follow_n;	/* entries in use */
 void
 pb_follow(const uint8_t *data, size_t size)
 {
+
+	if (mutlog != NULL)
+		fprintf(mutlog, "new %016jx\n", (uintmax_t)fnv1a(data, size));
 	if (size == 0 || size > FOLLOW_MAX)
 		return;
 	follow_head = (follow_head + 1) % FOLLOW_DEPTH;

@@ -22,8 +22,9 @@
 /*
  * SNDTAG_MUTLOG=FILE: one line per mutation, "<fnv1a64 of the output>
  * <in size> <out size> <kind> <pbmutate_last()>", so a campaign's corpus
- * files can be traced back to the mutation that made them (tools/
- * mutstats.sh).  Off (one getenv) unless set.
+ * files can be traced back to the mutation that made them, and "new
+ * <fnv1a64>" for each input handed to pb_follow(), so what reached
+ * something new can too (tools/mutstats.c).  Off (one getenv) unless set.
  */
 void	pb_mutlog(const uint8_t *data, size_t in, size_t out,
 	    const char *kind);

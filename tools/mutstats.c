@@ -6,9 +6,12 @@
  * input and output sizes, "mut" or "cross", and the mutation steps
  * ("ins:ops,val:size", ...).  libFuzzer keeps in its corpus directory
  * exactly the outputs that gave new coverage, so hashing the corpus files
- * tells which mutations produced them.  For each step kind (and kind:field
- * with -f) this prints how often it ran, how many corpus entries it took
- * part in, the yield per thousand, and how much it grew its input.
+ * tells which mutations produced them.  The log also has "new <hash>" after
+ * a run that reached a state or an edge no earlier run reached (what the
+ * target follows and the mutator's step weights learn from).  For each
+ * step kind (and kind:field with -f) this prints how often it ran, how
+ * many corpus entries it took part in and how many new results, each per
+ * thousand runs, and how much it grew its input.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -26,6 +29,7 @@ struct kind {
 	char		name[64];
 	uint64_t	runs;
 	uint64_t	kept;
+	uint64_t	novel;		/* runs that reached something new */
 	int64_t		growth;		/* sum of out - in, bytes */
 };
 
@@ -44,8 +48,9 @@ usage(FILE *f)
 	    "  LOG         the file a campaign wrote with SNDTAG_MUTLOG=LOG\n"
 	    "  CORPUS_DIR  that campaign's libFuzzer corpus directory\n"
 	    "  -f          one row per step and field (ins:ops), not per step\n"
-	    "Prints, per mutation step, runs, corpus entries it made, yield\n"
-	    "per 1000 runs, and mean growth in bytes; see docs/FUZZING.md.\n");
+	    "Prints, per mutation step, runs, corpus entries it made and new\n"
+	    "results it reached (each also per 1000 runs), and mean growth\n"
+	    "in bytes; see docs/FUZZING.md.\n");
 }
 
 static uint64_t
@@ -159,7 +164,9 @@ int
 main(int argc, char **argv)
 {
 	char line[512], what[16], steps[400], *p, *q;
-	uint64_t h, total = 0, kept = 0;
+	uint64_t h, total = 0, kept = 0, novel = 0, last_h = 0;
+	struct kind *last[64];
+	int nlast = 0;
 	size_t in, out;
 	bool fields = false;
 	struct kind *k;
@@ -202,16 +209,29 @@ main(int argc, char **argv)
 			fputs(line, stdout);
 			continue;
 		}
+		/* A new result: the run of the mutation logged just before. */
+		if (sscanf(line, "new %" SCNx64, &h) == 1) {
+			if (nlast > 0 && h == last_h) {
+				novel++;
+				for (i = 0; i < nlast; i++)
+					last[i]->novel++;
+			}
+			nlast = 0;
+			continue;
+		}
 		if (sscanf(line, "%" SCNx64 " %zu %zu %15s %399s", &h, &in,
 		    &out, what, steps) != 5)
 			continue;
 		hit = in_corpus(h);
 		total++;
 		kept += hit;
+		last_h = h;
+		nlast = 0;
 		if ((k = kind_of(what, strlen(what))) != NULL) {
 			k->runs++;
 			k->kept += hit;
 			k->growth += (int64_t)out - (int64_t)in;
+			last[nlast++] = k;
 		}
 		for (p = steps; *p != '\0'; p = *q != '\0' ? q + 1 : q) {
 			q = strchr(p, ',');
@@ -230,19 +250,24 @@ main(int argc, char **argv)
 			k->runs++;
 			k->kept += hit;
 			k->growth += (int64_t)out - (int64_t)in;
+			if (nlast < (int)(sizeof(last) / sizeof(last[0])))
+				last[nlast++] = k;
 		}
 	}
 	fclose(log);
 	qsort(kinds, nkinds, sizeof(kinds[0]), cmp_kind);
 	printf("mutations: %" PRIu64 ", corpus entries made by one: %" PRIu64
-	    " (%zu files in the corpus)\n", total, kept, nhashes);
-	printf("%-28s %10s %8s %10s %10s\n", "step", "runs", "kept",
-	    "per_1000", "growth_B");
+	    " (%zu files in the corpus), new results: %" PRIu64 "\n", total,
+	    kept, nhashes, novel);
+	printf("%-28s %10s %8s %10s %8s %10s %10s\n", "step", "runs", "kept",
+	    "per_1000", "new", "new_1000", "growth_B");
 	for (i = 0; i < nkinds; i++) {
 		k = &kinds[i];
-		printf("%-28s %10" PRIu64 " %8" PRIu64 " %10.2f %10.1f\n",
-		    k->name, k->runs, k->kept,
+		printf("%-28s %10" PRIu64 " %8" PRIu64 " %10.2f %8" PRIu64
+		    " %10.2f %10.1f\n", k->name, k->runs, k->kept,
 		    k->runs ? 1000.0 * (double)k->kept / (double)k->runs : 0.0,
+		    k->novel,
+		    k->runs ? 1000.0 * (double)k->novel / (double)k->runs : 0.0,
 		    k->runs ? (double)k->growth / (double)k->runs : 0.0);
 	}
 	free(hashes);

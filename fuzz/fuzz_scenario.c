@@ -10,7 +10,6 @@
 
 #include "scenario.pb-c.h"
 #include "fuzz/interp.h"
-#include "fuzz/interp_feedback.h"
 #include "fuzz/scenario_hooks.h"
 #include "fuzz/pb_libfuzzer_mutator.h"
 
@@ -23,7 +22,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct interp_options opts = { NULL, NULL };
 	const char *tr = getenv("SNDTAG_TRACE");
-	bool novel;
 
 	if (tr != NULL && tr[0] == '1')
 		opts.trace = stderr;
@@ -31,15 +29,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (interp_run_bytes(data, size, &opts) < 0)
 		return (-1);
 	/*
-	 * A lifecycle state, or an edge of the model, no input reached
-	 * before: follow it (libFuzzer's custom mutator; under AFL++ the
-	 * mutator is afl-fuzz's, and this copy goes unused).  Both are
-	 * asked, so both record what this run reached.
+	 * An edge of the model or a lifecycle state (interp_feedback.c's
+	 * extra counters) no input reached before: follow it (libFuzzer's
+	 * custom mutator; under AFL++ the mutator is afl-fuzz's, and this
+	 * copy goes unused).
 	 */
-	novel = fb_novel();
 	if (pb_cov_novel())
-		novel = true;
-	if (novel)
 		pb_follow(data, size);
 	return (0);
 }

@@ -152,27 +152,3 @@ fb_features(void)
 		n += fb_map[i] != 0;
 	return (n);
 }
-
-/* Every feature some input of this process reached (fb_novel). */
-static uint8_t fb_seen[FB_MAP_SIZE];
-
-bool
-fb_novel(void)
-{
-	uint64_t w;
-	bool novel = false;
-	size_t i, j;
-
-	/* Mostly zero: a word at a time, bytes only where one is set. */
-	for (i = 0; i < FB_MAP_SIZE; i += 8) {
-		memcpy(&w, &fb_map[i], sizeof(w));
-		if (w == 0)
-			continue;
-		for (j = i; j < i + 8; j++)
-			if (fb_map[j] != 0 && fb_seen[j] == 0) {
-				fb_seen[j] = 1;
-				novel = true;
-			}
-	}
-	return (novel);
-}

@@ -54,11 +54,5 @@ void	fb_op(int op_kind, int error, const struct fb_sock *socks, int n,
 void	fb_merge(const uint8_t *map, size_t len);
 /* Distinct features hit since fb_reset (for tests and the analysis). */
 uint32_t fb_features(void);
-/*
- * After an input: did it reach a feature no earlier input of this
- * process reached?  Records them.  For the structured mutator's
- * scheduling only (pb_libfuzzer_mutator.h): it never changes a run.
- */
-bool	fb_novel(void);
 
 #endif /* !_FUZZ_INTERP_FEEDBACK_H_ */

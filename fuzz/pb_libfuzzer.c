@@ -13,30 +13,36 @@
 #include "pb_libfuzzer_mutator.h"
 
 /*
- * Coverage novelty: whether this run hit a SanitizerCoverage counter no
- * earlier run of the process hit.  Edges, not their hit-count buckets:
- * a bucket is how often, and how often an edge runs grows with the
- * input's length, so buckets would follow ever longer inputs (measured:
- * docs/FUZZING.md, "Following new states").  Counters past COV_WATCH
- * are not looked at (a fixed buffer: this runs inside the target).
+ * Novelty: whether this run hit a counter no earlier run of the process
+ * hit, among the binary's SanitizerCoverage counters (edges) and
+ * libFuzzer's extra counters (a target's own features; fuzz_scenario's
+ * lifecycle states, fuzz/interp_feedback.c).  Whether, not how often:
+ * a hit-count bucket is how often, and how often an edge runs grows with
+ * the input's length, so buckets would follow ever longer inputs
+ * (measured: docs/FUZZING.md, "Following new states").  Counters past
+ * COV_WATCH in a section are not looked at (fixed buffers: this runs
+ * inside the target).
  */
 #define	COV_WATCH	65536
 
 extern uint8_t __start___sancov_cntrs[] __attribute__((weak));
 extern uint8_t __stop___sancov_cntrs[] __attribute__((weak));
+extern uint8_t __start___libfuzzer_extra_counters[] __attribute__((weak));
+extern uint8_t __stop___libfuzzer_extra_counters[] __attribute__((weak));
 static uint8_t cov_seen[COV_WATCH];
+static uint8_t extra_seen[COV_WATCH];
 
-bool
-pb_cov_novel(void)
+/* Mostly zero: a word at a time, bytes only where one is set. */
+static bool
+scan(const uint8_t *c, const uint8_t *stop, uint8_t *seen)
 {
-	const uint8_t *c = __start___sancov_cntrs;
 	size_t i, j, n;
 	uint64_t w;
 	bool novel = false;
 
-	if (c == NULL || __stop___sancov_cntrs <= c)
+	if (c == NULL || stop <= c)
 		return (false);
-	n = (size_t)(__stop___sancov_cntrs - c);
+	n = (size_t)(stop - c);
 	if (n > COV_WATCH)
 		n = COV_WATCH;
 	for (i = 0; i < n; i += 8) {
@@ -46,13 +52,25 @@ pb_cov_novel(void)
 				continue;
 		}
 		for (j = i; j < n && j < i + 8; j++) {
-			if (c[j] != 0 && cov_seen[j] == 0) {
-				cov_seen[j] = 1;
+			if (c[j] != 0 && seen[j] == 0) {
+				seen[j] = 1;
 				novel = true;
 			}
 		}
 	}
 	return (novel);
+}
+
+bool
+pb_cov_novel(void)
+{
+	bool edges, extra;
+
+	/* Both, so both record what this run reached. */
+	edges = scan(__start___sancov_cntrs, __stop___sancov_cntrs, cov_seen);
+	extra = scan(__start___libfuzzer_extra_counters,
+	    __stop___libfuzzer_extra_counters, extra_seen);
+	return (edges || extra);
 }
 
 /* Mutation log (SNDTAG_MUTLOG). */

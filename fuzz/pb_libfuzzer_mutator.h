@@ -47,9 +47,10 @@ size_t	pb_follow_peek(const uint8_t **datap, size_t max_size,
 	    unsigned int seed);
 
 /*
- * After a run: did it hit one of the binary's SanitizerCoverage counters
- * (an edge) that no earlier run of the process hit?  Records them.
- * False without SanitizerCoverage.
+ * After a run: did it hit a counter that no earlier run of the process
+ * hit, one of the binary's SanitizerCoverage counters (an edge) or of
+ * libFuzzer's extra counters (a target's own features)?  Records them.
+ * False when the binary has neither.
  */
 bool	pb_cov_novel(void);
 

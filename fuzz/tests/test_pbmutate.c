@@ -751,11 +751,15 @@ test_follow(void)
 /*
  * pb_cov_novel: new once per counter, never again whatever its count.
  * The counters are this binary's own (when it is built with
- * SanitizerCoverage): outside libFuzzer nobody clears them, so a
- * counter the test has never run is poked by hand.
+ * SanitizerCoverage) and test_extra, in the section a target's own
+ * features live in (fuzz_scenario's state map): outside libFuzzer
+ * nobody clears them, so a counter the test has never run is poked by
+ * hand.
  */
 extern uint8_t __start___sancov_cntrs[] __attribute__((weak));
 extern uint8_t __stop___sancov_cntrs[] __attribute__((weak));
+static uint8_t test_extra[64]
+    __attribute__((used, aligned(64), section("__libfuzzer_extra_counters")));
 
 static void
 test_cov_novel(void)
@@ -767,6 +771,10 @@ test_cov_novel(void)
 	if (c == NULL || __stop___sancov_cntrs <= c) {
 		fprintf(stderr, "   no SanitizerCoverage counters here\n");
 		CHECK(!pb_cov_novel());
+		test_extra[5] = 1;
+		CHECK(pb_cov_novel());
+		CHECK(!pb_cov_novel());
+		test_extra[5] = 0;
 		return;
 	}
 	n = (size_t)(__stop___sancov_cntrs - c);
@@ -790,7 +798,19 @@ test_cov_novel(void)
 	CHECK(!pb_cov_novel());
 	c[k] = 0;
 	CHECK(!pb_cov_novel());
-	fprintf(stderr, "   %zu counters, counter %zu poked\n", n, k);
+	/* The same for a target's own features, in the other section. */
+	test_extra[5] = 1;
+	CHECK(pb_cov_novel());
+	CHECK(!pb_cov_novel());
+	test_extra[5] = 200;
+	CHECK(!pb_cov_novel());
+	test_extra[5] = 0;
+	test_extra[63] = 1;
+	CHECK(pb_cov_novel());
+	test_extra[63] = 0;
+	CHECK(!pb_cov_novel());
+	fprintf(stderr, "   %zu counters, counter %zu poked; extra counters "
+	    "5 and 63 poked\n", n, k);
 }
 
 int

@@ -164,9 +164,10 @@ int	interp_run_bytes(const uint8_t *data, size_t size,
 const char *interp_reject_reason(void);
 
 /*
- * Benchmarks only (tools/bench.c): in the sequential mode, fn(arg,
- * op_case, 0) runs before each operation and fn(arg, op_case, 1) after
- * it, so a benchmark can charge time to operation kinds.  NULL: none.
+ * In the sequential mode, fn(arg, op_case, 0) runs before each
+ * operation and fn(arg, op_case, 1) after it: a benchmark charges time
+ * to operation kinds (tools/bench.c), fuzz_scenario counts each op's
+ * fault points (faultplan.c).  NULL: none.
  */
 void	interp_set_op_hook(void (*fn)(void *, int, int), void *arg);
 

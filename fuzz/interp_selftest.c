@@ -27,6 +27,10 @@
  *				features for every seed, and not the same
  *				set for all, each in libFuzzer's extra
  *				counters (where pb_cov_novel() reads them)
+ *	faults SEED.txt...	systematic fault injection (faultplan.h):
+ *				each variant of a seed fails exactly one
+ *				allocation, inside the op it names, in order,
+ *				and runs clean on the correct core
  *
  * Every run goes through world_init/world_fini, so one process running
  * thousands of inputs also shows that nothing survives between inputs.
@@ -40,6 +44,7 @@
 
 #include "scenario.pb-c.h"
 #include "fuzz/interp.h"
+#include "fuzz/faultplan.h"
 #include "fuzz/interp_feedback.h"
 #include "fuzz/pbmutate.h"
 #include "fuzz/scenario_hooks.h"
@@ -851,13 +856,90 @@ t_feedback(int n, char **paths)
 	EXPECT(n < 2 || lo < hi, "every seed reports as many features");
 }
 
+/* ---- faults -------------------------------------------------------- */
+
+static struct faultplan fplan;
+static uint8_t fout[FAULT_MAX_INPUT];
+
+static void
+t_faults(int n, char **paths)
+{
+	struct fault_rec rec, rec2;
+	uint32_t op, nth, pop, pnth, total, k, v, injected = 0;
+	uint64_t base;
+	uint8_t *bin;
+	size_t len, out, nops;
+	int i;
+
+	EXPECT(n > 0, "no seeds given");
+	for (i = 0; i < n; i++) {
+		Scenario *sc = load(paths[i]);
+
+		bin = scenario_encode(sc, &len);
+		nops = sc->n_ops;
+		scenario__free_unpacked(sc, NULL);
+		if (bin == NULL)
+			continue;
+		fault_rec_begin(&rec);
+		EXPECT(run_bytes(bin, len) >= 0, "%s rejected", paths[i]);
+		fault_rec_end();
+		/* A seed with FailAlloc ops of its own: run clean is all. */
+		base = fault_injected();
+		EXPECT(rec.nops == nops, "%s: %u ops counted of %zu", paths[i],
+		    rec.nops, nops);
+		for (total = 0, k = 0; k < rec.nops && k < FAULT_MAX_OPS; k++)
+			total += rec.allocs[k];
+		/* Every fault point of the seed, in order. */
+		faultplan_set(&fplan, bin, len, &rec, UINT32_MAX);
+		pop = 0;
+		pnth = 0;
+		for (v = 0; faultplan_next(&fplan, &op, &nth); v++) {
+			EXPECT(op < rec.nops && nth >= 1 &&
+			    nth <= rec.allocs[op], "%s: variant (%u, %u) is "
+			    "not a fault point", paths[i], op, nth);
+			EXPECT(op > pop || (op == pop && nth == pnth + 1),
+			    "%s: (%u, %u) after (%u, %u)", paths[i], op, nth,
+			    pop, pnth);
+			pop = op;
+			pnth = nth;
+			out = fault_insert(bin, len, op, nth, fout,
+			    sizeof(fout));
+			EXPECT(out > len, "%s: no variant at (%u, %u)",
+			    paths[i], op, nth);
+			if (out == 0)
+				continue;
+			/* The op moved one down; it fails its nth, once. */
+			fault_rec_begin(&rec2);
+			EXPECT(run_bytes(fout, out) >= 0, "%s: variant "
+			    "rejected", paths[i]);
+			fault_rec_end();
+			EXPECT(base != 0 || fault_injected() == 1, "%s: (%u, "
+			    "%u) injected %ju", paths[i], op, nth,
+			    (uintmax_t)fault_injected());
+			EXPECT(rec2.nops == rec.nops + 1 &&
+			    rec2.allocs[op] == 0, "%s: the fault op is not "
+			    "op %u", paths[i], op);
+			injected++;
+		}
+		EXPECT(v == total, "%s: %u variants of %u fault points",
+		    paths[i], v, total);
+		EXPECT(fault_insert(bin, len, (uint32_t)nops, 1, fout,
+		    sizeof(fout)) == 0, "%s: a variant past the last op",
+		    paths[i]);
+		free(bin);
+	}
+	printf("faults: %d seeds, %u allocations failed in turn\n", n,
+	    injected);
+	EXPECT(injected > 0, "no fault point in any seed");
+}
+
 int
 main(int argc, char **argv)
 {
 	if (argc < 2) {
 		fprintf(stderr, "usage: interp_selftest determinism|corrupt|"
 		    "limits|raw|clamp|coverage|bythread|threads|generate|"
-		    "feedback [FILE...]\n");
+		    "feedback|faults [FILE...]\n");
 		return (2);
 	}
 	if (strcmp(argv[1], "determinism") == 0)
@@ -880,6 +962,8 @@ main(int argc, char **argv)
 		t_generate();
 	else if (strcmp(argv[1], "feedback") == 0)
 		t_feedback(argc - 2, argv + 2);
+	else if (strcmp(argv[1], "faults") == 0)
+		t_faults(argc - 2, argv + 2);
 	else {
 		fprintf(stderr, "interp_selftest: unknown test '%s'\n",
 		    argv[1]);

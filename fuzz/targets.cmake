@@ -36,6 +36,7 @@ set(SNDTAG_INTERP_SOURCES
     ${SNDTAG_FUZZ_DIR}/interp_ops.c
     ${SNDTAG_FUZZ_DIR}/interp_setup.c
     ${SNDTAG_FUZZ_DIR}/decode_arena.c
+    ${SNDTAG_FUZZ_DIR}/faultplan.c
     ${SNDTAG_FUZZ_DIR}/interp_feedback.c
     ${SNDTAG_FUZZ_DIR}/interp_expect.c
     ${SNDTAG_FUZZ_DIR}/interp_expect_sock.c
@@ -69,8 +70,8 @@ endif()
 # Coverage is the model's, not the fuzzer's tools': the hooks run inside
 # the mutator on every mutation (clamping compares every field with its
 # bound, which flooded libFuzzer's cmp tracing, and their branches say
-# nothing about the model), and the decode arena, the state-feedback
-# writer and the wire and socket checkers (new in December 2026: left
+# nothing about the model), and the decode arena, the fault planner, the
+# state-feedback writer and the wire and socket checkers (new in December 2026: left
 # out so the fuzzer's coverage stayed what it was) are bookkeeping whose
 # hit counts grow with input size.
 if(SNDTAG_SANCOV)
@@ -85,6 +86,7 @@ if(SNDTAG_SANCOV)
   target_compile_options(sndtag_scenario_pb PRIVATE
       -fno-sanitize=fuzzer-no-link)
   set_source_files_properties(${SNDTAG_FUZZ_DIR}/decode_arena.c
+      ${SNDTAG_FUZZ_DIR}/faultplan.c
       ${SNDTAG_FUZZ_DIR}/interp_feedback.c
       ${SNDTAG_FUZZ_DIR}/interp_expect_sock.c
       ${SNDTAG_FUZZ_DIR}/interp_expect_wire.c
@@ -273,6 +275,11 @@ if(SNDTAG_BUILD_TESTS)
   add_test(NAME interp_generate COMMAND interp_selftest generate)
   add_test(NAME interp_feedback
       COMMAND interp_selftest feedback ${SNDTAG_SCENARIO_SEEDS})
+  # Systematic fault injection: every variant fails one allocation.
+  add_test(NAME interp_faults
+      COMMAND interp_selftest faults ${SNDTAG_SCENARIO_SEEDS})
+  set_tests_properties(interp_faults PROPERTIES LABELS "interp"
+      TIMEOUT 300)
   set_tests_properties(interp_determinism interp_corrupt interp_limits
       interp_raw interp_clamp interp_bythread seed_coverage interp_generate
       interp_feedback PROPERTIES LABELS "interp" TIMEOUT 300)

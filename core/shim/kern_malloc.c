@@ -79,6 +79,7 @@ static int kmalloc_types_lock;
 static uint32_t kmalloc_fail_nth;	/* 0: disarmed */
 static struct malloc_type *kmalloc_fail_type;
 static uint64_t kmalloc_fail_injected;
+static uint64_t kmalloc_fail_points;	/* M_NOWAIT requests a fault counts */
 static uint64_t kmalloc_budget;		/* 0: unlimited */
 static uint64_t kmalloc_live_bytes;	/* all types */
 static bool kmalloc_cache_every;	/* malloc_cache_all */
@@ -125,6 +126,7 @@ kmalloc_fault(struct malloc_type *mtp)
 	struct malloc_type *ftype;
 	uint32_t n;
 
+	__atomic_fetch_add(&kmalloc_fail_points, 1, __ATOMIC_RELAXED);
 	n = __atomic_load_n(&kmalloc_fail_nth, __ATOMIC_RELAXED);
 	while (n != 0) {
 		ftype = __atomic_load_n(&kmalloc_fail_type, __ATOMIC_RELAXED);
@@ -376,6 +378,12 @@ uint64_t
 malloc_fail_count(void)
 {
 	return (__atomic_load_n(&kmalloc_fail_injected, __ATOMIC_RELAXED));
+}
+
+uint64_t
+malloc_fail_points(void)
+{
+	return (__atomic_load_n(&kmalloc_fail_points, __ATOMIC_RELAXED));
 }
 
 void

@@ -89,6 +89,11 @@ void	 kfree(void *addr, struct malloc_type *type);
 void	malloc_fail_arm(uint32_t nth, struct malloc_type *type);
 void	malloc_fail_disarm(void);
 uint64_t malloc_fail_count(void);	/* injected failures so far */
+/*
+ * M_NOWAIT requests so far that an armed fault of any type would count:
+ * the difference over an operation is the n-th values that fail inside it.
+ */
+uint64_t malloc_fail_points(void);
 
 /* Byte budget for M_NOWAIT allocations (0: unlimited). */
 void	malloc_set_budget(size_t bytes);

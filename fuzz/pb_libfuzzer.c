@@ -110,7 +110,7 @@ fnv1a(const uint8_t *data, size_t n)
 void
 pb_mutlog(const uint8_t *data, size_t in, size_t out, const char *kind)
 {
-	const char *path;
+	const char *last, *path;
 
 	if (mutlog_state == 0) {
 		path = getenv("SNDTAG_MUTLOG");
@@ -123,8 +123,10 @@ pb_mutlog(const uint8_t *data, size_t in, size_t out, const char *kind)
 	}
 	if (mutlog_state < 0)
 		return;
+	/* A target's own (pre) mutation has no pbmutate steps. */
+	last = strcmp(kind, "pre") != 0 ? pbmutate_last() : "";
 	fprintf(mutlog, "%016jx %zu %zu %s %s\n", (uintmax_t)fnv1a(data, out),
-	    in, out, kind, pbmutate_last()[0] != '\0' ? pbmutate_last() : "-");
+	    in, out, kind, last[0] != '\0' ? last : "-");
 }
 
 /*

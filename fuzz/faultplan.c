@@ -41,39 +41,59 @@ fault_rec_end(void)
 	interp_set_op_hook(NULL, NULL);
 }
 
+static uint32_t
+gcd(uint32_t a, uint32_t b)
+{
+	uint32_t t;
+
+	while (b != 0) {
+		t = a % b;
+		a = b;
+		b = t;
+	}
+	return (a);
+}
+
 void
 faultplan_set(struct faultplan *p, const uint8_t *data, size_t size,
     const struct fault_rec *r, uint32_t budget)
 {
+	uint64_t total = 0;
+	uint32_t k, s;
 
 	p->left = 0;
 	if (size == 0 || size > sizeof(p->data) || r->nops > FAULT_MAX_OPS)
+		return;
+	for (k = 0; k < r->nops; k++)
+		total += r->allocs[k];
+	if (total == 0 || total > UINT32_MAX / 2)
 		return;
 	memcpy(p->data, data, size);
 	p->size = size;
 	p->nops = r->nops;
 	memcpy(p->allocs, r->allocs, r->nops * sizeof(p->allocs[0]));
-	p->op = 0;
-	p->nth = 1;
-	p->left = budget;
+	p->total = (uint32_t)total;
+	for (s = (uint32_t)(total * 618 / 1000) + 1; gcd(s, p->total) != 1;
+	    s--)
+		;
+	p->stride = s;
+	p->i = 0;
+	p->left = budget < p->total ? budget : p->total;
 }
 
 bool
 faultplan_next(struct faultplan *p, uint32_t *op, uint32_t *nth)
 {
+	uint32_t idx, k;
 
 	if (p->left == 0)
 		return (false);
-	while (p->op < p->nops && p->nth > p->allocs[p->op]) {
-		p->op++;
-		p->nth = 1;
-	}
-	if (p->op >= p->nops) {
-		p->left = 0;
-		return (false);
-	}
-	*op = p->op;
-	*nth = p->nth++;
+	idx = (uint32_t)(((uint64_t)p->i * p->stride) % p->total);
+	for (k = 0; idx >= p->allocs[k]; k++)
+		idx -= p->allocs[k];
+	*op = k;
+	*nth = idx + 1;
+	p->i++;
 	p->left--;
 	return (true);
 }

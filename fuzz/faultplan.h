@@ -1,7 +1,7 @@
 /*
  * Harness: systematic fault injection for the structured target, as
  * syzkaller's fail_nth: after an input reaches something new, fail each
- * M_NOWAIT allocation of each of its operations in turn, one variant per
+ * M_NOWAIT allocation of each of its operations, one variant per
  * allocation, by inserting a FailAlloc op (nth = k, any type) just before
  * the operation.  A random FailAlloc op only hits the allocation a bug
  * needs by luck: the k-th of the op's allocations is a number the input
@@ -38,7 +38,9 @@ struct faultplan {
 	size_t		size;
 	uint32_t	allocs[FAULT_MAX_OPS];
 	uint32_t	nops;
-	uint32_t	op, nth;	/* the variant faultplan_next returns */
+	uint32_t	total;		/* fault points, all ops */
+	uint32_t	stride;		/* coprime with total */
+	uint32_t	i;		/* variants handed out */
 	uint32_t	left;		/* variants still to hand out */
 };
 
@@ -52,7 +54,12 @@ void	fault_rec_end(void);
  */
 void	faultplan_set(struct faultplan *p, const uint8_t *data, size_t size,
 	    const struct fault_rec *r, uint32_t budget);
-/* The next (op, nth) to try: op's nth fault point; false when done. */
+/*
+ * The next (op, nth) to try: op's nth fault point; false when done.
+ * Every fault point once, in a scattered order (a stride of about
+ * 0.618 x total through them), so a plan cut short by the next new
+ * input has tried ops from the whole input, not only its first ones.
+ */
 bool	faultplan_next(struct faultplan *p, uint32_t *op, uint32_t *nth);
 
 /*

@@ -147,6 +147,24 @@ def quantile(xs, q):
     return s[lo] + (h - lo) * (s[hi] - s[lo])
 
 
+def geomean(xs):
+    """Geometric mean of positive values (None if there are none)."""
+    xs = [x for x in xs if x is not None]
+    if not xs or min(xs) <= 0:
+        return None
+    return math.exp(sum(math.log(x) for x in xs) / len(xs))
+
+
+_STAT_EXECS = re.compile(r"^stat::number_of_executed_units:\s*(\d+)\s*$", re.M)
+
+
+def libfuzzer_execs(log):
+    """libFuzzer's count of executions when it stopped (printed at exit and
+    at a crash with -print_final_stats=1), or None."""
+    m = _STAT_EXECS.findall(log)
+    return int(m[-1]) if m else None
+
+
 def _ranks(values):
     """Mid-ranks (1-based) of values, ties sharing their mean rank."""
     order = sorted(range(len(values)), key=lambda i: values[i])

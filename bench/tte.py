@@ -263,9 +263,11 @@ class Trial:
         r = dict(variant=self.variant, config=self.config, trial=self.k,
                  seed=self.seed, budget=a.time, reach=self._stamp("reached"),
                  trigger=self._stamp("triggered"), detect=None, bucket="",
-                 crash="", status="censored", note="")
+                 crash="", status="censored", note="", execs=None)
         with open(os.path.join(self.dir, "log"), errors="replace") as f:
             log = f.read()
+        if self.engine in ("libfuzzer", "threads"):
+            r["execs"] = bl.libfuzzer_execs(log)
         if self.engine == "sweep":
             r["seed"] = self.sweep_start
             if self.log_hit is not None:
@@ -430,6 +432,7 @@ def summarize(results, budget):
             trigger=stat_cell([r["trigger"] for r in rs], budget),
             detect=stat_cell(det, budget),
             detect_times=[budget if d is None else d for d in det],
+            execs=bl.quantile([r["execs"] for r in found if r.get("execs")], 0.5),
             buckets=top))
     return rows
 
@@ -454,8 +457,46 @@ def comparisons(rows):
             ma, mb = bl.quantile(xa, 0.5), bl.quantile(xb, 0.5)
             faster = ca if ma < mb else cb if mb < ma else "neither"
             out.append(dict(variant=v, comparison=label, a=ca, b=cb, U=u, p=p,
-                            method=method, faster=faster))
+                            method=method, faster=faster, median_a=ma, median_b=mb,
+                            execs_a=by[(v, ca)]["execs"], execs_b=by[(v, cb)]["execs"]))
     return out
+
+
+def geomeans(comps):
+    """Per comparison, over its variants: the geometric means of the two
+    configurations' median detect times (censored trials count as the
+    budget) and their ratio b/a (how many times faster a is), and the
+    same for the median executions to the report where both have them."""
+    out = []
+    for label in dict.fromkeys(c["comparison"] for c in comps):
+        cs = [c for c in comps if c["comparison"] == label]
+        g = dict(comparison=label, a=cs[0]["a"], b=cs[0]["b"], variants=len(cs),
+                 time_a=bl.geomean([c["median_a"] for c in cs]),
+                 time_b=bl.geomean([c["median_b"] for c in cs]),
+                 execs_a=None, execs_b=None)
+        g["speedup"] = g["time_b"] / g["time_a"] if g["time_a"] else None
+        if all(c["execs_a"] and c["execs_b"] for c in cs):
+            g["execs_a"] = bl.geomean([c["execs_a"] for c in cs])
+            g["execs_b"] = bl.geomean([c["execs_b"] for c in cs])
+        out.append(g)
+    return out
+
+
+def geomean_lines(gms):
+    lines = []
+    for g in gms:
+        if g["speedup"] is None:
+            lines.append("%s: no geometric mean (a median of 0 s)" % g["comparison"])
+            continue
+        line = ("%s, geometric mean over %d variant(s) of the median time to the "
+                "report: %s %.2f s, %s %.2f s: **%.2fx**" % (
+                    g["comparison"], g["variants"], g["a"], g["time_a"], g["b"],
+                    g["time_b"], g["speedup"]))
+        if g["execs_a"]:
+            line += "; executions to the report %s %.0f, %s %.0f (%.1fx fewer)" % (
+                g["a"], g["execs_a"], g["b"], g["execs_b"], g["execs_b"] / g["execs_a"])
+        lines.append(line)
+    return lines
 
 
 def plots(a, rows, results):
@@ -603,6 +644,14 @@ def report(a, results, argv, started, skipped, wall=None, jobs=None, machine=Non
       "%d assignments, otherwise the normal approximation with tie correction.\n\n" % bl.EXACT_LIMIT)
     w(bl.mdtable(["variant", "comparison", "U", "p", "method", "faster (median)"], crows)
       if crows else "No comparison: a pair needs both of its configurations in this run.\n")
+    gms = geomeans(comps)
+    if gms:
+        w("\n")
+        for line in geomean_lines(gms):
+            w("- %s.\n" % line)
+        w("\nExecutions to the report are libFuzzer's own count at the report "
+          "(`stat::number_of_executed_units`), median over the trials that found "
+          "it (`execs` in `trials.csv`).\n")
     w("\n## Configurations\n\n")
     for c in sorted({r["config"] for r in results}, key=list(CONFIGS).index):
         w("- `%s`: %s\n" % (c, describe(c)))
@@ -625,7 +674,7 @@ def report(a, results, argv, started, skipped, wall=None, jobs=None, machine=Non
     buf = io.StringIO()
     cw = csv.writer(buf, lineterminator="\n")
     keys = ["variant", "config", "trial", "seed", "budget", "status", "reach",
-            "trigger", "detect", "bucket", "crash", "note"]
+            "trigger", "detect", "bucket", "crash", "note", "execs"]
     cw.writerow(keys)
     for r in sorted(results, key=lambda r: (r["variant"], r["config"], r["trial"])):
         cw.writerow(["" if r.get(k) is None else r.get(k) for k in keys])
@@ -634,13 +683,16 @@ def report(a, results, argv, started, skipped, wall=None, jobs=None, machine=Non
                   dict(command=["tools/sndtag", "bench", "tte"] + argv,
                        budget=a.time, trials=a.trials, rows=[
                            {k: v for k, v in r.items() if k != "detect_times"} for r in rows],
-                       comparisons=comps))
+                       comparisons=comps, geomeans=geomeans(comps)))
     print()
     print("=== time to exposure (seconds, median [Q1-Q3], budget %d s) ===" % a.time)
     print(bl.texttable(hdr, trows), end="")
     if crows:
         print()
         print(bl.texttable(["variant", "comparison", "U", "p", "method", "faster"], crows), end="")
+        print()
+        for line in geomean_lines(geomeans(comps)):
+            print(line.replace("**", ""))
     for e in errs:
         bl.note(PROG, e)
     print("\nreport: %s" % os.path.relpath(os.path.join(a.out, "report.md"), os.getcwd()))

@@ -34,6 +34,7 @@
 #include "fuzz/interp.h"
 #include "fuzz/interp_feedback.h"
 #include "fuzz/scenario_hooks.h"
+#include "shim/hash.h"
 #include "fuzz/threaded.h"
 #include "fuzz/pb_libfuzzer_mutator.h"
 
@@ -62,12 +63,7 @@ static struct sched_switch cand_run[CAND_MAX];	/* SNDTAG_TRACE=2 only */
 static uint64_t
 input_hash(const uint8_t *data, size_t size)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	size_t i;
-
-	for (i = 0; i < size; i++)
-		h = (h ^ data[i]) * 0x100000001b3ULL;
-	return (h | 1);		/* 0: an empty slot */
+	return (fnv1a64(data, size) | 1);	/* 0: an empty slot */
 }
 
 /* The candidates of the input in data: cached, else from one run. */

@@ -96,17 +96,6 @@ mutlog_close(void)
 	mutlog = NULL;
 }
 
-static uint64_t
-fnv1a(const uint8_t *data, size_t n)
-{
-	uint64_t h = UINT64_C(0xcbf29ce484222325);
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ data[i]) * UINT64_C(0x100000001b3);
-	return (h);
-}
-
 void
 pb_mutlog(const uint8_t *data, size_t in, size_t out, const char *kind)
 {
@@ -125,7 +114,7 @@ pb_mutlog(const uint8_t *data, size_t in, size_t out, const char *kind)
 		return;
 	/* A target's own (pre) mutation has no pbmutate steps. */
 	last = strcmp(kind, "pre") != 0 ? pbmutate_last() : "";
-	fprintf(mutlog, "%016jx %zu %zu %s %s\n", (uintmax_t)fnv1a(data, out),
+	fprintf(mutlog, "%016jx %zu %zu %s %s\n", (uintmax_t)pbmutate_hash(data, out),
 	    in, out, kind, last[0] != '\0' ? last : "-");
 }
 
@@ -152,7 +141,7 @@ pb_follow(const uint8_t *data, size_t size)
 {
 
 	if (mutlog != NULL)
-		fprintf(mutlog, "new %016jx\n", (uintmax_t)fnv1a(data, size));
+		fprintf(mutlog, "new %016jx\n", (uintmax_t)pbmutate_hash(data, size));
 	if (size == 0 || size > FOLLOW_MAX)
 		return;
 	follow_head = (follow_head + 1) % FOLLOW_DEPTH;

@@ -717,21 +717,30 @@ partners_drop(void)
 	}
 }
 
+uint64_t
+pbmutate_hash(const uint8_t *data, size_t size)
+{
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+	size_t i;
+
+	for (i = 0; i < size; i++)
+		h = (h ^ data[i]) * UINT64_C(0x100000001b3);
+	return (h);
+}
+
 /* The decoded partner, owned by the cache; NULL: decode it yourself. */
 static const ProtobufCMessage *
 partner_get(const ProtobufCMessageDescriptor *d, const uint8_t *data,
     size_t size)
 {
-	uint64_t h = UINT64_C(0xcbf29ce484222325);
 	struct partner *p;
 	ProtobufCMessage *m;
 	uint8_t *copy;
-	size_t i;
+	uint64_t h;
 
 	if (size == 0 || size > PARTNER_MAX)
 		return (NULL);
-	for (i = 0; i < size; i++)
-		h = (h ^ data[i]) * UINT64_C(0x100000001b3);
+	h = pbmutate_hash(data, size);
 	p = &partners[h & (PARTNERS - 1)];
 	if (p->m != NULL && p->d == d && p->h == h && p->len == size &&
 	    memcmp(p->bytes, data, size) == 0) {

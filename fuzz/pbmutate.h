@@ -172,4 +172,11 @@ void	pbmutate_cross_message(ProtobufCMessage *m,
  */
 const char *pbmutate_last(void);
 
+/*
+ * FNV-1a, 64 bits, of bytes: how the library and its libFuzzer glue name
+ * an input (the partner cache, the mutation log; tools/mutstats.c reads
+ * the log with its own copy, both pinned to the same values by tests).
+ */
+uint64_t pbmutate_hash(const uint8_t *data, size_t size);
+
 #endif /* !_FUZZ_PBMUTATE_H_ */

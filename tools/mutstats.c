@@ -53,6 +53,11 @@ usage(FILE *f)
 	    "in bytes; see docs/FUZZING.md.\n");
 }
 
+/*
+ * The log's hash: FNV-1a 64, as pbmutate_hash() writes it (a copy: this
+ * tool links nothing of the mutator; tests/mutstats_check.sh and
+ * test_pbmutate pin both to the same values).
+ */
 static uint64_t
 fnv(const unsigned char *p, size_t n)
 {

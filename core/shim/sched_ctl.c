@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "shim/hash.h"
 #include "shim/lock.h"
 #include "shim/sched.h"
 #include "shim/sched_ctl.h"
@@ -149,13 +150,7 @@ splitmix64(uint64_t *x)
 NOTSAN static void
 hash_bytes(const void *p, size_t len)
 {
-	const unsigned char *b = p;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		S->hash ^= b[i];
-		S->hash *= 0x100000001b3ULL;
-	}
+	S->hash = fnv1a64_update(S->hash, p, len);
 }
 
 /*
@@ -847,7 +842,7 @@ sched_run(const struct sched_thread *t, int n,
 	st->max_steps = cfg->max_steps != 0 ? cfg->max_steps :
 	    SCHED_DEFAULT_MAX_STEPS;
 	st->rng = cfg->seed ^ 0x5344544147534348ULL;	/* "SDTAGSCH" */
-	st->hash = 0xcbf29ce484222325ULL;
+	st->hash = FNV1A64_INIT;
 	for (i = 0; i < n; i++) {
 		st->th[i].id = i;
 		st->th[i].name = t[i].name;

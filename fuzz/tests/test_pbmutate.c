@@ -749,6 +749,18 @@ test_follow(void)
 }
 
 /*
+ * pbmutate_hash is FNV-1a 64: the values tools/mutstats.c (and its test,
+ * tools/tests/mutstats_check.sh) compute for the same bytes.
+ */
+static void
+test_hash(void)
+{
+	CHECK(pbmutate_hash(NULL, 0) == UINT64_C(0xcbf29ce484222325));
+	CHECK(pbmutate_hash((const uint8_t *)"aaa", 3) ==
+	    UINT64_C(0xe71cbc19053f4da2));
+}
+
+/*
  * pb_cov_novel: new once per counter, never again whatever its count.
  * The counters are this binary's own (when it is built with
  * SanitizerCoverage) and test_extra, in the section a target's own
@@ -831,6 +843,7 @@ main(void)
 	RUN(test_domain_hooks);
 	RUN(test_chain_is_a_cache);
 	RUN(test_follow);
+	RUN(test_hash);
 	RUN(test_cov_novel);
 	fprintf(stderr, "test_pbmutate: all passed\n");
 	return (0);

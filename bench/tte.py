@@ -601,6 +601,7 @@ def report(a, results, argv, started, skipped, wall=None, jobs=None, machine=Non
     rows = summarize(results, a.time)
     rows.sort(key=order_key(a))
     comps = comparisons(rows)
+    gms = geomeans(comps)
     made, errs = plots(a, rows, results)
     hdr = ["variant", "config", "found", "reach", "trigger", "detect", "bucket"]
     trows = []
@@ -644,7 +645,6 @@ def report(a, results, argv, started, skipped, wall=None, jobs=None, machine=Non
       "%d assignments, otherwise the normal approximation with tie correction.\n\n" % bl.EXACT_LIMIT)
     w(bl.mdtable(["variant", "comparison", "U", "p", "method", "faster (median)"], crows)
       if crows else "No comparison: a pair needs both of its configurations in this run.\n")
-    gms = geomeans(comps)
     if gms:
         w("\n")
         for line in geomean_lines(gms):
@@ -683,7 +683,7 @@ def report(a, results, argv, started, skipped, wall=None, jobs=None, machine=Non
                   dict(command=["tools/sndtag", "bench", "tte"] + argv,
                        budget=a.time, trials=a.trials, rows=[
                            {k: v for k, v in r.items() if k != "detect_times"} for r in rows],
-                       comparisons=comps, geomeans=geomeans(comps)))
+                       comparisons=comps, geomeans=gms))
     print()
     print("=== time to exposure (seconds, median [Q1-Q3], budget %d s) ===" % a.time)
     print(bl.texttable(hdr, trows), end="")
@@ -691,7 +691,7 @@ def report(a, results, argv, started, skipped, wall=None, jobs=None, machine=Non
         print()
         print(bl.texttable(["variant", "comparison", "U", "p", "method", "faster"], crows), end="")
         print()
-        for line in geomean_lines(geomeans(comps)):
+        for line in geomean_lines(gms):
             print(line.replace("**", ""))
     for e in errs:
         bl.note(PROG, e)

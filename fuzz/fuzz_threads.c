@@ -34,9 +34,9 @@
 #include "fuzz/interp.h"
 #include "fuzz/interp_feedback.h"
 #include "fuzz/scenario_hooks.h"
-#include "shim/hash.h"
 #include "fuzz/threaded.h"
 #include "fuzz/pb_libfuzzer_mutator.h"
+#include "shim/hash.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -114,8 +114,9 @@ pb_mutlog(const uint8_t *data, size_t in, size_t out, const char *kind)
 		return;
 	/* A target's own (pre) mutation has no pbmutate steps. */
 	last = strcmp(kind, "pre") != 0 ? pbmutate_last() : "";
-	fprintf(mutlog, "%016jx %zu %zu %s %s\n", (uintmax_t)pbmutate_hash(data, out),
-	    in, out, kind, last[0] != '\0' ? last : "-");
+	fprintf(mutlog, "%016jx %zu %zu %s %s\n",
+	    (uintmax_t)pbmutate_hash(data, out), in, out, kind,
+	    last[0] != '\0' ? last : "-");
 }
 
 /*
@@ -141,7 +142,8 @@ pb_follow(const uint8_t *data, size_t size)
 {
 
 	if (mutlog != NULL)
-		fprintf(mutlog, "new %016jx\n", (uintmax_t)pbmutate_hash(data, size));
+		fprintf(mutlog, "new %016jx\n",
+		    (uintmax_t)pbmutate_hash(data, size));
 	if (size == 0 || size > FOLLOW_MAX)
 		return;
 	follow_head = (follow_head + 1) % FOLLOW_DEPTH;

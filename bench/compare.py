@@ -6,13 +6,17 @@ An A/B pair (a change against its base, run side by side) or one run's two
 configurations: the median time to the report on each side (a trial that
 never reported counts as the budget), A's median over B's (above 1: B is
 faster), the two-sided Mann-Whitney p, libFuzzer's executions to the
-report, and the geometric mean over the variants both sides ran.  A side
-may pool several runs of the same code (comma-separated).  See
-docs/FUZZING.md, "Fuzzing power".
+report, and the geometric mean over the variants both sides ran, with a
+bootstrap interval for the ratio of the geometric means (how large a
+difference these trials can show at all).  A side may pool several runs
+of the same code (comma-separated).  See docs/FUZZING.md, "Fuzzing
+power".
 """
 import argparse
 import csv
+import math
 import os
+import random
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -115,6 +119,29 @@ def compare(a, b):
     return rows, g
 
 
+BOOT_REPS = 2000
+
+
+def boot_interval(a, b, variants, reps=BOOT_REPS, seed=1):
+    """95% percentile interval of the ratio of geometric means of medians
+    (A over B), resampling each side's trials within each variant; None
+    when a variant has fewer than 2 trials on a side.  A fixed seed: the
+    same trials print the same interval."""
+    if not variants or any(len(a[v]) < 2 or len(b[v]) < 2 for v in variants):
+        return None
+    rng = random.Random(seed)
+    ta = [[t["time"] for t in a[v]] for v in variants]
+    tb = [[t["time"] for t in b[v]] for v in variants]
+    out = []
+    for _ in range(reps):
+        s = 0.0
+        for xa, xb in zip(ta, tb):
+            s += math.log(bl.quantile(rng.choices(xa, k=len(xa)), 0.5))
+            s -= math.log(bl.quantile(rng.choices(xb, k=len(xb)), 0.5))
+        out.append(math.exp(s / len(variants)))
+    return bl.quantile(out, 0.025), bl.quantile(out, 0.975)
+
+
 def main(argv):
     ap = argparse.ArgumentParser(prog="tools/sndtag bench compare", usage=USAGE,
                                  add_help=False)
@@ -161,6 +188,12 @@ def main(argv):
         print(bl.mdtable(hdr, trows + [gm]), end="")
     else:
         print(bl.texttable(hdr, trows + [gm]), end="")
+    ci = boot_interval(sa, sb, [r["variant"] for r in rows])
+    if ci is not None and g["ratio"]:
+        print("\nGeometric-mean ratio A/B %.2f, 95%% bootstrap interval %.2f-%.2f "
+              "(each side's trials resampled within each variant, %d times); an "
+              "interval that holds 1 shows no difference." % (g["ratio"], ci[0], ci[1],
+                                                              BOOT_REPS))
     only = sorted(set(sa) ^ set(sb))
     if only:
         print("\nNot compared (on one side only): %s" % ", ".join(only))

@@ -75,6 +75,20 @@ with tempfile.TemporaryDirectory() as tmp:
     check("geometric mean of executions", near(g["execs_a"], (200 * 5) ** 0.5)
           and near(g["execs_b"], (20 * 7) ** 0.5), str(g))
 
+    ci = compare.boot_interval(a, b, ["noref", "rcvif"])
+    check("bootstrap: an interval around the ratio, the same each time",
+          ci is not None and ci[0] <= g["ratio"] <= ci[1]
+          and ci == compare.boot_interval(a, b, ["noref", "rcvif"]), str(ci))
+    same = compare.boot_interval(a, a, ["noref", "rcvif"])
+    check("bootstrap: a side against itself holds 1", same[0] <= 1 <= same[1], str(same))
+    far = {"noref": [dict(time=t) for t in (1.0, 1.1, 1.2, 0.9, 1.05)]}
+    near_b = {"noref": [dict(time=t) for t in (10.0, 11.0, 9.0, 10.5, 9.5)]}
+    lo, hi = compare.boot_interval(far, near_b, ["noref"])
+    check("bootstrap: ten times apart excludes 1", hi < 1 and lo > 0.05, "%g-%g" % (lo, hi))
+    check("bootstrap: none with a single trial",
+          compare.boot_interval(a, {"noref": [dict(time=1.0)], "rcvif": b["rcvif"]},
+                                ["noref", "rcvif"]) is None)
+
     pooled, _ = compare.load_side(r1 + ":X," + r2)
     check("pooling two runs", len(pooled["noref"]) == 4
           and near(bl.quantile([t["time"] for t in pooled["noref"]], 0.5), 2.5))
@@ -84,6 +98,7 @@ with tempfile.TemporaryDirectory() as tmp:
     check("a censored median prints as >budget", ">10" in out, out)
     check("the variant on one side only is named", "on one side only): nopin" in out, out)
     check("the geometric-mean row", "geometric mean" in out and "0.22" in out, out)
+    check("the bootstrap line", "95% bootstrap interval" in out, out)
     rc, out, _ = run("--md", r1 + ":X", r1 + ":Y")
     check("--md writes a markdown table", "| variant | found A |" in out, out)
     rc, out, _ = run("--help")

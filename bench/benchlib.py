@@ -8,6 +8,7 @@ import itertools
 import json
 import math
 import os
+import random
 import re
 import signal
 import subprocess
@@ -145,6 +146,28 @@ def quantile(xs, q):
     lo = math.floor(h)
     hi = min(lo + 1, len(s) - 1)
     return s[lo] + (h - lo) * (s[hi] - s[lo])
+
+
+BOOT_REPS = 2000
+
+
+def boot_geomean_ratio(ta, tb, reps=BOOT_REPS, seed=1):
+    """95% percentile interval of geomean(medians of ta) / geomean(medians
+    of tb), where ta and tb hold one list of trial times per variant (the
+    same variants, in the same order): each list resampled with
+    replacement, reps times.  None when a list has fewer than 2 trials.
+    A fixed seed: the same trials give the same interval."""
+    if not ta or len(ta) != len(tb) or any(len(x) < 2 for x in ta + tb):
+        return None
+    rng = random.Random(seed)
+    out = []
+    for _ in range(reps):
+        s = 0.0
+        for xa, xb in zip(ta, tb):
+            s += math.log(quantile(rng.choices(xa, k=len(xa)), 0.5))
+            s -= math.log(quantile(rng.choices(xb, k=len(xb)), 0.5))
+        out.append(math.exp(s / len(ta)))
+    return quantile(out, 0.025), quantile(out, 0.975)
 
 
 def geomean(xs):

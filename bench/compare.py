@@ -14,9 +14,7 @@ power".
 """
 import argparse
 import csv
-import math
 import os
-import random
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -119,27 +117,10 @@ def compare(a, b):
     return rows, g
 
 
-BOOT_REPS = 2000
-
-
-def boot_interval(a, b, variants, reps=BOOT_REPS, seed=1):
-    """95% percentile interval of the ratio of geometric means of medians
-    (A over B), resampling each side's trials within each variant; None
-    when a variant has fewer than 2 trials on a side.  A fixed seed: the
-    same trials print the same interval."""
-    if not variants or any(len(a[v]) < 2 or len(b[v]) < 2 for v in variants):
-        return None
-    rng = random.Random(seed)
-    ta = [[t["time"] for t in a[v]] for v in variants]
-    tb = [[t["time"] for t in b[v]] for v in variants]
-    out = []
-    for _ in range(reps):
-        s = 0.0
-        for xa, xb in zip(ta, tb):
-            s += math.log(bl.quantile(rng.choices(xa, k=len(xa)), 0.5))
-            s -= math.log(bl.quantile(rng.choices(xb, k=len(xb)), 0.5))
-        out.append(math.exp(s / len(variants)))
-    return bl.quantile(out, 0.025), bl.quantile(out, 0.975)
+def boot_interval(a, b, variants):
+    """bench compare's interval for A/B (benchlib.boot_geomean_ratio)."""
+    return bl.boot_geomean_ratio([[t["time"] for t in a[v]] for v in variants],
+                                 [[t["time"] for t in b[v]] for v in variants])
 
 
 def main(argv):
@@ -193,7 +174,7 @@ def main(argv):
         print("\nGeometric-mean ratio A/B %.2f, 95%% bootstrap interval %.2f-%.2f "
               "(each side's trials resampled within each variant, %d times); an "
               "interval that holds 1 shows no difference." % (g["ratio"], ci[0], ci[1],
-                                                              BOOT_REPS))
+                                                              bl.BOOT_REPS))
     only = sorted(set(sa) ^ set(sb))
     if only:
         print("\nNot compared (on one side only): %s" % ", ".join(only))

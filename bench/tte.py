@@ -458,6 +458,7 @@ def comparisons(rows):
             faster = ca if ma < mb else cb if mb < ma else "neither"
             out.append(dict(variant=v, comparison=label, a=ca, b=cb, U=u, p=p,
                             method=method, faster=faster, median_a=ma, median_b=mb,
+                            times_a=list(xa), times_b=list(xb),
                             execs_a=by[(v, ca)]["execs"], execs_b=by[(v, cb)]["execs"]))
     return out
 
@@ -465,7 +466,8 @@ def comparisons(rows):
 def geomeans(comps):
     """Per comparison, over its variants: the geometric means of the two
     configurations' median detect times (censored trials count as the
-    budget) and their ratio b/a (how many times faster a is), and the
+    budget) and their ratio b/a (how many times faster a is) with its
+    bootstrap interval when every variant has 2 trials or more, and the
     same for the median executions to the report where both have them."""
     out = []
     for label in dict.fromkeys(c["comparison"] for c in comps):
@@ -475,6 +477,10 @@ def geomeans(comps):
                  time_b=bl.geomean([c["median_b"] for c in cs]),
                  execs_a=None, execs_b=None)
         g["speedup"] = g["time_b"] / g["time_a"] if g["time_a"] else None
+        g["interval"] = None
+        if all(c.get("times_a") and c.get("times_b") for c in cs):
+            g["interval"] = bl.boot_geomean_ratio([c["times_b"] for c in cs],
+                                                  [c["times_a"] for c in cs])
         if all(c["execs_a"] and c["execs_b"] for c in cs):
             g["execs_a"] = bl.geomean([c["execs_a"] for c in cs])
             g["execs_b"] = bl.geomean([c["execs_b"] for c in cs])
@@ -492,6 +498,8 @@ def geomean_lines(gms):
                 "report: %s %.2f s, %s %.2f s: **%.2fx**" % (
                     g["comparison"], g["variants"], g["a"], g["time_a"], g["b"],
                     g["time_b"], g["speedup"]))
+        if g.get("interval"):
+            line += " (95%% bootstrap interval %.2f-%.2f)" % g["interval"]
         if g["execs_a"]:
             line += "; executions to the report %s %.0f, %s %.0f (%.1fx fewer)" % (
                 g["a"], g["execs_a"], g["b"], g["execs_b"], g["execs_b"] / g["execs_a"])

@@ -143,6 +143,14 @@ check("tte: geometric means and the speedup", near(g["time_a"], 2) and near(g["t
 line = tte.geomean_lines([g])[0]
 check("tte: the line says it", "s 2.00 s, r 4.00 s: **2.00x**" in line
       and "(10.0x fewer)" in line, line)
+check("tte: no interval without the trials", "bootstrap" not in line, line)
+comps[0].update(times_a=[1.0, 0.9, 1.1], times_b=[4.0, 3.5, 4.5])
+comps[1].update(times_a=[4.0, 3.0, 5.0], times_b=[4.0, 4.2, 3.8])
+g = tte.geomeans(comps)[0]
+lo, hi = g["interval"]
+check("tte: the interval holds the speedup", lo <= g["speedup"] <= hi, str(g))
+check("tte: the line gives the interval",
+      "(95%% bootstrap interval %.2f-%.2f)" % (lo, hi) in tte.geomean_lines([g])[0])
 comps[1]["execs_b"] = None
 check("tte: no execution mean when a variant has none", tte.geomeans(comps)[0]["execs_a"] is None)
 

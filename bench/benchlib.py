@@ -155,9 +155,11 @@ def boot_geomean_ratio(ta, tb, reps=BOOT_REPS, seed=1):
     """95% percentile interval of geomean(medians of ta) / geomean(medians
     of tb), where ta and tb hold one list of trial times per variant (the
     same variants, in the same order): each list resampled with
-    replacement, reps times.  None when a list has fewer than 2 trials.
-    A fixed seed: the same trials give the same interval."""
-    if not ta or len(ta) != len(tb) or any(len(x) < 2 for x in ta + tb):
+    replacement, reps times.  None when a list has fewer than 2 trials
+    or a time that is not positive (no geometric mean).  A fixed seed:
+    the same trials give the same interval."""
+    if (not ta or len(ta) != len(tb) or any(len(x) < 2 for x in ta + tb)
+            or min(min(x) for x in ta + tb) <= 0):
         return None
     rng = random.Random(seed)
     out = []

@@ -85,6 +85,9 @@ with tempfile.TemporaryDirectory() as tmp:
     near_b = {"noref": [dict(time=t) for t in (10.0, 11.0, 9.0, 10.5, 9.5)]}
     lo, hi = compare.boot_interval(far, near_b, ["noref"])
     check("bootstrap: ten times apart excludes 1", hi < 1 and lo > 0.05, "%g-%g" % (lo, hi))
+    check("bootstrap: none with a time of 0",
+          compare.boot_interval({"noref": [dict(time=0.0), dict(time=1.0)]}, far,
+                                ["noref"]) is None)
     check("bootstrap: none with a single trial",
           compare.boot_interval(a, {"noref": [dict(time=1.0)], "rcvif": b["rcvif"]},
                                 ["noref", "rcvif"]) is None)

@@ -424,7 +424,7 @@ switch_oneof(struct mctx *c, const struct site *s)
 	if (to == cur && n > 1)
 		to = pbm_oneof_nth(d, s->f, (k + 1) % n);
 	note(c, "oneof", to->name);
-	pbm_set_random(c, s->m, to, s->depth);
+	pbm_set_filled(c, s->m, to, s->depth);
 }
 
 static void

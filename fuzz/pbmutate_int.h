@@ -65,6 +65,8 @@ size_t	pbm_oneof_pick(struct mctx *c, const ProtobufCMessageDescriptor *d,
 	    const ProtobufCFieldDescriptor *f, size_t n);
 void	pbm_set_random(struct mctx *c, ProtobufCMessage *m,
 	    const ProtobufCFieldDescriptor *f, int depth);
+void	pbm_set_filled(struct mctx *c, ProtobufCMessage *m,
+	    const ProtobufCFieldDescriptor *f, int depth);
 void	pbm_insert_random(struct mctx *c, ProtobufCMessage *m,
 	    const ProtobufCFieldDescriptor *f, size_t pos, int depth,
 	    bool in_root);

@@ -460,6 +460,28 @@ pbm_set_random(struct mctx *c, ProtobufCMessage *m,
 }
 
 /*
+ * Set a singular field or oneof member to something that acts: a message
+ * gets a fresh one filled as an inserted element is (every oneof chosen,
+ * every scalar set), not the minimal message pbm_set_random gives half
+ * the time.  A member chosen to add or change what an op does is no use
+ * at its defaults: a rate of 0, a send of 0 bytes.
+ */
+void
+pbm_set_filled(struct mctx *c, ProtobufCMessage *m,
+    const ProtobufCFieldDescriptor *f, int depth)
+{
+	ProtobufCMessage *sub;
+
+	if (f->type != PROTOBUF_C_TYPE_MESSAGE || depth >= FRESH_DEPTH) {
+		pbm_set_random(c, m, f, depth);
+		return;
+	}
+	c->cur = m->descriptor;
+	if ((sub = fresh(c, f->descriptor, depth + 1, true)) != NULL)
+		pbmsg_set(m, f, 0, &sub);
+}
+
+/*
  * Insert a fresh element at m.f[pos].  in_root: m is part of c->root (not
  * a sub-tree fresh() is still building), so hooks->inserted may look at
  * and extend the whole message.
@@ -503,7 +525,7 @@ static ProtobufCMessage *
 fresh(struct mctx *c, const ProtobufCMessageDescriptor *d, int depth,
     bool whole)
 {
-	const ProtobufCFieldDescriptor *f;
+	const ProtobufCFieldDescriptor *f, *mf;
 	ProtobufCMessage *m;
 	size_t n;
 	unsigned i;
@@ -518,8 +540,11 @@ fresh(struct mctx *c, const ProtobufCMessageDescriptor *d, int depth,
 			    (!whole && !rchance(c, 7, 8)))
 				continue;
 			n = pbmsg_oneof_members(d, f, NULL, 0);
-			pbm_set_random(c, m, pbm_oneof_nth(d, f,
-			    pbm_oneof_pick(c, d, f, n)), depth);
+			mf = pbm_oneof_nth(d, f, pbm_oneof_pick(c, d, f, n));
+			if (whole)
+				pbm_set_filled(c, m, mf, depth);
+			else
+				pbm_set_random(c, m, mf, depth);
 		} else if (pbmsg_is_repeated(f)) {
 			if (depth < FRESH_DEPTH && rchance(c, 1, 4))
 				pbm_insert_random(c, m, f, 0, depth, false);
@@ -527,7 +552,7 @@ fresh(struct mctx *c, const ProtobufCMessageDescriptor *d, int depth,
 			if (f->label != PROTOBUF_C_LABEL_REQUIRED &&
 			    depth < FRESH_DEPTH && rchance(c, 1, 3))
 				pbm_set_random(c, m, f, depth);
-		} else if (rchance(c, 1, 2))
+		} else if (whole || rchance(c, 1, 2))
 			pbm_set_random(c, m, f, depth);
 	}
 	return (m);

@@ -616,6 +616,39 @@ test_domain_hooks(void)
 }
 
 /*
+ * An element inserted to add something is filled: the oneof member it
+ * gets is a fresh message with every scalar set, not the minimal one (a
+ * send of 0 bytes, a rate of 0 would do nothing); and so is the member a
+ * switched oneof gets.
+ */
+static void
+test_inserted_filled(void)
+{
+	static uint8_t buf[BUFSZ];
+	unsigned iter, sends = 0, lens = 0;
+	size_t len, i;
+	Pbtest__Node *n;
+
+	for (iter = 0; iter < 3000; iter++) {
+		len = 0;
+		len = pbmutate_mutate(node_d, buf, len, BUFSZ, iter, NULL);
+		len = pbmutate_mutate(node_d, buf, len, BUFSZ, iter + 7777, NULL);
+		n = pbtest__node__unpack(NULL, len, buf);
+		CHECK(n != NULL);
+		for (i = 0; i < n->n_ops; i++) {
+			if (n->ops[i]->op_case != PBTEST__OP__OP_SEND)
+				continue;
+			sends++;
+			lens += n->ops[i]->send->len != 0;
+		}
+		pbtest__node__free_unpacked(n, NULL);
+	}
+	fprintf(stderr, "   %u send ops, %u with a length\n", sends, lens);
+	CHECK(sends > 100);
+	CHECK(lens * 10 >= sends * 8);
+}
+
+/*
  * The mutator's caches (the last packed message, taken back when the next
  * call gets its bytes; decoded crossover partners) are caches: a run that
  * feeds every output back in gives the same outputs as one that drops
@@ -841,6 +874,7 @@ main(void)
 	RUN(test_proto2);
 	RUN(test_message_api);
 	RUN(test_domain_hooks);
+	RUN(test_inserted_filled);
 	RUN(test_chain_is_a_cache);
 	RUN(test_follow);
 	RUN(test_hash);

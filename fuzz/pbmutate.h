@@ -9,10 +9,12 @@
  * built from nothing by the application's generator first.
  *
  * Mutations, picked by kind and then uniformly over the places they apply:
- *   repeated fields  insert a fresh random element, insert a copy, delete
+ *   repeated fields  insert a fresh element (filled: its oneofs chosen, its
+ *                    scalars set), insert a copy, delete
  *                    one or a run, swap, move, duplicate a run, splice a run
  *                    from another list of the same field
- *   oneofs           switch to another member (fresh sub-message) or unset
+ *   oneofs           switch to another member (a filled fresh message) or
+ *                    unset
  *   scalars          interesting values (0, 1, -1, limits, powers of two,
  *                    values near 1500/9000/65535), small deltas, bit flips,
  *                    small indices; proto2 has_ toggled

@@ -806,6 +806,13 @@ t_generate(void)
 	EXPECT(empty == 0, "%u ops of no kind in mutants", empty);
 	EXPECT(opens > 100 && unrouted * 20 < opens,
 	    "%u of %u opens unrouted", unrouted, opens);
+	/* The call list the mutator favours is the scenario's ops. */
+	EXPECT(scenario_mutator_hooks.program_type == &scenario__descriptor &&
+	    protobuf_c_message_descriptor_get_field(&scenario__descriptor,
+	    scenario_mutator_hooks.program) != NULL &&
+	    strcmp(protobuf_c_message_descriptor_get_field(
+	    &scenario__descriptor, scenario_mutator_hooks.program)->name,
+	    "ops") == 0, "the mutator's program is not Scenario.ops");
 }
 
 /* ---- feedback ------------------------------------------------------ */

@@ -23,6 +23,7 @@
 #define	SHRINK_ROUNDS		64
 #define	RETRIES			4	/* attempts at an output != input */
 #define	GENERATE_ONE_IN		100	/* hooks->generate, not a mutation */
+#define	PROGRAM_SHARE		64	/* of 256 mutations: hooks->program's */
 
 static _Thread_local char last_desc[96];
 struct pbmutate_stats pbm_stats;
@@ -443,6 +444,38 @@ mutate_submsg(struct mctx *c, const struct site *s)
 	pbm_set_random(c, s->m, s->f, s->depth);
 }
 
+/*
+ * A mutation of the program's call list (hooks->program), or false if
+ * this one is not.  Half insert a fresh call, as syzkaller's insertCall;
+ * the rest are the repeated field's own mix.
+ */
+static bool
+mutate_program(struct mctx *c, ProtobufCMessage *root)
+{
+	struct site s;
+	size_t n;
+
+	if (c->h == NULL || c->h->program == 0 ||
+	    root->descriptor != c->h->program_type)
+		return (false);
+	s.f = protobuf_c_message_descriptor_get_field(root->descriptor,
+	    c->h->program);
+	if (s.f == NULL || s.f->label != PROTOBUF_C_LABEL_REPEATED ||
+	    s.f->type != PROTOBUF_C_TYPE_MESSAGE ||
+	    !rchance(c, PROGRAM_SHARE, 256))
+		return (false);
+	s.m = root;
+	s.idx = 0;
+	s.depth = 0;
+	n = pbmsg_count(root, s.f);
+	if (n < c->max_rep && rchance(c, 1, 2)) {
+		note(c, "ins", s.f->name);
+		pbm_insert_random(c, root, s.f, rbelow(c, n + 1), 0, true);
+	} else
+		mutate_repeated(c, root, &s);
+	return (true);
+}
+
 static void
 mutate_once(struct mctx *c, ProtobufCMessage *root)
 {
@@ -450,6 +483,8 @@ mutate_once(struct mctx *c, ProtobufCMessage *root)
 	uint64_t total = 0, r;
 	int k;
 
+	if (mutate_program(c, root))
+		return;
 	memset(&pk, 0, sizeof(pk));
 	pk.c = c;
 	(void)pbmsg_walk(root, PBMSG_MAX_DEPTH, visit_sites, &pk);

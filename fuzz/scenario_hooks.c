@@ -743,6 +743,8 @@ const struct pbmutate_hooks scenario_mutator_hooks = {
 	.generate = scenario_generate,
 	.choose = scenario_choose,
 	.mutate_bytes = NULL,		/* the libFuzzer glue sets it */
+	.program_type = &scenario__descriptor,
+	.program = 2,			/* Scenario.ops */
 };
 
 /* ---- the threaded mode (fuzz_threads) ------------------------------- */

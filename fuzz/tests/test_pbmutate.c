@@ -649,6 +649,71 @@ test_inserted_filled(void)
 }
 
 /*
+ * hooks->program: with Node.ops named the call list, a quarter of the
+ * mutations go to it and half of those insert a call, so outputs with
+ * more ops than their input are several times as common as when ops is
+ * one repeated field among Node's others; a program of another type, or
+ * a field number that is not a repeated message, changes nothing.
+ */
+static unsigned
+program_grows(const uint8_t *in, size_t inlen, size_t nops,
+    const struct pbmutate_hooks *h)
+{
+	static uint8_t buf[BUFSZ];
+	unsigned iter, grew = 0;
+	size_t len;
+	Pbtest__Node *n;
+
+	for (iter = 0; iter < 4000; iter++) {
+		memcpy(buf, in, inlen);
+		len = pbmutate_mutate(node_d, buf, inlen, BUFSZ, iter, h);
+		n = pbtest__node__unpack(NULL, len, buf);
+		CHECK(n != NULL);
+		grew += n->n_ops > nops;
+		pbtest__node__free_unpacked(n, NULL);
+	}
+	return (grew);
+}
+
+static void
+test_program(void)
+{
+	static uint8_t in[BUFSZ];
+	struct pbmutate_hooks prog, other, bad;
+	unsigned seed, with, without, wrong, notrep;
+	size_t len = 0, nops = 0;
+	Pbtest__Node *n;
+
+	/* A node with a few ops and other fields set. */
+	for (seed = 1; nops < 3 || nops > 8; seed++) {
+		CHECK(seed < 1000);
+		len = pbmutate_mutate(node_d, in, len, BUFSZ, seed, NULL);
+		n = pbtest__node__unpack(NULL, len, in);
+		CHECK(n != NULL);
+		nops = n->n_ops;
+		pbtest__node__free_unpacked(n, NULL);
+	}
+	memset(&prog, 0, sizeof(prog));
+	prog.program_type = node_d;
+	prog.program = 4;			/* Node.ops */
+	other = prog;
+	other.program_type = &pbtest__tree__descriptor;
+	bad = prog;
+	bad.program = 1;			/* Node.name: no list */
+	with = program_grows(in, len, nops, &prog);
+	without = program_grows(in, len, nops, NULL);
+	wrong = program_grows(in, len, nops, &other);
+	notrep = program_grows(in, len, nops, &bad);
+	fprintf(stderr, "   %zu ops: more ops in %u of 4000 outputs with the "
+	    "program hook, %u without (%u, %u with a wrong type, field)\n",
+	    nops, with, without, wrong, notrep);
+	CHECK(with >= 4000 / 8);
+	CHECK(with >= 3 * without);
+	CHECK(wrong == without);
+	CHECK(notrep == without);
+}
+
+/*
  * The mutator's caches (the last packed message, taken back when the next
  * call gets its bytes; decoded crossover partners) are caches: a run that
  * feeds every output back in gives the same outputs as one that drops
@@ -875,6 +940,7 @@ main(void)
 	RUN(test_message_api);
 	RUN(test_domain_hooks);
 	RUN(test_inserted_filled);
+	RUN(test_program);
 	RUN(test_chain_is_a_cache);
 	RUN(test_follow);
 	RUN(test_hash);

@@ -115,7 +115,7 @@ struct pbmutate_hooks {
 	 * lists gets a few percent of the inserts.
 	 */
 	const ProtobufCMessageDescriptor *program_type;
-	uint32_t program;
+	uint32_t	program;
 };
 
 /*

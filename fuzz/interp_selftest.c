@@ -752,6 +752,7 @@ t_generate(void)
 	static uint8_t buf[8192];
 	unsigned seed, k, opens = 0, unrouted = 0, sockops = 0, orphans = 0;
 	unsigned ifaces = 0, runs = 0, empty = 0;
+	const ProtobufCFieldDescriptor *pf;
 	size_t len, i;
 	bool open_seen;
 	Scenario *sc;
@@ -807,12 +808,11 @@ t_generate(void)
 	EXPECT(opens > 100 && unrouted * 20 < opens,
 	    "%u of %u opens unrouted", unrouted, opens);
 	/* The call list the mutator favours is the scenario's ops. */
+	pf = protobuf_c_message_descriptor_get_field(&scenario__descriptor,
+	    scenario_mutator_hooks.program);
 	EXPECT(scenario_mutator_hooks.program_type == &scenario__descriptor &&
-	    protobuf_c_message_descriptor_get_field(&scenario__descriptor,
-	    scenario_mutator_hooks.program) != NULL &&
-	    strcmp(protobuf_c_message_descriptor_get_field(
-	    &scenario__descriptor, scenario_mutator_hooks.program)->name,
-	    "ops") == 0, "the mutator's program is not Scenario.ops");
+	    pf != NULL && strcmp(pf->name, "ops") == 0,
+	    "the mutator's program is not Scenario.ops");
 }
 
 /* ---- feedback ------------------------------------------------------ */
